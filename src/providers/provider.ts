@@ -1,0 +1,91 @@
+import type { HttpClient } from '../runtime/http.js';
+
+/**
+ * One interface for every hosted provider. Adapters parse every response with zod
+ * and map vendor states to TaskStatus in one place each.
+ */
+
+export type ProviderId = 'runcomfy' | 'cometapi' | 'runway';
+export type ModelId = 'gen4_turbo' | 'gen3a_turbo';
+
+export interface ModelSpec {
+  ratios: readonly string[];
+  durations: readonly number[];
+  promptMaxLength: number;
+  promptRequired: boolean;
+  seedMax: number;
+  watermark: boolean;
+}
+
+/** Published input-image limits; ValidateImage checks them before anything is spent. */
+export interface ImageLimits {
+  formats: readonly ('jpeg' | 'png' | 'webp')[];
+  /** Exclusive upper bound for a file sent by URL. */
+  maxBytes: number;
+  /** Exclusive upper bound for the encoded data URI, where the provider accepts one. */
+  maxDataUriBytes: number;
+  /** Width and height must be below this. */
+  maxDimension: number;
+  /** Aspect ratio width/height must be strictly between these. */
+  minAspect: number;
+  maxAspect: number;
+  acceptsDataUri: boolean;
+}
+
+export interface ProviderInfo {
+  id: ProviderId;
+  displayName: string;
+  /** Environment variable holding the key. Keys come from the environment only. */
+  keyEnv: string;
+  baseUrlEnv: string;
+  defaultBaseUrl: string;
+  models: Partial<Record<ModelId, ModelSpec>>;
+  limits: ImageLimits;
+}
+
+export interface SubmitRequest {
+  model: ModelId;
+  /** https URL or data URI. */
+  promptImage: string;
+  promptText?: string;
+  ratio: string;
+  duration: number;
+  seed?: number;
+  watermark?: boolean;
+}
+
+export interface SubmitResult {
+  taskId: string;
+  estimatedCredits?: number;
+}
+
+export type TaskStatus =
+  | { state: 'queued'; queuePosition?: number }
+  | { state: 'running'; progress?: number }
+  | { state: 'succeeded'; videoUrls: string[] }
+  | { state: 'failed'; reason: string; failureCode?: string }
+  | { state: 'cancelled' };
+
+export type CancelOutcome = 'cancelled' | 'not_cancellable' | 'unsupported';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface VideoProvider {
+  readonly info: ProviderInfo;
+  submit(request: SubmitRequest, options?: CallOptions): Promise<SubmitResult>;
+  getTask(taskId: string, options?: CallOptions): Promise<TaskStatus>;
+  cancel(taskId: string, options?: CallOptions): Promise<CancelOutcome>;
+}
+
+export interface ProviderConfig {
+  baseUrl: string;
+  apiKey: string;
+  http: HttpClient;
+}
+
+export interface ProviderRegistry {
+  /** The adapter for a provider, configured from the environment; throws if the key is missing. */
+  get(id: ProviderId, baseUrl?: string): VideoProvider;
+}
