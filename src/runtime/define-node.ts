@@ -64,8 +64,6 @@ export interface NodeContext {
   progress(progress: Progress): void;
   /** A URL a provider can fetch this local file from (served for the run at a signed, expiring URL under --public-url). */
   hostFile(path: string): Promise<string>;
-  /** The job journal: submits are recorded before they are sent (see src/runtime/journal.ts). */
-  journal?: unknown;
   /** The whole workflow being run, for provenance metadata (keys are never in it). */
   workflow?: { ui?: unknown; api?: unknown };
 }
