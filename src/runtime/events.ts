@@ -20,6 +20,14 @@ export type RunEvent =
         elapsed_ms?: number;
       };
     }
+  | {
+      /** ComfyUI's newer per-node state message; sent whenever a node starts, finishes or fails. */
+      type: 'progress_state';
+      data: {
+        prompt_id: string;
+        nodes: Record<string, { node_id: string; state: 'pending' | 'running' | 'finished' | 'error'; value: number; max: number }>;
+      };
+    }
   | { type: 'executed'; data: { prompt_id: string; node: string; display_node?: string; output: Record<string, unknown> } }
   | { type: 'execution_success'; data: { prompt_id: string; timestamp: number } }
   | {
