@@ -1,0 +1,32 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { RuntimeError } from '../runtime/errors.js';
+
+/** A mistake on the command line: exit 2, with the usage hint. */
+export class UsageError extends RuntimeError {
+  override name = 'UsageError';
+  override exitCode = 2;
+}
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs, with its errors turned into one-sentence usage errors. */
+export function parse(args: string[], options: Options, usage: string) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split('\n')[0]}\nUsage: ${usage}`);
+  }
+}
+
+export function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number of at least 1, got "${value}"`);
+  return n;
+}
+
+export function requirePositional(positionals: string[], what: string, usage: string): string {
+  const value = positionals[0];
+  if (!value) throw new UsageError(`Missing ${what}.\nUsage: ${usage}`);
+  return value;
+}

@@ -1,0 +1,90 @@
+import { resolve } from 'node:path';
+import { parse, positiveInt, requirePositional } from '../args.js';
+import { loadWorkflow } from '../load.js';
+import { TerminalView } from '../render.js';
+import { printValidation } from './validate.js';
+import { runWorkflow, type RunResult } from '../../runtime/run.js';
+import type { RunEvent } from '../../runtime/events.js';
+import { CancelledError, RuntimeError } from '../../runtime/errors.js';
+import type { Logger } from '../../runtime/define-node.js';
+
+const USAGE =
+  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]';
+
+/** `reelgraph run`: validate, then execute; exit 0 ok, 1 failed, 2 invalid, 130 interrupted. */
+export async function runCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      'output-dir': { type: 'string' },
+      'input-dir': { type: 'string' },
+      json: { type: 'boolean' },
+      concurrency: { type: 'string' },
+      'no-cache': { type: 'boolean' },
+      'public-url': { type: 'string' },
+      listen: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+    USAGE,
+  );
+  const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE));
+  const json = values.json === true || !process.stderr.isTTY;
+  const outputDir = resolve(values['output-dir'] ?? 'output');
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new CancelledError('Interrupted by Ctrl-C'));
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const nodes = [...workflow.parsed.graph.nodes.values()].map((node) => ({ id: node.id, type: node.type }));
+  const view = json ? undefined : new TerminalView(nodes, outputDir);
+  const emit = (event: RunEvent) => (view ? view.handle(event) : process.stdout.write(`${JSON.stringify(event)}\n`));
+  view?.start();
+  try {
+    const result = await runWorkflow(workflow.parsed, {
+      inputDir: resolve(values['input-dir'] ?? workflow.folder),
+      outputDir,
+      publicUrl: values['public-url'],
+      listen: values.listen,
+      concurrency: positiveInt(values.concurrency, 'concurrency', 8),
+      cache: values['no-cache'] ? false : true,
+      signal: controller.signal,
+      onEvent: emit,
+      log: values.verbose ? stderrLogger : undefined,
+    });
+    view?.stop();
+    return report(result, json, view);
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+function report(result: RunResult, json: boolean, view: TerminalView | undefined): number {
+  if (result.status === 'invalid') {
+    printValidation(result.validation, json);
+    return 2;
+  }
+  if (result.status === 'success') {
+    if (view) {
+      const outputs = view.summary();
+      process.stderr.write(`Done.${outputs.length ? ` Outputs:\n${outputs.map((path) => `  ${path}`).join('\n')}` : ''}\n`);
+    }
+    return 0;
+  }
+  if (result.status === 'interrupted') {
+    if (view) process.stderr.write('Interrupted: running provider jobs were cancelled where the provider allows it.\n');
+    return 130;
+  }
+  const error = result.error;
+  if (view) process.stderr.write(`Failed: ${error?.message ?? 'unknown error'}\n`);
+  return error instanceof RuntimeError ? error.exitCode : 1;
+}
+
+const stderrLogger: Logger = {
+  debug: (message) => process.stderr.write(`debug: ${message}\n`),
+  info: (message) => process.stderr.write(`${message}\n`),
+  warn: (message) => process.stderr.write(`warning: ${message}\n`),
+};

@@ -1,0 +1,37 @@
+import { resolve } from 'node:path';
+import { parse, requirePositional } from '../args.js';
+import { loadWorkflow } from '../load.js';
+import { validateWorkflow } from '../../runtime/run.js';
+import { formatIssue } from '../../runtime/errors.js';
+import type { ValidationResult } from '../../runtime/validate.js';
+
+const USAGE = 'reelgraph validate <workflow> [--input-dir DIR] [--public-url URL] [--json]';
+
+/** `reelgraph validate`: every problem at once; exit 0 when valid, 2 otherwise. */
+export async function validateCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    { 'input-dir': { type: 'string' }, 'public-url': { type: 'string' }, json: { type: 'boolean' } },
+    USAGE,
+  );
+  const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE));
+  const result = await validateWorkflow(workflow.parsed, {
+    inputDir: resolve(values['input-dir'] ?? workflow.folder),
+    outputDir: resolve('output'),
+    publicUrl: values['public-url'],
+  });
+  printValidation(result, values.json === true);
+  if (result.ok && !values.json) process.stderr.write('Valid: no problems found.\n');
+  return result.ok ? 0 : 2;
+}
+
+/** One readable line per problem on stderr, or ComfyUI's structure as JSON on stdout. */
+export function printValidation(result: ValidationResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result.ok ? { ok: true } : result.comfy)}\n`);
+    return;
+  }
+  if (result.ok) return;
+  process.stderr.write(`${result.issues.length} problem${result.issues.length === 1 ? '' : 's'} found; nothing was run:\n`);
+  for (const issue of result.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
+}

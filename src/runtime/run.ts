@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { systemClock } from './clock.js';
+import type { FilesContext, Logger, NodeContext } from './define-node.js';
+import type { RunEvent } from './events.js';
+import { executeGraph, type ExecuteResult } from './execute.js';
+import { FileHost } from './file-host.js';
+import type { ParsedWorkflow } from './formats/index.js';
+import { createHttpClient } from './http-client.js';
+import type { HttpClient } from './http.js';
+import { OutputCache, defaultCacheDir } from './cache.js';
+import { validateGraph, type ValidationResult } from './validate.js';
+import { createNodeRegistry } from '../nodes/index.js';
+import { createProviderRegistry } from '../providers/registry.js';
+
+/**
+ * One run of a parsed workflow, as the CLI and the server both do it:
+ * validate everything first (nothing is spent on an invalid workflow), then execute.
+ */
+
+export interface RunOptions {
+  promptId?: string;
+  inputDir: string;
+  outputDir: string;
+  publicUrl?: string;
+  listen?: string;
+  concurrency?: number;
+  /** false turns the persistent output cache off; a string is the cache folder. */
+  cache?: boolean | string;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  env?: NodeJS.ProcessEnv;
+  http?: HttpClient;
+  log?: Logger;
+}
+
+export type RunResult =
+  | (ExecuteResult & { validation: ValidationResult; promptId: string })
+  | { status: 'invalid'; validation: ValidationResult; promptId: string };
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {} };
+
+export function filesOf(options: Pick<RunOptions, 'inputDir' | 'outputDir' | 'publicUrl' | 'listen'>): FilesContext {
+  return { inputDir: options.inputDir, outputDir: options.outputDir, publicUrl: options.publicUrl, listen: options.listen };
+}
+
+/** Validation only: reads local files (image headers), never the network. */
+export async function validateWorkflow(parsed: ParsedWorkflow, options: RunOptions): Promise<ValidationResult> {
+  return validateGraph(parsed.graph, createNodeRegistry(), { files: filesOf(options), env: options.env ?? process.env });
+}
+
+export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): Promise<RunResult> {
+  const promptId = options.promptId ?? randomUUID();
+  const registry = createNodeRegistry();
+  const env = options.env ?? process.env;
+  const files = filesOf(options);
+  const validation = await validateGraph(parsed.graph, registry, { files, env });
+  if (!validation.ok) return { status: 'invalid', validation, promptId };
+
+  const http = options.http ?? createHttpClient();
+  const providers = createProviderRegistry({ env, http });
+  const fileHost = options.publicUrl ? new FileHost({ publicUrl: options.publicUrl, listen: options.listen }) : undefined;
+  const log = options.log ?? silentLogger;
+  const cache = options.cache === false ? undefined : new OutputCache(typeof options.cache === 'string' ? options.cache : defaultCacheDir());
+  try {
+    const result = await executeGraph(parsed.graph, registry, {
+      promptId,
+      concurrency: options.concurrency,
+      cache,
+      signal: options.signal,
+      onEvent: options.onEvent,
+      files,
+      context: (nodeId, signal): Omit<NodeContext, 'progress'> => ({
+        nodeId,
+        http,
+        files,
+        clock: systemClock,
+        log,
+        signal,
+        providers,
+        workflow: { ui: parsed.ui, api: parsed.api },
+        hostFile: async (path) => {
+          if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --public-url');
+          return fileHost.url(path);
+        },
+      }),
+    });
+    return { ...result, validation, promptId };
+  } finally {
+    await fileHost?.close();
+  }
+}
