@@ -66,6 +66,16 @@ export interface NodeContext {
   hostFile(path: string): Promise<string>;
   /** The whole workflow being run, for provenance metadata (keys are never in it). */
   workflow?: { ui?: unknown; api?: unknown };
+  /** Nodes that consume this node's outputs (ValidateImage checks the downstream RunwayI2V's limits). Optional: without it ValidateImage reads workflow.api, else checks the strictest limits. */
+  downstream?(): { type: string; params: Record<string, unknown> }[];
+}
+
+/** A node feeding an input, as validate() sees it. */
+export interface UpstreamNode {
+  type: string;
+  params: Record<string, unknown>;
+  /** Optional: that node's own upstream, so RunwayI2V can see a LoadImage through a ValidateImage. */
+  upstream?(input: string): UpstreamNode | undefined;
 }
 
 /** What validate() may use: no network and no spending; files may be read. */
@@ -74,7 +84,7 @@ export interface ValidationContext {
   files: FilesContext;
   env: NodeJS.ProcessEnv;
   /** Params of the node connected to each input, so ValidateImage can read RunwayI2V's provider/model. */
-  upstream(input: string): { type: string; params: Record<string, unknown> } | undefined;
+  upstream(input: string): UpstreamNode | undefined;
   /** Nodes that consume this node's outputs. */
   downstream(): { type: string; params: Record<string, unknown> }[];
 }
