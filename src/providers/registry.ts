@@ -1,0 +1,43 @@
+import { RuntimeError } from '../runtime/errors.js';
+import type { HttpClient } from '../runtime/http.js';
+import { PROVIDERS } from './catalog.js';
+import { CometApiProvider } from './cometapi.js';
+import type { ProviderConfig, ProviderId, ProviderRegistry, VideoProvider } from './provider.js';
+import { RunComfyProvider } from './runcomfy.js';
+import { RunwayProvider } from './runway.js';
+
+/** Builds the adapter for a provider id. */
+export function createProvider(id: ProviderId, config: ProviderConfig): VideoProvider {
+  switch (id) {
+    case 'runcomfy':
+      return new RunComfyProvider(config);
+    case 'cometapi':
+      return new CometApiProvider(config);
+    case 'runway':
+      return new RunwayProvider(config);
+  }
+}
+
+/**
+ * Adapters configured from the environment: the key from `keyEnv`, the base URL from the
+ * argument, else `baseUrlEnv`, else the published default. Keys never leave this object.
+ */
+export function createProviderRegistry(options: { env: NodeJS.ProcessEnv; http: HttpClient }): ProviderRegistry {
+  const cache = new Map<string, VideoProvider>();
+  return {
+    get(id: ProviderId, baseUrl?: string): VideoProvider {
+      const info = PROVIDERS[id];
+      if (!info) throw new RuntimeError(`Unknown provider "${String(id)}"; expected one of ${Object.keys(PROVIDERS).join(', ')}.`);
+      const apiKey = options.env[info.keyEnv]?.trim();
+      if (!apiKey) throw new RuntimeError(`${info.displayName} needs an API key: set the ${info.keyEnv} environment variable.`);
+      const base = baseUrl || options.env[info.baseUrlEnv]?.trim() || info.defaultBaseUrl;
+      const cacheKey = `${id} ${base} ${apiKey}`;
+      let provider = cache.get(cacheKey);
+      if (!provider) {
+        provider = createProvider(id, { baseUrl: base, apiKey, http: options.http });
+        cache.set(cacheKey, provider);
+      }
+      return provider;
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { PROVIDERS, RUNWAY_API_VERSION } from './catalog.js';
+import type { ProviderCall, ReadResponse } from './errors.js';
+import { describeBody, isRecord, joinUrl, parseOrThrow, providerError, requireVideo, send } from './errors.js';
+import type { CallOptions, CancelOutcome, ProviderConfig, ProviderInfo, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
+
+/**
+ * Runway's own API. Docs: https://docs.dev.runwayml.com/api (image_to_video, tasks),
+ * https://docs.dev.runwayml.com/api-details/errors. Wire details: docs/providers.md §3.
+ */
+
+const CreateResponseSchema = z.object({ id: z.string().min(1), estimatedCost: z.object({ credits: z.number() }).optional() });
+
+/** A Runway task object; CometAPI's bare shape and its wrapped `data.data` are the same object. */
+export const RunwayTaskSchema = z.object({
+  id: z.string().optional(),
+  status: z.enum(['PENDING', 'THROTTLED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
+  progress: z.union([z.number(), z.string()]).nullish(),
+  output: z.array(z.string()).nullish(),
+  failure: z.string().nullish(),
+  failureCode: z.string().nullish(),
+});
+export type RunwayTask = z.infer<typeof RunwayTaskSchema>;
+
+const ErrorBodySchema = z.object({
+  error: z.string(),
+  issues: z.array(z.object({ message: z.string(), path: z.array(z.union([z.string(), z.number()])).optional() })).optional(),
+});
+
+/** Runway's status words to ours: the one place they are interpreted. */
+export function mapRunwayTask(task: RunwayTask): TaskStatus {
+  switch (task.status) {
+    case 'PENDING':
+    case 'THROTTLED':
+      return { state: 'queued' };
+    case 'RUNNING': {
+      const progress = toFraction(task.progress);
+      return progress === undefined ? { state: 'running' } : { state: 'running', progress };
+    }
+    case 'SUCCEEDED':
+      return { state: 'succeeded', videoUrls: task.output ?? [] };
+    case 'FAILED':
+      return { state: 'failed', reason: task.failure || 'Runway reported the task as failed', ...(task.failureCode ? { failureCode: task.failureCode } : {}) };
+    case 'CANCELLED':
+      return { state: 'cancelled' };
+  }
+}
+
+/** Progress as a 0..1 fraction from 0.37, "0.37" or "37%". */
+export function toFraction(progress: number | string | null | undefined): number | undefined {
+  if (progress === null || progress === undefined || progress === '') return undefined;
+  const text = String(progress).trim();
+  const value = text.endsWith('%') ? Number(text.slice(0, -1)) / 100 : Number(text);
+  if (!Number.isFinite(value)) return undefined;
+  return Math.min(1, Math.max(0, value > 1 ? value / 100 : value));
+}
+
+/** Runway's `{error, issues}` as one readable message. */
+export function runwayErrorMessage(body: unknown): string {
+  const parsed = ErrorBodySchema.safeParse(body);
+  if (!parsed.success) return isRecord(body) && typeof body.message === 'string' ? body.message : describeBody(body);
+  const issues = parsed.data.issues?.map((issue) => `${issue.path?.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`) ?? [];
+  return issues.length > 0 ? `${parsed.data.error} (${issues.join('; ')})` : parsed.data.error;
+}
+
+export class RunwayProvider implements VideoProvider {
+  readonly info: ProviderInfo = PROVIDERS.runway;
+  private readonly call: ProviderCall;
+
+  constructor(private readonly config: ProviderConfig) {
+    this.call = { http: config.http, info: this.info, apiKey: config.apiKey };
+  }
+
+  async submit(request: SubmitRequest, options: CallOptions = {}): Promise<SubmitResult> {
+    const body = {
+      model: request.model,
+      promptImage: request.promptImage,
+      ratio: request.ratio,
+      duration: request.duration,
+      ...(request.promptText ? { promptText: request.promptText } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+    };
+    const res = await this.send('POST', '/v1/image_to_video', options, 'create', JSON.stringify(body));
+    const created = parseOrThrow(this.call, CreateResponseSchema, this.ok(res), 'create');
+    return { taskId: created.id, ...(created.estimatedCost ? { estimatedCredits: created.estimatedCost.credits } : {}) };
+  }
+
+  async getTask(taskId: string, options: CallOptions = {}): Promise<TaskStatus> {
+    const res = await this.send('GET', `/v1/tasks/${encodeURIComponent(taskId)}`, options, 'poll');
+    return requireVideo(this.call, mapRunwayTask(parseOrThrow(this.call, RunwayTaskSchema, this.ok(res), 'task')), res);
+  }
+
+  /** DELETE cancels an active task (and deletes a finished one); Runway answers 204. */
+  async cancel(taskId: string, options: CallOptions = {}): Promise<CancelOutcome> {
+    const res = await this.send('DELETE', `/v1/tasks/${encodeURIComponent(taskId)}`, options, 'poll');
+    this.ok(res);
+    return 'cancelled';
+  }
+
+  private send(method: 'GET' | 'POST' | 'DELETE', path: string, options: CallOptions, kind: 'create' | 'poll', body?: string): Promise<ReadResponse> {
+    return send(this.call, {
+      method,
+      url: joinUrl(this.config.baseUrl, path),
+      headers: { 'X-Runway-Version': RUNWAY_API_VERSION },
+      kind,
+      ...(body !== undefined ? { body } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  private ok(res: ReadResponse): ReadResponse {
+    if (res.status >= 200 && res.status < 300) return res;
+    throw providerError(this.call, res.status, runwayErrorMessage(res.body), res.body);
+  }
+}
