@@ -1,0 +1,303 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { PROVIDERS } from '../providers/catalog.js';
+import { RuntimeError } from './errors.js';
+
+/**
+ * Provenance in MP4 outputs, the way ComfyUI's SaveVideo writes it through PyAV
+ * (`movflags=use_metadata_tags`): `moov/udta/meta` with an `mdta` handler, a `keys`
+ * box naming "workflow" and "prompt", and an `ilst` holding their JSON strings.
+ * We edit boxes rather than remux: mdat is copied byte for byte, and when moov sits
+ * before mdat (fast start) the chunk offsets are shifted by the change in moov size.
+ */
+
+export interface WorkflowMetadata {
+  workflow?: unknown;
+  prompt?: unknown;
+}
+
+/** ComfyUI's frontend reads at most this much of a video looking for metadata. */
+const MAX_SCAN_BYTES = 64 * 1024 * 1024;
+const COPY_CHUNK_BYTES = 1024 * 1024;
+/** ilst data type 1: UTF-8 text without a terminator. */
+const UTF8_TYPE = 1;
+
+/** The file is not an MP4 we can read or edit. */
+export class Mp4FormatError extends RuntimeError {
+  override name = 'Mp4FormatError';
+  override exitCode = 2;
+}
+
+interface Box {
+  type: string;
+  /** Offset of the box header. */
+  start: number;
+  size: number;
+  headerSize: number;
+}
+
+/** Writes `workflow` and `prompt` into the MP4's metadata (secrets scrubbed first), via a temp file and rename. */
+export async function embedWorkflowMetadata(mp4Path: string, meta: WorkflowMetadata, options: { env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const entries = new Map<string, string>();
+  if (meta.workflow !== undefined) entries.set('workflow', JSON.stringify(scrubSecrets(meta.workflow, env)));
+  if (meta.prompt !== undefined) entries.set('prompt', JSON.stringify(scrubSecrets(meta.prompt, env)));
+  const file = await open(mp4Path, 'r');
+  const tempPath = `${mp4Path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const { boxes, fileSize } = await topLevelBoxes(file);
+    const moov = findMoov(boxes, mp4Path);
+    const oldMoov = await readBox(file, moov);
+    let newMoov = rebuildMoov(oldMoov, entries);
+    const delta = newMoov.length - oldMoov.length;
+    // Chunk offsets point into mdat; they move only when moov is in front of it.
+    if (delta !== 0 && boxes.some((box) => box.type === 'mdat' && box.start > moov.start)) {
+      newMoov = shiftChunkOffsets(newMoov, delta, mp4Path);
+    }
+    await writeReplaced(file, tempPath, moov, newMoov, fileSize);
+    await rename(tempPath, mp4Path);
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    throw error;
+  } finally {
+    await file.close();
+  }
+}
+
+/** The embedded workflow and prompt (keys matched case-insensitively), or an empty object. */
+export async function readWorkflowMetadata(mp4Path: string): Promise<WorkflowMetadata> {
+  const file = await open(mp4Path, 'r');
+  try {
+    const { boxes } = await topLevelBoxes(file);
+    const moov = findMoov(boxes, mp4Path);
+    const tags = readMdtaTags(await readBox(file, moov));
+    const result: WorkflowMetadata = {};
+    for (const [key, text] of tags) {
+      const name = key.toLowerCase();
+      if (name === 'workflow' || name === 'prompt') result[name] = parseLenientJson(text);
+    }
+    return result;
+  } finally {
+    await file.close();
+  }
+}
+
+/** Names that hold credentials; their values never leave the machine. */
+const SECRET_KEY = /api[_-]?key|auth[_-]?token|secret|password|authorization|bearer/i;
+
+/** A deep copy without credential-named fields and with any provider key from `env` blanked. */
+export function scrubSecrets(value: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
+  // Short values would blank innocent text; real keys are long.
+  const keys = Object.values(PROVIDERS)
+    .map((info) => env[info.keyEnv])
+    .filter((key): key is string => typeof key === 'string' && key.length >= 8);
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') return keys.reduce((text, key) => text.split(key).join(''), node);
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== 'object' || node === null) return node;
+    const copy: Record<string, unknown> = {};
+    for (const [name, child] of Object.entries(node)) {
+      if (!SECRET_KEY.test(name)) copy[name] = walk(child);
+    }
+    return copy;
+  };
+  return walk(value);
+}
+
+function parseLenientJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Python's json.dumps writes NaN/Infinity, which ComfyUI's frontend accepts too.
+    return JSON.parse(text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null'));
+  }
+}
+
+function findMoov(boxes: Box[], path: string): Box {
+  const moov = boxes.find((box) => box.type === 'moov');
+  if (!moov) throw new Mp4FormatError(`"${path}" is not an MP4 file with a movie header (no moov box).`);
+  if (moov.size > MAX_SCAN_BYTES) throw new Mp4FormatError(`"${path}" has a movie header larger than 64 MiB.`);
+  return moov;
+}
+
+async function topLevelBoxes(file: FileHandle): Promise<{ boxes: Box[]; fileSize: number }> {
+  const fileSize = (await file.stat()).size;
+  const boxes: Box[] = [];
+  const header = Buffer.alloc(16);
+  for (let start = 0; start + 8 <= fileSize; ) {
+    await file.read(header, 0, 16, start);
+    const box = boxAt(header, 0, fileSize - start);
+    if (!box) break;
+    boxes.push({ ...box, start });
+    start += box.size;
+  }
+  return { boxes, fileSize };
+}
+
+/** The box whose header is at `offset` in `buf`, or undefined if the header is malformed. */
+function boxAt(buf: Buffer, offset: number, available: number): Box | undefined {
+  if (offset + 8 > buf.length) return undefined;
+  let size = buf.readUInt32BE(offset);
+  let headerSize = 8;
+  if (size === 1) {
+    if (offset + 16 > buf.length) return undefined;
+    size = Number(buf.readBigUInt64BE(offset + 8));
+    headerSize = 16;
+  } else if (size === 0) {
+    size = available;
+  }
+  if (size < headerSize || size > available) return undefined;
+  return { type: buf.toString('latin1', offset + 4, offset + 8), start: offset, size, headerSize };
+}
+
+function children(buf: Buffer, start: number, end: number): Box[] {
+  const result: Box[] = [];
+  for (let offset = start; offset + 8 <= end; ) {
+    const box = boxAt(buf, offset, end - offset);
+    if (!box) break;
+    result.push(box);
+    offset += box.size;
+  }
+  return result;
+}
+
+async function readBox(file: FileHandle, box: Box): Promise<Buffer> {
+  const buf = Buffer.alloc(box.size);
+  await file.read(buf, 0, box.size, box.start);
+  return buf;
+}
+
+function makeBox(type: string, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(8 + body.length);
+  header.write(type, 4, 'latin1');
+  return Buffer.concat([header, body]);
+}
+
+function u32(...values: number[]): Buffer {
+  const buf = Buffer.alloc(4 * values.length);
+  values.forEach((value, i) => buf.writeUInt32BE(value, i * 4));
+  return buf;
+}
+
+/** meta is a full box in ISO files (ffmpeg writes it so) but a plain box in QuickTime ones. */
+function metaChildrenStart(buf: Buffer, meta: Box): number {
+  const plain = buf.toString('latin1', meta.start + meta.headerSize + 4, meta.start + meta.headerSize + 8) === 'hdlr';
+  return meta.start + meta.headerSize + (plain ? 0 : 4);
+}
+
+function findChild(buf: Buffer, parent: Box, type: string, start = parent.start + parent.headerSize): Box | undefined {
+  return children(buf, start, parent.start + parent.size).find((box) => box.type === type);
+}
+
+/** The mdta key/value pairs of moov/udta/meta (UTF-8 values only). */
+function readMdtaTags(moov: Buffer): Map<string, string> {
+  const tags = new Map<string, string>();
+  const root = boxAt(moov, 0, moov.length);
+  const udta = root && findChild(moov, root, 'udta');
+  const meta = udta && findChild(moov, udta, 'meta');
+  if (!meta) return tags;
+  const start = metaChildrenStart(moov, meta);
+  const keysBox = findChild(moov, meta, 'keys', start);
+  const ilst = findChild(moov, meta, 'ilst', start);
+  if (!keysBox || !ilst) return tags;
+  const names = readKeyNames(moov, keysBox);
+  for (const item of children(moov, ilst.start + ilst.headerSize, ilst.start + ilst.size)) {
+    const name = names[moov.readUInt32BE(item.start + 4) - 1];
+    const data = findChild(moov, item, 'data');
+    if (name === undefined || !data || data.size < data.headerSize + 8) continue;
+    if (moov.readUInt32BE(data.start + data.headerSize) !== UTF8_TYPE) continue;
+    tags.set(name, moov.toString('utf8', data.start + data.headerSize + 8, data.start + data.size));
+  }
+  return tags;
+}
+
+function readKeyNames(buf: Buffer, keys: Box): string[] {
+  // keys: version/flags, entry_count, then boxes of (size, namespace, name bytes).
+  return children(buf, keys.start + keys.headerSize + 8, keys.start + keys.size).map((entry) =>
+    buf.toString('utf8', entry.start + 8, entry.start + entry.size),
+  );
+}
+
+/** moov with udta/meta replaced by one holding the existing tags merged with `entries`. */
+function rebuildMoov(moov: Buffer, entries: Map<string, string>): Buffer {
+  const tags = readMdtaTags(moov);
+  for (const name of [...tags.keys()]) if (entries.has(name.toLowerCase())) tags.delete(name);
+  for (const [name, value] of entries) tags.set(name, value);
+  const root = boxAt(moov, 0, moov.length);
+  if (!root) throw new Mp4FormatError('The movie header is malformed.');
+  const kids = children(moov, root.headerSize, moov.length);
+  const udta = kids.find((box) => box.type === 'udta');
+  const udtaKids = udta ? children(moov, udta.start + udta.headerSize, udta.start + udta.size).filter((box) => box.type !== 'meta') : [];
+  const newUdta = makeBox('udta', ...udtaKids.map((box) => slice(moov, box)), buildMeta(tags));
+  const rest = kids.filter((box) => box.type !== 'udta').map((box) => slice(moov, box));
+  return makeBox('moov', ...rest, newUdta);
+}
+
+function slice(buf: Buffer, box: Box): Buffer {
+  return buf.subarray(box.start, box.start + box.size);
+}
+
+function buildMeta(tags: Map<string, string>): Buffer {
+  const hdlr = makeBox('hdlr', u32(0, 0), Buffer.from('mdta', 'latin1'), u32(0, 0, 0), Buffer.from([0]));
+  const names = [...tags.keys()];
+  const keyEntries = names.map((name) => makeBox('mdta', Buffer.from(name, 'utf8')));
+  const keys = makeBox('keys', u32(0, names.length), ...keyEntries);
+  const items = names.map((name, i) => {
+    const data = makeBox('data', u32(UTF8_TYPE, 0), Buffer.from(tags.get(name) ?? '', 'utf8'));
+    const item = makeBox('____', data);
+    item.writeUInt32BE(i + 1, 4); // ilst items are typed by their 1-based key index.
+    return item;
+  });
+  return makeBox('meta', u32(0), hdlr, keys, makeBox('ilst', ...items));
+}
+
+const CONTAINERS = new Set(['trak', 'mdia', 'minf', 'stbl']);
+
+/** Adds `delta` to every stco/co64 entry under moov (in place on a copy). */
+function shiftChunkOffsets(moov: Buffer, delta: number, path: string): Buffer {
+  const copy = Buffer.from(moov);
+  const visit = (start: number, end: number) => {
+    for (const box of children(copy, start, end)) {
+      const body = box.start + box.headerSize;
+      if (CONTAINERS.has(box.type)) visit(body, box.start + box.size);
+      const count = box.type === 'stco' || box.type === 'co64' ? copy.readUInt32BE(body + 4) : 0;
+      for (let i = 0; i < count; i++) {
+        if (box.type === 'co64') {
+          const at = body + 8 + i * 8;
+          copy.writeBigUInt64BE(copy.readBigUInt64BE(at) + BigInt(delta), at);
+          continue;
+        }
+        const at = body + 8 + i * 4;
+        const shifted = copy.readUInt32BE(at) + delta;
+        if (shifted > 0xffffffff) throw new Mp4FormatError(`"${path}" is too large to add metadata in front of its media data.`);
+        copy.writeUInt32BE(shifted, at);
+      }
+    }
+  };
+  visit(8, copy.length);
+  return copy;
+}
+
+async function writeReplaced(file: FileHandle, tempPath: string, moov: Box, newMoov: Buffer, fileSize: number): Promise<void> {
+  const out = await open(tempPath, 'wx');
+  try {
+    await copyRange(file, out, 0, moov.start);
+    await out.write(newMoov);
+    await copyRange(file, out, moov.start + moov.size, fileSize);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+}
+
+async function copyRange(from: FileHandle, to: FileHandle, start: number, end: number): Promise<void> {
+  const buf = Buffer.alloc(COPY_CHUNK_BYTES);
+  for (let offset = start; offset < end; ) {
+    const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, end - offset), offset);
+    if (bytesRead === 0) break;
+    await to.write(buf, 0, bytesRead);
+    offset += bytesRead;
+  }
+}
