@@ -1,0 +1,56 @@
+import type { ObjectInfo } from './object-info.js';
+
+/** The server calls the editor makes; same origin only. */
+
+export type Catalog = Record<string, { displayName?: string; models: Record<string, { ratios: string[]; durations: number[] } | undefined> }>;
+
+export interface QueueResponse {
+  ok: boolean;
+  promptId?: string;
+  /** ComfyUI's 400 body when validation failed. */
+  error?: { type?: string; message?: string; details?: string };
+  nodeErrors?: Record<string, { class_type?: string; errors: { message: string; details?: string; extra_info?: { input_name?: string } }[] }>;
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+export const fetchObjectInfo = (): Promise<ObjectInfo> => getJson<ObjectInfo>('/api/object_info');
+export const fetchCatalog = (): Promise<Catalog> => getJson<Catalog>('/api/reelgraph/catalog').catch(() => ({}));
+export const fetchExamples = (): Promise<string[]> => getJson<string[]>('/api/reelgraph/examples').catch(() => []);
+export const fetchExample = (name: string): Promise<unknown> => getJson<unknown>(`/api/reelgraph/examples/${encodeURIComponent(name)}`);
+
+export async function queuePrompt(prompt: unknown, workflow: unknown, clientId: string): Promise<QueueResponse> {
+  const response = await fetch('/api/prompt', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ prompt, client_id: clientId, extra_data: { extra_pnginfo: { workflow } } }),
+  });
+  const body = (await response.json().catch(() => ({}))) as { prompt_id?: string; error?: unknown; node_errors?: QueueResponse['nodeErrors'] };
+  if (response.ok) return { ok: true, promptId: body.prompt_id };
+  const error = typeof body.error === 'string' ? { message: body.error } : (body.error as QueueResponse['error']);
+  return { ok: false, error, nodeErrors: body.node_errors ?? {} };
+}
+
+export async function interrupt(): Promise<void> {
+  await fetch('/api/interrupt', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+}
+
+/** Uploads an image into the input folder; resolves with the name to put in LoadImage. */
+export async function uploadImage(file: File): Promise<string> {
+  const form = new FormData();
+  form.append('image', file, file.name);
+  form.append('type', 'input');
+  const response = await fetch('/api/upload/image', { method: 'POST', body: form });
+  const body = (await response.json()) as { name?: string; subfolder?: string; error?: string };
+  if (!response.ok || !body.name) throw new Error(body.error ?? `upload failed (${response.status})`);
+  return body.subfolder ? `${body.subfolder}/${body.name}` : body.name;
+}
+
+export function viewUrl(file: { filename: string; subfolder?: string; type?: string }): string {
+  const params = new URLSearchParams({ filename: file.filename, subfolder: file.subfolder ?? '', type: file.type ?? 'output' });
+  return `/api/view?${params.toString()}`;
+}

@@ -1,0 +1,107 @@
+import { LGraphCanvas, LGraphNode, LiteGraph, type IWidget } from '@comfyorg/litegraph';
+import type { Catalog } from './api.js';
+import { socketsOf, widgetsOf, type ObjectInfo, type ObjectInfoEntry, type WidgetSpec } from './object-info.js';
+import { drawNodeState } from './run-state.js';
+
+/**
+ * One LiteGraph node type per /object_info entry. Widgets follow ComfyUI's order, with
+ * the two slots its frontend inserts (a control value after a seed, "upload" after
+ * LoadImage's image), so widgets_values positions match ComfyUI's files.
+ */
+
+export const CONTROL_VALUES = ['fixed', 'increment', 'decrement', 'randomize'];
+/** Widgets that are UI-only: never sent to the server as params. */
+export const EXTRA_WIDGETS = new Set(['control_after_generate', 'upload']);
+
+export const SOCKET_COLORS: Record<string, string> = { IMAGE: '#64b5f6', VIDEO: '#ba68c8', TASK: '#ffb74d' };
+
+export interface EditorHooks {
+  /** LoadImage's upload button. */
+  pickImage(node: LGraphNode): void;
+}
+
+type Widget = IWidget & { options: Record<string, unknown> };
+
+export function registerNodeTypes(info: ObjectInfo, catalog: Catalog, hooks: EditorHooks): void {
+  Object.assign(LGraphCanvas.link_type_colors, SOCKET_COLORS);
+  for (const entry of Object.values(info)) {
+    LiteGraph.registerNodeType(entry.name, nodeClass(entry, catalog, hooks));
+  }
+}
+
+function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks): typeof LGraphNode {
+  const title = entry.display_name ?? entry.name;
+  class ReelgraphNode extends LGraphNode {
+    static override title = title;
+    static override category = entry.category ?? 'reelgraph';
+    static comfyClass = entry.name;
+    constructor(nodeTitle?: string) {
+      super(nodeTitle ?? title);
+      this.serialize_widgets = true;
+      for (const socket of socketsOf(entry)) {
+        this.addInput(socket.name, socket.type, { color_on: SOCKET_COLORS[socket.type], shape: socket.optional ? 4 : undefined });
+      }
+      entry.output.forEach((type, index) => this.addOutput(entry.output_name?.[index] ?? type, type, { color_on: SOCKET_COLORS[type] }));
+      for (const spec of widgetsOf(entry)) addWidgetFor(this, spec, hooks);
+      followCatalog(this, catalog);
+      const size = this.computeSize();
+      this.size = [Math.max(size[0], 300), size[1]];
+    }
+    override onDrawForeground(ctx: CanvasRenderingContext2D): void {
+      drawNodeState(this, ctx);
+    }
+    override onConfigure(): void {
+      followCatalog(this, catalog, false);
+    }
+  }
+  return ReelgraphNode as unknown as typeof LGraphNode;
+}
+
+function addWidgetFor(node: LGraphNode, spec: WidgetSpec, hooks: EditorHooks): void {
+  const opts = spec.opts;
+  if (spec.kind === 'combo') {
+    node.addWidget('combo', spec.name, spec.default as string, null, { values: spec.options as string[] });
+  } else if (spec.kind === 'number') {
+    const integer = spec.integer;
+    node.addWidget('number', spec.name, spec.default, null, {
+      min: typeof opts.min === 'number' ? opts.min : undefined,
+      max: typeof opts.max === 'number' ? opts.max : undefined,
+      step2: typeof opts.step === 'number' ? opts.step : integer ? 1 : 0.01,
+      precision: integer ? 0 : 2,
+    });
+    if (opts.control_after_generate) node.addWidget('combo', 'control_after_generate', 'randomize', null, { values: CONTROL_VALUES });
+  } else if (spec.kind === 'toggle') {
+    node.addWidget('toggle', spec.name, spec.default, null, { on: 'true', off: 'false' });
+  } else {
+    node.addWidget('text', spec.name, spec.default, null, { multiline: spec.multiline || spec.name === 'promptText' });
+  }
+  if (opts.image_upload) node.addWidget('button', 'upload', 'image', () => hooks.pickImage(node), {});
+}
+
+function widget(node: LGraphNode, name: string): Widget | undefined {
+  return node.widgets?.find((w) => w.name === name) as Widget | undefined;
+}
+
+/**
+ * The model list follows the provider and the ratio list follows both, from the catalog,
+ * so the editor only offers what that provider accepts for that model.
+ */
+function followCatalog(node: LGraphNode, catalog: Catalog, adjustValues = true): void {
+  const provider = widget(node, 'provider');
+  const model = widget(node, 'model');
+  const ratio = widget(node, 'ratio');
+  if (!provider || !model || !ratio || Object.keys(catalog).length === 0) return;
+  const update = (adjust: boolean): void => {
+    const models = catalog[String(provider.value)]?.models ?? {};
+    const modelIds = Object.keys(models).filter((id) => models[id]);
+    if (modelIds.length) model.options.values = modelIds;
+    if (adjust && !modelIds.includes(String(model.value)) && modelIds[0]) model.value = modelIds[0];
+    const ratios = models[String(model.value)]?.ratios;
+    if (ratios?.length) ratio.options.values = [...ratios];
+    if (adjust && ratios?.length && !ratios.includes(String(ratio.value))) ratio.value = ratios[0]!;
+    node.setDirtyCanvas(true, false);
+  };
+  provider.callback = () => update(true);
+  model.callback = () => update(true);
+  update(adjustValues);
+}

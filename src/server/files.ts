@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename, extname, join, sep } from 'node:path';
+import { sendJson } from './http-util.js';
+
+/**
+ * /view and /upload/image. Paths are confined after resolving symlinks (ComfyUI checked
+ * before resolving them, so a symlink could escape: Comfy-Org/ComfyUI#12285), and files
+ * that a browser would run as active content are only ever downloaded (CVE-2026-56670).
+ */
+
+export interface FileRoots {
+  input: string;
+  output: string;
+  temp: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.mov': 'video/quicktime',
+  '.json': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Types a browser could execute or render with script; never shown inline. */
+const ACTIVE_EXTENSIONS = new Set(['.html', '.htm', '.svg', '.svgz', '.js', '.mjs', '.xml', '.xhtml', '.xsl']);
+
+/** Resolves a file inside a root, following symlinks first; undefined if it escapes or is missing. */
+export async function confine(root: string, ...parts: string[]): Promise<string | undefined> {
+  try {
+    const realRoot = await realpath(root);
+    const real = await realpath(join(realRoot, ...parts));
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) return undefined;
+    return real;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Strips folders and characters that do not belong in a file name; undefined if nothing usable is left. */
+export function safeFileName(name: string): string | undefined {
+  const base = basename(name.replaceAll('\\', '/')).replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
+  if (base === '' || base === '.' || base === '..' || base.startsWith('.')) return undefined;
+  return base.slice(0, 200);
+}
+
+/** Subfolders are plain relative names; ".." or absolute paths are refused before touching the disk. */
+function safeSubfolder(subfolder: string): boolean {
+  if (subfolder === '') return true;
+  return !subfolder.split(/[\\/]/).some((part) => part === '..' || part === '') && !subfolder.startsWith('/');
+}
+
+export async function serveView(request: IncomingMessage, response: ServerResponse, url: URL, roots: FileRoots): Promise<void> {
+  const annotated = /^(.*) \[(input|output|temp)\]$/.exec(url.searchParams.get('filename') ?? '');
+  const filename = annotated ? annotated[1]! : (url.searchParams.get('filename') ?? '');
+  const type = annotated ? annotated[2]! : (url.searchParams.get('type') ?? 'output');
+  const subfolder = url.searchParams.get('subfolder') ?? '';
+  if (type !== 'input' && type !== 'output' && type !== 'temp') return sendJson(response, 400, { error: 'type must be input, output or temp' });
+  if (!filename || !safeSubfolder(subfolder) || filename.includes('/') || filename.includes('\\')) {
+    return sendJson(response, 403, { error: 'path not allowed' });
+  }
+  const path = await confine(roots[type], subfolder, filename);
+  if (!path) return sendJson(response, 404, { error: 'file not found' });
+  const info = await stat(path);
+  if (!info.isFile()) return sendJson(response, 404, { error: 'file not found' });
+  sendFile(request, response, path, info.size);
+}
+
+/** Streams a file with Range support (video seeking needs it). */
+export function sendFile(request: IncomingMessage, response: ServerResponse, path: string, size: number): void {
+  const ext = extname(path).toLowerCase();
+  const active = ACTIVE_EXTENSIONS.has(ext);
+  const headers: Record<string, string | number> = {
+    'Content-Type': active ? 'application/octet-stream' : (CONTENT_TYPES[ext] ?? 'application/octet-stream'),
+    'X-Content-Type-Options': 'nosniff',
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'no-cache',
+  };
+  if (active) headers['Content-Disposition'] = `attachment; filename="${encodeURIComponent(basename(path))}"`;
+  const range = parseRange(request.headers.range, size);
+  if (range === 'invalid') {
+    response.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+    return;
+  }
+  if (range) {
+    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+    headers['Content-Length'] = range.end - range.start + 1;
+    response.writeHead(206, headers);
+  } else {
+    headers['Content-Length'] = size;
+    response.writeHead(200, headers);
+  }
+  if (request.method === 'HEAD') return void response.end();
+  createReadStream(path, range ?? {}).pipe(response);
+}
+
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | undefined {
+  if (!header) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    start = Math.max(0, size - Number(match[2]));
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start > end || start >= size) return 'invalid';
+  return { start, end };
+}
+
+export interface StoredUpload {
+  name: string;
+  subfolder: string;
+  type: 'input' | 'output' | 'temp';
+}
+
+/**
+ * Stores an upload like ComfyUI does: the same content under the same name is reused,
+ * a different content gets `name (1).png`, `name (2).png`, … unless overwrite is asked.
+ */
+export async function storeUpload(root: string, subfolder: string, fileName: string, bytes: Uint8Array, overwrite: boolean): Promise<string | undefined> {
+  if (!safeSubfolder(subfolder)) return undefined;
+  await mkdir(join(root, subfolder), { recursive: true });
+  const folder = await confine(root, subfolder);
+  if (!folder) return undefined;
+  const hash = sha256(bytes);
+  const ext = extname(fileName);
+  const stem = fileName.slice(0, fileName.length - ext.length);
+  for (let attempt = 0; attempt < 10_000; attempt++) {
+    const candidate = attempt === 0 ? fileName : `${stem} (${attempt})${ext}`;
+    const path = join(folder, candidate);
+    // A planted symlink must never be written through.
+    if ((await lstat(path).catch(() => undefined))?.isSymbolicLink()) continue;
+    const existing = await readFile(path).catch(() => undefined);
+    if (existing === undefined || overwrite) {
+      await writeFile(path, bytes);
+      return candidate;
+    }
+    if (sha256(existing) === hash) return candidate;
+  }
+  return undefined;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { messageOf } from '../runtime/errors.js';
+import { parseWorkflow, toApiPrompt, type ParsedWorkflow } from '../runtime/formats/index.js';
+import type { NodeRegistry } from '../runtime/registry.js';
+import { validateWorkflow } from '../runtime/run.js';
+import { isRecord, readJson, sendJson } from './http-util.js';
+import type { PromptQueue } from './queue.js';
+
+/** POST /prompt: parse, validate (nothing is queued or spent on an invalid prompt), enqueue. */
+
+export interface PromptRouteContext {
+  queue: PromptQueue;
+  registry: NodeRegistry;
+  /** Parsed workflows waiting in the queue, by prompt id. */
+  workflows: Map<string, ParsedWorkflow>;
+  objectInfo: Record<string, { output_node?: boolean }>;
+  inputDir: string;
+  outputDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
+/** ComfyUI drops these before history is written; we also catch other secret-looking names. */
+const SECRET_KEY = /api[_-]?key|auth[_-]?token|secret|password|token|authorization/i;
+
+export async function postPrompt(request: IncomingMessage, response: ServerResponse, ctx: PromptRouteContext): Promise<void> {
+  const body = await readJson(request, MAX_PROMPT_BYTES);
+  if (!isRecord(body) || body.prompt === undefined) return sendJson(response, 400, promptError('no_prompt', 'No prompt provided', ''));
+  const extraData = isRecord(body.extra_data) ? stripSecrets(body.extra_data) : {};
+  let parsed: ParsedWorkflow;
+  try {
+    parsed = parseWorkflow(body.prompt, ctx.registry);
+  } catch (error) {
+    return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
+  }
+  const ui = uiWorkflowOf(extraData) ?? (isUiWorkflow(body.prompt) ? body.prompt : undefined);
+  if (ui !== undefined) parsed = { ...parsed, ui };
+  const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env });
+  if (!validation.ok) {
+    const comfy = validation.comfy ?? promptError('prompt_outputs_failed_validation', 'Prompt outputs failed validation', '');
+    return sendJson(response, 400, comfy);
+  }
+  const promptId = typeof body.prompt_id === 'string' && body.prompt_id !== '' ? body.prompt_id : randomUUID();
+  const api = toApiPrompt(parsed.graph) as Record<string, { class_type?: string }>;
+  const number = ctx.queue.nextNumber();
+  ctx.workflows.set(promptId, parsed);
+  ctx.queue.enqueue({
+    number,
+    promptId,
+    prompt: api,
+    extraData,
+    outputsToExecute: Object.keys(api).filter((id) => ctx.objectInfo[api[id]?.class_type ?? '']?.output_node === true),
+    clientId: typeof body.client_id === 'string' ? body.client_id : undefined,
+  });
+  sendJson(response, 200, { prompt_id: promptId, number, node_errors: {} });
+}
+
+export function promptError(type: string, message: string, details: string): { error: unknown; node_errors: Record<string, never> } {
+  return { error: { type, message, details, extra_info: {} }, node_errors: {} };
+}
+
+/** Removes secret-looking keys at any depth, so they never reach history or the queue view. */
+export function stripSecrets(value: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (SECRET_KEY.test(key)) continue;
+    // The workflow itself is user data and may legitimately contain any key names.
+    kept[key] = isRecord(inner) && key !== 'workflow' ? stripSecrets(inner) : inner;
+  }
+  return kept;
+}
+
+function uiWorkflowOf(extraData: Record<string, unknown>): unknown {
+  const pnginfo = extraData.extra_pnginfo;
+  return isRecord(pnginfo) && isRecord(pnginfo.workflow) ? pnginfo.workflow : undefined;
+}
+
+function isUiWorkflow(value: unknown): boolean {
+  return isRecord(value) && Array.isArray(value.nodes);
+}

@@ -1,0 +1,67 @@
+import type { RunEvent } from '../runtime/events.js';
+import { formatIssue, isCancellation, messageOf } from '../runtime/errors.js';
+import type { ParsedWorkflow } from '../runtime/formats/index.js';
+import { runWorkflow } from '../runtime/run.js';
+import type { QueueItem, RunPrompt } from './queue.js';
+
+/**
+ * The queue worker: runs one queued prompt through runWorkflow and makes sure the
+ * stream always ends the way ComfyUI clients expect (a terminal event, then
+ * `executing {node: null}`), even when the run throws or the workflow went stale.
+ */
+
+export interface RunnerOptions {
+  inputDir: string;
+  outputDir: string;
+  env: NodeJS.ProcessEnv;
+  cache?: boolean | string;
+}
+
+const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
+
+export function createRunner(options: RunnerOptions, workflows: Map<string, ParsedWorkflow>): RunPrompt {
+  return async (item, signal, onEvent) => {
+    const parsed = workflows.get(item.promptId);
+    workflows.delete(item.promptId);
+    let ended = false;
+    let terminal = false;
+    const emit = (event: RunEvent): void => {
+      if (TERMINAL.has(event.type)) terminal = true;
+      if (event.type === 'executing' && event.data.node === null) ended = true;
+      onEvent(event);
+    };
+    try {
+      if (!parsed) throw new Error(`prompt ${item.promptId} has no workflow`);
+      const result = await runWorkflow(parsed, { ...options, promptId: item.promptId, signal, onEvent: emit });
+      if (result.status === 'invalid') emit(failure(item, result.validation.issues.map(formatIssue).join('\n'), 'WorkflowValidationError'));
+    } catch (error) {
+      if (!terminal) emit(signal.aborted || isCancellation(error) ? interrupted(item) : failure(item, messageOf(error), errorName(error)));
+    }
+    if (!terminal && signal.aborted) emit(interrupted(item));
+    if (!ended) emit({ type: 'executing', data: { prompt_id: item.promptId, node: null } });
+  };
+}
+
+function failure(item: QueueItem, message: string, type: string): RunEvent {
+  return {
+    type: 'execution_error',
+    data: {
+      prompt_id: item.promptId,
+      node_id: '',
+      node_type: '',
+      executed: [],
+      exception_message: message,
+      exception_type: type,
+      traceback: [],
+      timestamp: Date.now(),
+    },
+  };
+}
+
+function interrupted(item: QueueItem): RunEvent {
+  return { type: 'execution_interrupted', data: { prompt_id: item.promptId, node_id: null, node_type: null, executed: [], timestamp: Date.now() } };
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}
