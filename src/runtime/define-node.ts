@@ -68,6 +68,8 @@ export interface NodeContext {
   workflow?: { ui?: unknown; api?: unknown };
   /** Nodes that consume this node's outputs (ValidateImage checks the downstream RunwayI2V's limits). Optional: without it ValidateImage reads workflow.api, else checks the strictest limits. */
   downstream?(): { type: string; params: Record<string, unknown> }[];
+  /** Environment for base-URL overrides (RUNWAYML_BASE_URL…); process.env when absent. Keys are read by the provider registry, not by nodes. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A node feeding an input, as validate() sees it. */

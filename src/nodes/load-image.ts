@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { defineNode, type ValidationContext } from '../runtime/define-node.js';
+import { InputError, type Issue } from '../runtime/errors.js';
+import { ImageHeaderError, readImageHeader, type ImageHeader } from '../runtime/image-header.js';
+import { sha256File } from './hash.js';
+import { nodeIssue, quote } from './issues.js';
+import { confineExisting, isAllowedImageUrl, isRemoteUrl } from './paths.js';
+import { probeRemoteImage } from './remote-image.js';
+import type { ImageRef } from './values.js';
+
+const TYPE = 'LoadImage';
+
+const params = z.object({
+  image: z.string().describe('A file in the input folder (relative path) or an https URL.'),
+});
+
+/** The outcome of reading a local image: its confined path and header, or why it cannot be used. */
+export type LocalImage = { ok: true; path: string; header: ImageHeader } | { ok: false; rule: string };
+
+/** Confines `name` to the input folder and reads its header; shared with ValidateImage's validate(). */
+export async function inspectLocalImage(inputDir: string, name: string): Promise<LocalImage> {
+  const confined = await confineExisting(inputDir, name);
+  if (!confined.ok) return confined;
+  try {
+    return { ok: true, path: confined.path, header: await readImageHeader(confined.path) };
+  } catch (error) {
+    if (error instanceof ImageHeaderError) return { ok: false, rule: `is not a readable image: ${error.message}` };
+    return { ok: false, rule: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+  }
+}
+
+async function validateLoadImage(image: string, ctx: ValidationContext): Promise<Issue[]> {
+  const where = { nodeId: ctx.nodeId, nodeType: TYPE };
+  if (isRemoteUrl(image)) {
+    if (isAllowedImageUrl(image)) return [];
+    return [nodeIssue(where, 'image', 'custom_validation_failed', 'Invalid image URL', `${quote(image)} must be an https URL`)];
+  }
+  const local = await inspectLocalImage(ctx.files.inputDir, image);
+  if (local.ok) return [];
+  return [nodeIssue(where, 'image', 'custom_validation_failed', 'Invalid image', `${quote(image)} ${local.rule}`)];
+}
+
+function toRef(name: string, header: ImageHeader, location: { path: string; sha256: string } | { url: string }): ImageRef {
+  const base = { name, format: header.format, width: header.width, height: header.height, bytes: header.bytes };
+  if ('url' in location) return { source: 'url', url: location.url, ...base };
+  return { source: 'file', path: location.path, sha256: location.sha256, ...base };
+}
+
+export const loadImage = defineNode({
+  type: TYPE,
+  version: 1,
+  displayName: 'Load Image',
+  category: 'image',
+  description: 'Loads an image from the input folder or an https URL; reads only its header.',
+  inputs: {},
+  params,
+  widgets: { image: { imageUpload: true, tooltip: 'File in the input folder, or an https URL' } },
+  outputs: [{ name: 'IMAGE', type: 'IMAGE' }],
+  validate: (p, ctx) => validateLoadImage(p.image, ctx),
+  async fingerprint(p, ctx) {
+    if (isRemoteUrl(p.image)) return p.image;
+    const confined = await confineExisting(ctx.files.inputDir, p.image);
+    if (!confined.ok) throw new InputError(`image ${quote(p.image)} ${confined.rule}`);
+    return sha256File(confined.path);
+  },
+  async run(_inputs, p, ctx) {
+    if (isRemoteUrl(p.image)) {
+      if (!isAllowedImageUrl(p.image)) throw new InputError(`image ${quote(p.image)} must be an https URL`);
+      let header: ImageHeader;
+      try {
+        header = await probeRemoteImage(ctx.http, p.image, ctx.signal);
+      } catch (error) {
+        if (error instanceof ImageHeaderError) throw new InputError(`image ${quote(p.image)} is not a readable image: ${error.message}`);
+        throw error;
+      }
+      return { IMAGE: toRef(p.image, header, { url: p.image }) };
+    }
+    const local = await inspectLocalImage(ctx.files.inputDir, p.image);
+    if (!local.ok) throw new InputError(`image ${quote(p.image)} ${local.rule}`);
+    const sha256 = await sha256File(local.path);
+    return { IMAGE: toRef(p.image, local.header, { path: local.path, sha256 }) };
+  },
+});

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { defineNode, type NodeContext } from '../runtime/define-node.js';
+import { downloadToFile, DownloadError, hasMp4Signature } from './download.js';
+import { sha256File } from './hash.js';
+import { claimOutputName, resolveOutputTarget } from './output-path.js';
+import { SavedVideoSchema, VideoRefSchema, type SavedVideo, type VideoRef } from './values.js';
+
+const TYPE = 'SaveVideo';
+
+const params = z.object({
+  filename_prefix: z.string().default('reelgraph/video'),
+  format: z.enum(['auto', 'mp4']).default('auto'),
+  codec: z.enum(['auto', 'h264']).default('auto'),
+});
+
+const OutputsSchema = z.object({ files: z.array(SavedVideoSchema) });
+
+/** A fresh output URL for the task (signed URLs expire; the provider re-signs on every fetch). */
+async function freshUrl(video: VideoRef, ctx: NodeContext): Promise<string> {
+  const provider = ctx.providers.get(video.task.provider, video.task.baseUrl);
+  const status = await provider.getTask(video.task.taskId, { signal: ctx.signal });
+  const url = status.state === 'succeeded' ? status.videoUrls[0] : undefined;
+  if (!url) throw new DownloadError(`the video URL expired and ${video.task.provider} task ${video.task.taskId} no longer offers one (state ${status.state})`);
+  return url;
+}
+
+function reportDownload(ctx: NodeContext, bytes: number, total: number | undefined): void {
+  const note = `${(bytes / 1e6).toFixed(1)} MB${total ? ` of ${(total / 1e6).toFixed(1)} MB` : ''}`;
+  ctx.progress({ value: total ? Math.round((bytes / total) * 100) : 0, max: 100, phase: 'downloading', note });
+}
+
+async function downloadAndSave(video: VideoRef, prefix: string, ctx: NodeContext): Promise<SavedVideo> {
+  const target = await resolveOutputTarget(ctx.files.outputDir, prefix);
+  // Dot-prefixed so a half-written file is never mistaken for an output, and removed on any failure.
+  const temp = join(target.dir, `.${target.base}.${randomBytes(4).toString('hex')}.partial`);
+  try {
+    const { bytes } = await downloadToFile({
+      http: ctx.http,
+      url: video.url,
+      dest: temp,
+      signal: ctx.signal,
+      log: ctx.log,
+      refreshUrl: () => freshUrl(video, ctx),
+      onProgress: (written, total) => reportDownload(ctx, written, total),
+    });
+    if (!(await hasMp4Signature(temp))) {
+      throw new DownloadError(`the downloaded video from ${video.task.provider} task ${video.task.taskId} is not an MP4 (no ftyp box at offset 4)`);
+    }
+    const sha256 = await sha256File(temp);
+    // Provenance metadata (embedWorkflowMetadata) belongs here, before the rename; it is a later task.
+    const filename = await claimOutputName(temp, target, 'mp4');
+    return { filename, subfolder: target.subfolder, type: 'output', path: join(target.dir, filename), bytes, sha256 };
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+export const saveVideo = defineNode({
+  type: TYPE,
+  version: 1,
+  displayName: 'Save Video',
+  category: 'video',
+  description: 'Downloads the video into the output folder as {filename_prefix}_{counter:05}_.mp4.',
+  inputs: { video: { type: 'VIDEO' } },
+  params,
+  widgets: { filename_prefix: { tooltip: 'May contain a subfolder inside the output folder' } },
+  outputs: [],
+  outputNode: true,
+  async run(inputs, p, ctx) {
+    const video = VideoRefSchema.parse(inputs.video);
+    return { files: [await downloadAndSave(video, p.filename_prefix, ctx)] };
+  },
+  uiOutput(outputs) {
+    const parsed = OutputsSchema.safeParse(outputs);
+    const entries = parsed.success ? parsed.data.files.map((f) => ({ filename: f.filename, subfolder: f.subfolder, type: f.type })) : [];
+    return { images: entries, animated: [true], videos: entries };
+  },
+  async isCacheValid(outputs) {
+    const parsed = OutputsSchema.safeParse(outputs);
+    if (!parsed.success) return false;
+    for (const file of parsed.data.files) {
+      const size = await stat(file.path).then((s) => s.size, () => -1);
+      if (size !== file.bytes) return false;
+    }
+    return true;
+  },
+});
