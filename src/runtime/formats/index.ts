@@ -1,0 +1,82 @@
+import type { z } from 'zod';
+import { WorkflowParseError } from '../errors.js';
+import type { Graph } from '../graph.js';
+import type { NodeRegistry } from '../registry.js';
+import { apiToGraph, toApiPrompt } from './api.js';
+import { graphToUiWorkflow } from './graph-to-ui.js';
+import { ApiPromptSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt, type UiLink } from './schemas.js';
+import { linkFromTuple, uiToGraph } from './ui-to-graph.js';
+import { updateUiWorkflowParams } from './ui-update.js';
+
+export { apiToGraph, toApiPrompt } from './api.js';
+export { graphToUiWorkflow } from './graph-to-ui.js';
+export { updateUiWorkflowParams } from './ui-update.js';
+export { isApiLink, type ApiNode, type ApiPrompt } from './schemas.js';
+export { paramSpecs, paramsJsonSchema, widgetsToParams, paramsToWidgets, type ParamSpec, type WidgetKind } from './widgets.js';
+
+export interface ParsedWorkflow {
+  format: 'ui' | 'api';
+  graph: Graph;
+  /** The original UI document, kept for re-save and provenance. */
+  ui?: Record<string, unknown>;
+  api: ApiPrompt;
+}
+
+/**
+ * Any ComfyUI workflow document (UI v0.4, UI v1 or API prompt) as our graph.
+ * @throws WorkflowParseError when the document is none of these.
+ */
+export function parseWorkflow(json: unknown, registry: NodeRegistry): ParsedWorkflow {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new WorkflowParseError('The workflow must be a JSON object (a ComfyUI UI workflow or an API prompt).');
+  }
+  const doc = json as Record<string, unknown>;
+  if (Array.isArray(doc.nodes)) {
+    const graph = parseUi(doc, registry);
+    return { format: 'ui', graph, ui: doc, api: toApiPrompt(graph) };
+  }
+  const notApi = Object.entries(doc).find(([, value]) => typeof value !== 'object' || value === null || !('class_type' in value));
+  if (notApi) {
+    throw new WorkflowParseError(
+      `The workflow is neither a UI workflow (it has no "nodes" list) nor an API prompt (entry "${notApi[0]}" has no class_type).`,
+    );
+  }
+  const prompt = check(ApiPromptSchema, doc, 'API prompt') as ApiPrompt;
+  const graph = apiToGraph(prompt);
+  return { format: 'api', graph, api: toApiPrompt(graph) };
+}
+
+function parseUi(doc: Record<string, unknown>, registry: NodeRegistry): Graph {
+  if (doc.version === 1) {
+    const v1 = check(UiWorkflow1Schema, doc, 'UI workflow (version 1)');
+    const links: UiLink[] = (v1.links ?? []).map((l) => ({
+      id: l.id,
+      originId: String(l.origin_id),
+      originSlot: l.origin_slot,
+      targetId: String(l.target_id),
+      targetSlot: l.target_slot,
+      type: l.type,
+    }));
+    return uiToGraph(v1.nodes, links, registry);
+  }
+  const v04 = check(UiWorkflow04Schema, doc, 'UI workflow (version 0.4)');
+  const links = (v04.links ?? []).filter((l) => l !== null).map(linkFromTuple);
+  return uiToGraph(v04.nodes, links, registry);
+}
+
+function check<T extends z.ZodType>(schema: T, doc: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(doc);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problems)` : '';
+  throw new WorkflowParseError(`The ${what} is malformed at ${path || 'the top level'}: ${issue.message}${more}.`);
+}
+
+/** UI → API or API → UI (or a UI re-save that keeps every unknown key). */
+export function convertWorkflow(json: unknown, to: 'api' | 'ui', registry: NodeRegistry): Record<string, unknown> {
+  const parsed = parseWorkflow(json, registry);
+  if (to === 'api') return parsed.api;
+  if (parsed.ui) return updateUiWorkflowParams(parsed.ui, parsed.graph, registry);
+  return graphToUiWorkflow(parsed.graph, registry);
+}

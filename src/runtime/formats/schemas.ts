@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * ComfyUI's file formats, loosely: every object keeps unknown keys (as the frontend's
+ * own workflowSchema.ts does with .passthrough()), so a re-save loses nothing.
+ * See docs/comfyui.md §3.
+ */
+
+export const NodeIdSchema = z.union([z.number(), z.string()]);
+
+export const UiInputSchema = z.looseObject({
+  name: z.string(),
+  type: z.unknown().optional(),
+  link: z.number().nullable().optional(),
+});
+
+export const UiOutputSchema = z.looseObject({
+  name: z.string().optional(),
+  type: z.unknown().optional(),
+  links: z.array(z.number()).nullable().optional(),
+});
+
+export const UiNodeSchema = z.looseObject({
+  id: NodeIdSchema,
+  type: z.string(),
+  mode: z.number().optional(),
+  title: z.string().optional(),
+  inputs: z.array(UiInputSchema).optional(),
+  outputs: z.array(UiOutputSchema).optional(),
+  widgets_values: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
+  version: z.number().optional(),
+});
+export type UiNode = z.infer<typeof UiNodeSchema>;
+
+/** v0.4: `[id, origin_id, origin_slot, target_id, target_slot, type]`. */
+export const LinkTupleSchema = z.tuple([z.number(), NodeIdSchema, z.number(), NodeIdSchema, z.number()]).rest(z.unknown());
+
+/** v1: link objects. */
+export const LinkObjectSchema = z.looseObject({
+  id: z.number(),
+  origin_id: NodeIdSchema,
+  origin_slot: z.number(),
+  target_id: NodeIdSchema,
+  target_slot: z.number(),
+  type: z.unknown().optional(),
+});
+
+export const UiWorkflow04Schema = z.looseObject({
+  version: z.number().optional(),
+  nodes: z.array(UiNodeSchema),
+  // Older files sometimes hold null for deleted links.
+  links: z.array(LinkTupleSchema.nullable()).optional(),
+});
+
+export const UiWorkflow1Schema = z.looseObject({
+  version: z.literal(1),
+  state: z.looseObject({}).optional(),
+  nodes: z.array(UiNodeSchema),
+  links: z.array(LinkObjectSchema).optional(),
+});
+
+export const ApiNodeSchema = z.looseObject({
+  class_type: z.string(),
+  inputs: z.record(z.string(), z.unknown()).optional(),
+  _meta: z.looseObject({ title: z.string().optional(), version: z.number().optional() }).optional(),
+});
+
+export const ApiPromptSchema = z.record(z.string(), ApiNodeSchema);
+
+/** A link in the API format is exactly `[source id (string), output slot (integer)]`. */
+export type ApiLink = [string, number];
+
+export interface ApiNode {
+  class_type: string;
+  inputs: Record<string, unknown>;
+  _meta?: { title?: string; version?: number };
+}
+
+export type ApiPrompt = Record<string, ApiNode>;
+
+/** ComfyUI's is_link: a two-element list of a string id and an integer slot. */
+export function isApiLink(value: unknown): value is ApiLink {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && Number.isInteger(value[1]);
+}
+
+/** A normalized UI link, whichever version it came from. */
+export interface UiLink {
+  id: number;
+  originId: string;
+  originSlot: number;
+  targetId: string;
+  targetSlot: number;
+  type: unknown;
+}
