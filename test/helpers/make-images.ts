@@ -1,0 +1,73 @@
+import { appendFile, copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
+
+/**
+ * Test images generated with sharp at test time (no binaries in git), plus
+ * hand-built PNG headers for sizes nobody should have to encode.
+ */
+
+function solid(width: number, height: number) {
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 80, b: 40 } } });
+}
+
+/** A PNG with only signature, IHDR and IEND: enough for header readers, which never decode. */
+export function pngHeaderBytes(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IEND', Buffer.alloc(0))]);
+}
+
+export async function writePngHeader(path: string, width: number, height: number): Promise<string> {
+  await writeFile(path, pngHeaderBytes(width, height));
+  return path;
+}
+
+/** Copies a valid PNG and appends bytes after IEND until the file is `totalBytes` long (cheap big files). */
+export async function writePaddedPng(source: string, path: string, totalBytes: number, currentBytes: number): Promise<string> {
+  await copyFile(source, path);
+  await appendFile(path, Buffer.alloc(totalBytes - currentBytes));
+  return path;
+}
+
+export interface TestImages {
+  jpeg: string;
+  png: string;
+  webp: string;
+  gif: string;
+  /** 64×48 pixels stored, EXIF orientation 6 (rotate 90°): displays as 48×64. */
+  rotatedJpeg: string;
+  /** CMYK JPEG. */
+  cmykJpeg: string;
+}
+
+/** Writes the standard 64×48 test images into `dir`. */
+export async function makeImages(dir: string): Promise<TestImages> {
+  const images: TestImages = {
+    jpeg: join(dir, 'photo.jpg'),
+    png: join(dir, 'photo.png'),
+    webp: join(dir, 'photo.webp'),
+    gif: join(dir, 'anim.gif'),
+    rotatedJpeg: join(dir, 'rotated.jpg'),
+    cmykJpeg: join(dir, 'cmyk.jpg'),
+  };
+  await solid(64, 48).jpeg().toFile(images.jpeg);
+  await solid(64, 48).png().toFile(images.png);
+  await solid(64, 48).webp().toFile(images.webp);
+  await solid(64, 48).gif().toFile(images.gif);
+  await solid(64, 48).jpeg().withMetadata({ orientation: 6 }).toFile(images.rotatedJpeg);
+  await solid(64, 48).toColourspace('cmyk').jpeg().toFile(images.cmykJpeg);
+  return images;
+}
