@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { poll } from '../../../src/nodes/poll.js';
+import { VideoRefSchema, type TaskHandle } from '../../../src/nodes/values.js';
+import { CancelledError, ProviderTaskFailedError, ProviderTimeoutError } from '../../../src/runtime/errors.js';
+import type { TaskStatus } from '../../../src/providers/provider.js';
+import { fakeContext } from '../../helpers/fake-context.js';
+import { FakeProvider, FakeProviderRegistry, type ScriptStep } from '../../helpers/fake-provider.js';
+
+const task: TaskHandle = {
+  provider: 'runway', model: 'gen4_turbo', taskId: 'task-9', baseUrl: 'http://127.0.0.1:1', submittedAt: 0, duration: 5, ratio: '1280:720',
+};
+const queued: TaskStatus = { state: 'queued', queuePosition: 3 };
+const running = (progress: number): TaskStatus => ({ state: 'running', progress });
+const done: TaskStatus = { state: 'succeeded', videoUrls: ['https://cdn.example/out.mp4', 'https://cdn.example/other.mp4'] };
+
+function setup(script: ScriptStep[]) {
+  const provider = new FakeProvider('runway', script);
+  const registry = new FakeProviderRegistry(provider);
+  const ctx = fakeContext({ providers: registry });
+  return { provider, registry, ctx };
+}
+
+describe('Poll', () => {
+  it('reports queued and running progress and tracks their times apart', async () => {
+    const { provider, registry, ctx } = setup([queued, queued, running(0.25), running(0.5), running(0.75), done]);
+    const out = await poll.run({ task }, { interval_s: 5, timeout_s: 1800 }, ctx);
+    const video = VideoRefSchema.parse(out.VIDEO);
+    expect(video).toEqual({ url: 'https://cdn.example/out.mp4', task, queuedMs: 10_000, runningMs: 15_000 });
+    expect(provider.getTaskCalls).toHaveLength(6);
+    expect(registry.requestedBaseUrls).toEqual(['http://127.0.0.1:1']);
+    expect(ctx.clock.sleeps).toEqual([5000, 5000, 5000, 5000, 5000]);
+    expect(ctx.progressEvents.map((p) => [p.phase, p.value])).toEqual([
+      ['queued', 0], ['queued', 0], ['running', 25], ['running', 50], ['running', 75],
+    ]);
+    expect(ctx.progressEvents[1]!.note).toBe('queued for 5s, position 3');
+    expect(ctx.progressEvents[4]!.note).toBe('running for 10s (queued 10s)');
+  });
+
+  it('fails with ProviderTaskFailedError carrying reason and code', async () => {
+    const { ctx } = setup([running(0.1), { state: 'failed', reason: 'Content moderation', failureCode: 'SAFETY.INPUT.IMAGE' }]);
+    const run = poll.run({ task }, { interval_s: 1, timeout_s: 60 }, ctx);
+    await expect(run).rejects.toThrow(ProviderTaskFailedError);
+    await expect(run).rejects.toThrow('runway task task-9 failed: Content moderation (SAFETY.INPUT.IMAGE)');
+  });
+
+  it('reports a cancel at the provider as a failure, not an interrupt', async () => {
+    const { ctx } = setup([{ state: 'cancelled' }]);
+    const error = await poll.run({ task }, { interval_s: 1, timeout_s: 60 }, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderTaskFailedError);
+    expect((error as Error).message).toContain('cancelled at the provider');
+  });
+
+  it('fails when a succeeded task has no video URL', async () => {
+    const { ctx } = setup([{ state: 'succeeded', videoUrls: [] }]);
+    await expect(poll.run({ task }, { interval_s: 1, timeout_s: 60 }, ctx)).rejects.toThrow(/no video URL/);
+  });
+
+  it('times out after timeout_s on the manual clock, says the job still runs, and does not cancel', async () => {
+    const { provider, ctx } = setup([queued, running(0.1)]);
+    const error = await poll.run({ task }, { interval_s: 5, timeout_s: 600 }, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderTimeoutError);
+    const message = (error as Error).message;
+    expect(message).toContain('timeout_s=600');
+    expect(message).toContain('task-9');
+    expect(message).toMatch(/still running at the provider \(not cancelled\)/);
+    expect(provider.cancels).toEqual([]);
+    // 600 s of 5 s sleeps, plus one final poll at the deadline.
+    expect(ctx.clock.sleeps.reduce((a, b) => a + b, 0)).toBe(600_000);
+    expect(provider.getTaskCalls).toHaveLength(121);
+  });
+
+  it('cancels at the provider when the run is aborted, and throws CancelledError', async () => {
+    let controller: AbortController | undefined;
+    const { provider, ctx } = setup([
+      queued,
+      (call) => {
+        if (call === 2) controller!.abort();
+        return running(0.2);
+      },
+    ]);
+    controller = ctx.controller;
+    provider.cancelOutcome = 'cancelled';
+    const error = await poll.run({ task }, { interval_s: 5, timeout_s: 1800 }, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect((error as Error).message).toContain('cancel at the provider: cancelled');
+    expect(provider.cancels).toEqual(['task-9']);
+    expect(ctx.logs).toContain('info: cancel of runway task task-9: cancelled');
+  });
+
+  it('still throws CancelledError when the cancel itself fails, and logs it', async () => {
+    const { provider, ctx } = setup([queued]);
+    provider.cancel = async () => {
+      throw new Error('connection refused');
+    };
+    ctx.controller.abort();
+    await expect(poll.run({ task }, { interval_s: 5, timeout_s: 60 }, ctx)).rejects.toThrow(CancelledError);
+    expect(ctx.logs.some((l) => l.startsWith('warn: cancel of runway task task-9 failed: connection refused'))).toBe(true);
+  });
+
+  it('is not cacheable and has fixed params', () => {
+    expect(poll.cacheable).toBe(false);
+    expect(poll.params.parse({})).toEqual({ interval_s: 5, timeout_s: 1800 });
+    expect(poll.params.safeParse({ interval_s: 0.01 }).success).toBe(false);
+  });
+});
