@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseWorkflowText } from '../runtime/load-workflow.js';
 
 /** Small helpers shared by the routes. */
 
@@ -39,7 +40,8 @@ export async function readJson(request: IncomingMessage, maxBytes: number): Prom
   const body = await readBody(request, maxBytes);
   if (body.length === 0) return {};
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    // The runtime's reader: accepts ComfyUI's NaN and refuses prototype-altering keys.
+    return parseWorkflowText(body.toString('utf8'));
   } catch {
     throw new HttpError(400, 'Request body is not valid JSON');
   }

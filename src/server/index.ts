@@ -105,10 +105,12 @@ function sendError(request: IncomingMessage, response: ServerResponse, error: un
   const status = error instanceof HttpError ? error.status : 500;
   const message = error instanceof HttpError ? error.message : 'Internal server error';
   if (response.headersSent) return void response.destroy();
-  // The client may still be sending a body we refused; close instead of reading it.
-  if (status === 413) response.setHeader('Connection', 'close');
+  // The client may still be sending a body we refused: discard it unbuffered and close the connection after answering.
+  if (status === 413) {
+    response.setHeader('Connection', 'close');
+    request.resume();
+  }
   sendJson(response, status, { error: message });
-  if (status === 413) response.on('finish', () => request.destroy());
 }
 
 function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, hub: WsHub, port: number): void {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageOf } from '../runtime/errors.js';
-import { parseWorkflow, toApiPrompt, type ParsedWorkflow } from '../runtime/formats/index.js';
+import { parseWorkflow, type ParsedWorkflow } from '../runtime/formats/index.js';
 import type { NodeRegistry } from '../runtime/registry.js';
 import { validateWorkflow } from '../runtime/run.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
@@ -14,7 +14,6 @@ export interface PromptRouteContext {
   registry: NodeRegistry;
   /** Parsed workflows waiting in the queue, by prompt id. */
   workflows: Map<string, ParsedWorkflow>;
-  objectInfo: Record<string, { output_node?: boolean }>;
   inputDir: string;
   outputDir: string;
   env: NodeJS.ProcessEnv;
@@ -34,7 +33,7 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   } catch (error) {
     return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
   }
-  const ui = uiWorkflowOf(extraData) ?? (isUiWorkflow(body.prompt) ? body.prompt : undefined);
+  const ui = uiWorkflowOf(extraData);
   if (ui !== undefined) parsed = { ...parsed, ui };
   const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env });
   if (!validation.ok) {
@@ -42,7 +41,7 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
     return sendJson(response, 400, comfy);
   }
   const promptId = typeof body.prompt_id === 'string' && body.prompt_id !== '' ? body.prompt_id : randomUUID();
-  const api = toApiPrompt(parsed.graph) as Record<string, { class_type?: string }>;
+  const api = parsed.api;
   const number = ctx.queue.nextNumber();
   ctx.workflows.set(promptId, parsed);
   ctx.queue.enqueue({
@@ -50,7 +49,7 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
     promptId,
     prompt: api,
     extraData,
-    outputsToExecute: Object.keys(api).filter((id) => ctx.objectInfo[api[id]?.class_type ?? '']?.output_node === true),
+    outputsToExecute: Object.keys(api).filter((id) => ctx.registry.get(api[id]?.class_type ?? '')?.outputNode === true),
     clientId: typeof body.client_id === 'string' ? body.client_id : undefined,
   });
   sendJson(response, 200, { prompt_id: promptId, number, node_errors: {} });
@@ -71,11 +70,8 @@ export function stripSecrets(value: Record<string, unknown>): Record<string, unk
   return kept;
 }
 
-function uiWorkflowOf(extraData: Record<string, unknown>): unknown {
+/** The editor's UI workflow, kept for provenance in the saved video. */
+function uiWorkflowOf(extraData: Record<string, unknown>): Record<string, unknown> | undefined {
   const pnginfo = extraData.extra_pnginfo;
   return isRecord(pnginfo) && isRecord(pnginfo.workflow) ? pnginfo.workflow : undefined;
-}
-
-function isUiWorkflow(value: unknown): boolean {
-  return isRecord(value) && Array.isArray(value.nodes);
 }

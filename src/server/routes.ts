@@ -10,6 +10,7 @@ import { postUpload } from './upload.js';
 /** ComfyUI's API routes, served at both `/x` and `/api/x`. */
 
 export interface ApiContext extends PromptRouteContext {
+  objectInfo: Record<string, unknown>;
   roots: FileRoots;
   /** Folder of example workflows for the editor's Open menu. */
   examplesDir: string;

@@ -1,0 +1,154 @@
+import '@comfyorg/litegraph/style.css';
+import './style.css';
+import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
+import { fetchCatalog, fetchExample, fetchExamples, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
+import { clearPreviews, positionPreviews } from './previews.js';
+import { registerNodeTypes } from './register-nodes.js';
+import { handleMessage, showValidationErrors, type RunView } from './run-events.js';
+import { runStates } from './run-state.js';
+import { connectEvents } from './socket.js';
+import { applyControlValues, graphToApiPrompt } from './to-api.js';
+import { autosave, downloadJson, loadWorkflowData, readJsonFile, restoreAutosave } from './workflow-io.js';
+
+/** The editor page: a litegraph canvas, a toolbar, and the server's event stream. */
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+async function main(): Promise<void> {
+  const [info, catalog] = await Promise.all([fetchObjectInfo(), fetchCatalog()]);
+  registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node) });
+  LiteGraph.release_link_on_empty_shows_menu = true;
+  const graph = new LGraph();
+  const canvasElement = $<HTMLCanvasElement>('graph-canvas');
+  const canvas = new LGraphCanvas(canvasElement, graph);
+  canvas.background_image = '';
+  canvas.clear_background_color = '#1b1c1f';
+  const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus };
+  const previousDraw = canvas.onDrawForeground;
+  canvas.onDrawForeground = (ctx, visible) => {
+    previousDraw?.call(canvas, ctx, visible);
+    positionPreviews(graph, canvas);
+  };
+  const resize = (): void => canvas.resize(canvasElement.parentElement!.clientWidth, canvasElement.parentElement!.clientHeight);
+  window.addEventListener('resize', resize);
+  resize();
+  restoreAutosave(graph);
+  graph.start();
+  setInterval(() => autosave(graph), 1000);
+  window.addEventListener('beforeunload', () => autosave(graph));
+
+  const clientId = sessionStorage.getItem('reelgraph.clientId') ?? crypto.randomUUID().replaceAll('-', '');
+  sessionStorage.setItem('reelgraph.clientId', clientId);
+  connectEvents(clientId, (message) => handleMessage(view, message), (connected) => $('connection').classList.toggle('online', connected));
+
+  const load = (data: unknown, name: string): void => {
+    try {
+      clearPreviews();
+      runStates.clear();
+      loadWorkflowData(graph, data);
+      autosave(graph);
+      setStatus(`Opened ${name}`, 'ok');
+    } catch (error) {
+      setStatus(error instanceof Error ? error.message : String(error), 'error');
+    }
+  };
+  const run = async (): Promise<void> => {
+    runStates.clear();
+    const workflow = graph.serialize();
+    const response = await queuePrompt(graphToApiPrompt(graph), workflow, clientId);
+    if (!response.ok) return showValidationErrors(view, response);
+    view.promptId = response.promptId;
+    applyControlValues(graph);
+    setStatus(`Queued ${response.promptId ?? ''}`, 'busy');
+  };
+  const save = (): void => downloadJson('workflow.json', graph.serialize());
+  const exportApi = (): void => downloadJson('workflow_api.json', graphToApiPrompt(graph));
+
+  $('run').addEventListener('click', () => void run());
+  $('stop').addEventListener('click', () => void interrupt());
+  $('save').addEventListener('click', save);
+  $('export').addEventListener('click', exportApi);
+  $('open').addEventListener('click', () => $('open-file').click());
+  $<HTMLInputElement>('open-file').addEventListener('change', async (event) => {
+    const file = (event.target as HTMLInputElement).files?.[0];
+    if (file) load(await readJsonFile(file), file.name);
+    (event.target as HTMLInputElement).value = '';
+  });
+  $('clear').addEventListener('click', () => {
+    graph.clear();
+    clearPreviews();
+    runStates.clear();
+    autosave(graph);
+  });
+  setupExamples(load);
+  setupDrop(load);
+  window.addEventListener('keydown', (event) => {
+    const mod = event.ctrlKey || event.metaKey;
+    if (mod && event.key === 'Enter') void run();
+    else if (mod && event.key.toLowerCase() === 's') save();
+    else if (mod && event.key.toLowerCase() === 'o') $('open-file').click();
+    else return;
+    event.preventDefault();
+  });
+  Object.assign(window, { reelgraph: { graph, canvas, run, save, exportApi, loadGraphData: (data: unknown) => load(data, 'workflow'), toApi: () => graphToApiPrompt(graph) } });
+  document.body.dataset.ready = 'true';
+}
+
+function setStatus(text: string, tone: 'ok' | 'busy' | 'error' = 'ok'): void {
+  const status = $('status');
+  status.textContent = text;
+  status.dataset.tone = tone;
+}
+
+function pickImage(node: LGraphNode): void {
+  const input = $<HTMLInputElement>('image-file');
+  input.onchange = async () => {
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    try {
+      const name = await uploadImage(file);
+      const widget = node.widgets?.find((w) => w.name === 'image');
+      if (widget) widget.value = name;
+      node.setDirtyCanvas(true, false);
+      setStatus(`Uploaded ${name}`, 'ok');
+    } catch (error) {
+      setStatus(error instanceof Error ? error.message : String(error), 'error');
+    }
+  };
+  input.click();
+}
+
+function setupExamples(load: (data: unknown, name: string) => void): void {
+  const select = $<HTMLSelectElement>('examples');
+  void fetchExamples().then((names) => {
+    for (const name of names) select.append(new Option(name.replace(/\.json$/, ''), name));
+    select.hidden = names.length === 0;
+  });
+  select.addEventListener('change', async () => {
+    if (!select.value) return;
+    load(await fetchExample(select.value), select.value);
+    select.value = '';
+  });
+}
+
+function setupDrop(load: (data: unknown, name: string) => void): void {
+  document.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    document.body.classList.add('dragging');
+  });
+  document.addEventListener('dragleave', () => document.body.classList.remove('dragging'));
+  document.addEventListener('drop', async (event) => {
+    event.preventDefault();
+    document.body.classList.remove('dragging');
+    const file = event.dataTransfer?.files[0];
+    if (!file) return;
+    try {
+      load(await readJsonFile(file), file.name);
+    } catch {
+      setStatus(`${file.name} is not a JSON workflow`, 'error');
+    }
+  });
+}
+
+main().catch((error: unknown) => setStatus(`Could not start the editor: ${error instanceof Error ? error.message : String(error)}`, 'error'));

@@ -1,0 +1,52 @@
+import type { LGraph, LGraphNode } from '@comfyorg/litegraph';
+import { CONTROL_VALUES, EXTRA_WIDGETS } from './register-nodes.js';
+
+/**
+ * The graph in ComfyUI's API "prompt" format, as its frontend's graphToPrompt makes it:
+ * `{id: {class_type, inputs, _meta}}`, links as `[origin_id, origin_slot]`, UI-only widgets
+ * left out, muted (2) and bypassed (4) nodes dropped together with their links.
+ */
+
+export type ApiPrompt = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta: { title: string } }>;
+
+const SKIPPED_MODES = new Set([2, 4]);
+
+export function graphToApiPrompt(graph: LGraph): ApiPrompt {
+  const prompt: ApiPrompt = {};
+  const nodes = (graph.computeExecutionOrder(false) ?? graph.nodes) as LGraphNode[];
+  for (const node of nodes) {
+    if (SKIPPED_MODES.has(node.mode) || !node.type) continue;
+    const inputs: Record<string, unknown> = {};
+    for (const widget of node.widgets ?? []) {
+      if (EXTRA_WIDGETS.has(widget.name) || widget.type === 'button') continue;
+      // Arrays are links in this format; ComfyUI wraps array values.
+      inputs[widget.name] = Array.isArray(widget.value) ? { __value__: widget.value } : widget.value;
+    }
+    for (const slot of node.inputs ?? []) {
+      if (slot.link == null) continue;
+      const link = graph.links.get(slot.link);
+      const origin = link ? graph.getNodeById(link.origin_id) : undefined;
+      if (!link || !origin || SKIPPED_MODES.has(origin.mode)) continue;
+      inputs[slot.name] = [String(link.origin_id), link.origin_slot];
+    }
+    prompt[String(node.id)] = { class_type: node.type, inputs, _meta: { title: node.title } };
+  }
+  return prompt;
+}
+
+/** Applies each seed's control value after a prompt was queued, as ComfyUI does by default. */
+export function applyControlValues(graph: LGraph): void {
+  for (const node of graph.nodes) {
+    const widgets = node.widgets ?? [];
+    widgets.forEach((control, index) => {
+      if (control.name !== 'control_after_generate' || !CONTROL_VALUES.includes(String(control.value))) return;
+      const target = widgets[index - 1];
+      if (!target || typeof target.value !== 'number') return;
+      const max = typeof target.options.max === 'number' ? target.options.max : 4294967295;
+      const min = typeof target.options.min === 'number' ? target.options.min : 0;
+      if (control.value === 'increment') target.value = Math.min(max, target.value + 1);
+      if (control.value === 'decrement') target.value = Math.max(min, target.value - 1);
+      if (control.value === 'randomize') target.value = min + Math.floor(Math.random() * (Math.min(max, 2 ** 32 - 1) - min + 1));
+    });
+  }
+}
