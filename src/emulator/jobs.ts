@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import type { ProviderId } from '../providers/provider.js';
+import type { EmulatedJob, EmulatedJobRequest, EmulatorOptions, JobPhase } from './types.js';
+
+/**
+ * Emulated jobs. Each job's phase is derived from the time since it was created, on the
+ * emulator's clock: queued for timing.queuedMs, then running with rising progress for
+ * timing.runningMs, then succeeded (or failed). No timers run in the background.
+ */
+
+export interface JobState {
+  phase: JobPhase;
+  /** 0..1 while running, 1 when finished. */
+  progress: number;
+  /** When the job reached its current phase (ms on the emulator clock), 0 when queued. */
+  startedAt: number;
+  finishedAt: number;
+}
+
+export class JobStore {
+  private readonly jobs = new Map<string, EmulatedJob>();
+  /** The input image bytes per job, kept apart so jobs() snapshots stay small. */
+  private readonly images = new Map<string, Buffer>();
+  private readonly videos = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly options: () => EmulatorOptions) {}
+
+  create(provider: ProviderId, request: EmulatedJobRequest, image: Buffer): EmulatedJob {
+    const options = this.options();
+    const willFail = (request.promptText ?? '').includes('[fail]') || (options.failJobs?.(request) ?? false);
+    const job: EmulatedJob = { id: randomUUID(), provider, request, createdAt: options.now(), deleted: false, willFail, polls: 0 };
+    this.jobs.set(job.id, job);
+    this.images.set(job.id, image);
+    return job;
+  }
+
+  get(id: string): EmulatedJob | undefined {
+    return this.jobs.get(id);
+  }
+
+  image(id: string): Buffer | undefined {
+    return this.images.get(id);
+  }
+
+  /** The rendered video per job: rendered once, on first need. */
+  video(id: string, render: () => Promise<Buffer>): Promise<Buffer> {
+    let video = this.videos.get(id);
+    if (!video) {
+      video = render();
+      this.videos.set(id, video);
+      // A failed render must not stick; the next download tries again.
+      video.catch(() => this.videos.delete(id));
+    }
+    return video;
+  }
+
+  state(job: EmulatedJob): JobState {
+    const { timing, now } = this.options();
+    const at = job.cancelledAt ?? now();
+    const elapsed = Math.max(0, at - job.createdAt);
+    const startedAt = job.createdAt + timing.queuedMs;
+    const finishedAt = startedAt + timing.runningMs;
+    if (job.cancelledAt !== undefined) return { phase: 'cancelled', progress: 0, startedAt, finishedAt: job.cancelledAt };
+    if (elapsed < timing.queuedMs) return { phase: 'queued', progress: 0, startedAt: 0, finishedAt: 0 };
+    if (elapsed < timing.queuedMs + timing.runningMs) {
+      const progress = timing.runningMs > 0 ? (elapsed - timing.queuedMs) / timing.runningMs : 1;
+      return { phase: 'running', progress: Math.min(0.99, Math.round(progress * 100) / 100), startedAt, finishedAt: 0 };
+    }
+    return { phase: job.willFail ? 'failed' : 'succeeded', progress: 1, startedAt, finishedAt };
+  }
+
+  /** Marks a job cancelled; only queued or running jobs can be. */
+  cancel(job: EmulatedJob): boolean {
+    const phase = this.state(job).phase;
+    if (phase !== 'queued' && phase !== 'running') return false;
+    job.cancelledAt = this.options().now();
+    return true;
+  }
+
+  /** How many jobs were queued before this one and are still queued (RunComfy's queue_position). */
+  queuePosition(job: EmulatedJob): number {
+    let ahead = 0;
+    for (const other of this.jobs.values()) {
+      if (other.createdAt < job.createdAt && this.state(other).phase === 'queued') ahead++;
+    }
+    return ahead;
+  }
+
+  list(): EmulatedJob[] {
+    return [...this.jobs.values()].map((job) => {
+      const state = this.state(job);
+      return { ...job, request: { ...job.request }, phase: state.phase, progress: state.progress };
+    });
+  }
+
+  clear(): void {
+    this.jobs.clear();
+    this.images.clear();
+    this.videos.clear();
+  }
+}

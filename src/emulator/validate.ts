@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { PROVIDERS } from '../providers/catalog.js';
+import type { ModelId, ModelSpec, ProviderId } from '../providers/provider.js';
+import type { EmulatedJobRequest } from './types.js';
+
+/**
+ * Request-body validation the way the services do it: zod schemas built from the catalog's
+ * published model specs, so the emulator rejects exactly what the catalog says is invalid.
+ * Issues keep zod's shape ({code, message, path}), which is what Runway itself returns.
+ */
+
+export interface BodyIssue {
+  code: string;
+  message: string;
+  path: (string | number)[];
+}
+
+export type BodyCheck = { ok: true; request: EmulatedJobRequest } | { ok: false; issues: BodyIssue[] };
+
+const PromptImageArraySchema = z.array(z.object({ uri: z.string().min(1), position: z.enum(['first', 'last']) })).min(1);
+
+interface ParsedBody {
+  promptImage: string | { uri: string }[];
+  ratio: string;
+  duration?: number | undefined;
+  promptText?: string | undefined;
+  seed?: number | undefined;
+}
+
+/** Runway also takes promptImage as [{uri, position}]; the others take a string only. */
+function specSchema(spec: ModelSpec, provider: ProviderId): z.ZodType<ParsedBody> {
+  const promptText = z.string().max(spec.promptMaxLength);
+  const base = z.object({
+    promptImage: provider === 'runway' ? z.union([z.string().min(1), PromptImageArraySchema]) : z.string().min(1),
+    ratio: z.enum(spec.ratios as [string, ...string[]]),
+    duration: z.literal(spec.durations as [number, ...number[]]).optional(),
+    promptText: spec.promptRequired ? promptText.min(1) : promptText.optional(),
+    seed: z.number().int().min(0).max(spec.seedMax).optional(),
+  });
+  return provider === 'cometapi' ? base.extend({ watermark: z.boolean().optional() }) : base;
+}
+
+/** Validates one create body for `provider`; `pathModel` is the model named by the URL (RunComfy). */
+export function checkCreateBody(provider: ProviderId, body: unknown, pathModel?: ModelId): BodyCheck {
+  const models = Object.keys(PROVIDERS[provider].models) as [ModelId, ...ModelId[]];
+  let model = pathModel;
+  if (!model) {
+    const picked = z.object({ model: z.enum(models) }).safeParse(body);
+    if (!picked.success) return { ok: false, issues: toIssues(picked.error) };
+    model = picked.data.model;
+  }
+  const spec = PROVIDERS[provider].models[model];
+  if (!spec) return { ok: false, issues: [{ code: 'invalid_value', message: `Unknown model ${model}`, path: ['model'] }] };
+  const parsed = specSchema(spec, provider).safeParse(body);
+  if (!parsed.success) return { ok: false, issues: toIssues(parsed.error) };
+  const data = parsed.data;
+  const promptImage = typeof data.promptImage === 'string' ? data.promptImage : (data.promptImage[0]?.uri ?? '');
+  const request: EmulatedJobRequest = { model, promptImage, ratio: data.ratio, duration: data.duration ?? (provider === 'runway' ? 10 : 5) };
+  if (data.promptText !== undefined) request.promptText = data.promptText;
+  if (data.seed !== undefined) request.seed = data.seed;
+  return { ok: true, request };
+}
+
+function toIssues(error: z.ZodError): BodyIssue[] {
+  return error.issues.map((issue) => ({ code: issue.code, message: issue.message, path: issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part)) }));
+}
