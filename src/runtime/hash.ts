@@ -1,4 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import type { FilesContext } from './define-node.js';
+import type { Graph } from './graph.js';
+import type { NodeRegistry } from './registry.js';
 
 /**
  * Cache keys are content addresses: the same node type, version, params, external
@@ -37,4 +40,38 @@ export function cacheKey(parts: CacheKeyParts): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, source]) => [name, source.key, source.slot]);
   return sha256Hex(canonicalJson([parts.type, parts.version, parts.params, parts.fingerprint, inputs]));
+}
+
+/**
+ * Every node's cache key, dependencies first. A fingerprint that throws makes the key
+ * unique to this run (ComfyUI's NaN is_changed), so the node and its dependents re-run.
+ */
+export async function computeCacheKeys(
+  graph: Graph,
+  registry: NodeRegistry,
+  order: string[],
+  params: Map<string, Record<string, unknown>>,
+  files: FilesContext,
+): Promise<{ keys: Map<string, string>; volatile: Set<string> }> {
+  const keys = new Map<string, string>();
+  const volatile = new Set<string>();
+  for (const id of order) {
+    const node = graph.nodes.get(id)!;
+    const def = registry.get(node.type)!;
+    const nodeParams = params.get(id) ?? node.params;
+    let fingerprint: string | null = null;
+    try {
+      if (def.fingerprint) fingerprint = await def.fingerprint(nodeParams, { files });
+    } catch {
+      volatile.add(id);
+      fingerprint = `volatile:${randomUUID()}`;
+    }
+    const inputs: CacheKeyParts['inputs'] = {};
+    for (const [name, link] of Object.entries(node.inputs)) {
+      inputs[name] = { key: keys.get(link.from) ?? `missing:${link.from}`, slot: link.slot };
+      if (volatile.has(link.from)) volatile.add(id);
+    }
+    keys.set(id, cacheKey({ type: node.type, version: def.version, params: nodeParams, fingerprint, inputs }));
+  }
+  return { keys, volatile };
 }
