@@ -1,0 +1,116 @@
+/**
+ * Node version migrations, applied to the workflow document before it is parsed, so a
+ * file saved by an older reelgraph keeps working after a node's params change.
+ * Each node records its version (UI: `properties.ver`, or `version`; API: `_meta.version`);
+ * a node with no recorded version is taken to be current. Migrations touch only the
+ * widget values and the version: every other key survives load and re-save.
+ */
+
+type Json = Record<string, unknown>;
+
+export interface NodeMigration {
+  type: string;
+  from: number;
+  to: number;
+  /** What changed, for the log. */
+  description: string;
+  /** Positional UI widgets_values of version `from` → version `to`. */
+  widgets(values: unknown[]): unknown[];
+  /** Named API inputs of version `from` → version `to` (links included, untouched). */
+  inputs(values: Json): Json;
+}
+
+/** Every migration, oldest first per type. */
+export const MIGRATIONS: NodeMigration[] = [
+  {
+    type: 'RunwayI2V',
+    from: 0,
+    to: 1,
+    description: 'watermark added (CometAPI can watermark); older workflows never asked for one',
+    // v0 widgets: provider, model, promptText, ratio, duration, seed, control value.
+    widgets: (values) => (values.length >= 8 ? values : [...values.slice(0, 7), false]),
+    inputs: (values) => ({ watermark: false, ...values }),
+  },
+];
+
+export interface AppliedMigration {
+  nodeId: string;
+  type: string;
+  from: number;
+  to: number;
+  description: string;
+}
+
+/** A copy of the workflow with every node brought to the newest version the table knows. */
+export function migrateWorkflow(json: unknown, migrations: NodeMigration[] = MIGRATIONS): { json: unknown; applied: AppliedMigration[] } {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { json, applied: [] };
+  const copy = structuredClone(json) as Json;
+  const applied: AppliedMigration[] = [];
+  const nodes = Array.isArray(copy.nodes) ? (copy.nodes as unknown[]).map((node) => uiView(node)) : Object.entries(copy).map(([id, node]) => apiView(id, node));
+  for (const view of nodes) {
+    if (!view) continue;
+    for (const step of chain(view.type, view.version(), migrations)) {
+      view.apply(step);
+      applied.push({ nodeId: view.id, type: view.type, from: step.from, to: step.to, description: step.description });
+    }
+  }
+  return { json: copy, applied };
+}
+
+/** The consecutive steps from `version` upward; none when the version is unknown or current. */
+function chain(type: string, version: number | undefined, migrations: NodeMigration[]): NodeMigration[] {
+  const steps: NodeMigration[] = [];
+  for (let current = version; current !== undefined; ) {
+    const step = migrations.find((m) => m.type === type && m.from === current);
+    if (!step) break;
+    steps.push(step);
+    current = step.to;
+  }
+  return steps;
+}
+
+interface NodeView {
+  id: string;
+  type: string;
+  version(): number | undefined;
+  apply(step: NodeMigration): void;
+}
+
+function numberOf(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function uiView(raw: unknown): NodeView | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const node = raw as Json;
+  if (typeof node.type !== 'string') return undefined;
+  const properties = (typeof node.properties === 'object' && node.properties !== null ? node.properties : {}) as Json;
+  return {
+    id: String(node.id),
+    type: node.type,
+    version: () => numberOf(node.version) ?? numberOf(properties.ver),
+    apply(step) {
+      if (Array.isArray(node.widgets_values)) node.widgets_values = step.widgets(node.widgets_values);
+      else if (typeof node.widgets_values === 'object' && node.widgets_values !== null) node.widgets_values = step.inputs(node.widgets_values as Json);
+      if (node.version !== undefined) node.version = step.to;
+      node.properties = { ...properties, ver: String(step.to) };
+    },
+  };
+}
+
+function apiView(id: string, raw: unknown): NodeView | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const node = raw as Json;
+  if (typeof node.class_type !== 'string') return undefined;
+  const meta = (typeof node._meta === 'object' && node._meta !== null ? node._meta : {}) as Json;
+  return {
+    id,
+    type: node.class_type,
+    version: () => numberOf(meta.version),
+    apply(step) {
+      node.inputs = step.inputs((node.inputs ?? {}) as Json);
+      node._meta = { ...meta, version: step.to };
+    },
+  };
+}
