@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../runtime/define-node.js';
@@ -47,8 +46,14 @@ function totalLength(response: HttpResponse, offset: number): number | undefined
 
 /** Writes the body; false when the connection was cut (the bytes so far stay on disk). */
 async function writeBody(response: HttpResponse, dest: string, append: boolean, signal: AbortSignal, log: Logger): Promise<boolean> {
+  // Opened before piping: a stream that is still opening its file buffers the first chunks,
+  // and a cut connection would discard them instead of leaving them on disk to resume from.
+  const file = await open(dest, append ? 'a' : 'w').catch((error: unknown) => {
+    response.body.destroy();
+    throw error;
+  });
   try {
-    await pipeline(response.body, createWriteStream(dest, { flags: append ? 'a' : 'w' }), { signal });
+    await pipeline(response.body, file.createWriteStream(), { signal });
     return true;
   } catch (error) {
     if (signal.aborted) throw error;

@@ -100,10 +100,17 @@ export const poll = defineNode({
     const task = TaskHandleSchema.parse(inputs.task);
     const provider = ctx.providers.get(task.provider, task.baseUrl);
     try {
-      return await pollUntilDone(provider, task, p, ctx);
+      const outputs = await pollUntilDone(provider, task, p, ctx);
+      await ctx.journal?.recordState(task, 'succeeded');
+      return outputs;
     } catch (error) {
-      if (!ctx.signal.aborted) throw error;
+      if (!ctx.signal.aborted) {
+        // A failed task is dead: the journal lets a re-run submit again. A timeout leaves the job live.
+        if (error instanceof ProviderTaskFailedError) await ctx.journal?.recordState(task, 'failed', { reason: error.reason });
+        throw error;
+      }
       const outcome = await cancelRemote(provider, task, ctx);
+      await ctx.journal?.recordCancel(task, outcome);
       throw new CancelledError(`Interrupted while polling ${task.provider} task ${task.taskId}; cancel at the provider: ${outcome}`);
     }
   },

@@ -4,6 +4,7 @@ import { ALL_RATIOS, PROVIDERS } from '../providers/catalog.js';
 import type { ProviderInfo, SubmitRequest } from '../providers/provider.js';
 import { defineNode, type NodeContext, type UpstreamNode, type ValidationContext } from '../runtime/define-node.js';
 import { InputError, type Issue } from '../runtime/errors.js';
+import { submitOnce } from '../runtime/journal.js';
 import { dataUriLength } from './image-limits.js';
 import { nodeIssue, quote } from './issues.js';
 import { isRemoteUrl } from './paths.js';
@@ -123,18 +124,23 @@ export const runwayI2V = defineNode({
     const promptImage = await promptImageFor(image, info, ctx);
     // Submitted exactly once: a retried create may bill a second job.
     const request = submitRequest(p, promptImage, info.models[p.model]?.watermark ?? false);
-    const result = await provider.submit(request, { signal: ctx.signal });
     const env = ctx.env ?? process.env;
+    const baseUrl = env[info.baseUrlEnv] || info.defaultBaseUrl;
+    const submit = () => provider.submit(request, { signal: ctx.signal });
+    // Through the journal: a job this node already paid for is re-attached, never created again.
+    const result = ctx.journal
+      ? await submitOnce(ctx.journal, { provider: p.provider, baseUrl, request, imageId: image.sha256 ?? image.url ?? image.name, nodeId: ctx.nodeId, submit })
+      : { ...(await submit()), reattached: false };
     const task: TaskHandle = {
       provider: p.provider,
       model: p.model,
       taskId: result.taskId,
-      baseUrl: env[info.baseUrlEnv] || info.defaultBaseUrl,
+      baseUrl,
       submittedAt: ctx.clock.now(),
       duration: p.duration,
       ratio: p.ratio,
     };
-    ctx.log.info(`submitted ${p.provider} ${p.model} task ${result.taskId}`);
+    ctx.log.info(`${result.reattached ? 're-attached to' : 'submitted'} ${p.provider} ${p.model} task ${result.taskId}`);
     return { TASK: task };
   },
 });

@@ -71,7 +71,9 @@ export const saveVideo = defineNode({
   outputNode: true,
   async run(inputs, p, ctx) {
     const video = VideoRefSchema.parse(inputs.video);
-    return { files: [await downloadAndSave(video, p.filename_prefix, ctx)] };
+    const saved = await downloadAndSave(video, p.filename_prefix, ctx);
+    await ctx.journal?.recordState(video.task, 'saved', { output: saved.path });
+    return { files: [saved] };
   },
   uiOutput(outputs) {
     const parsed = OutputsSchema.safeParse(outputs);

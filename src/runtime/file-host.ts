@@ -43,9 +43,10 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Parses "host:port", "[::1]:port", ":port" or "port". */
 export function parseListen(listen: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(listen.trim());
+  const text = listen.trim();
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
   if (!match) throw new Error(`--listen ${JSON.stringify(listen)} is not host:port`);
-  return { host: match[1] ?? (match[2] || '127.0.0.1'), port: Number(match[3]) };
+  return { host: match[1] || match[2] || '127.0.0.1', port: Number(match[3]) };
 }
 
 function defaultListen(publicUrl: URL): { host: string; port: number } {
@@ -55,6 +56,8 @@ function defaultListen(publicUrl: URL): { host: string; port: number } {
 
 export class FileHost {
   readonly #publicUrl: URL;
+  /** The public URL's path without a trailing slash ('' for a bare origin). */
+  readonly #basePath: string;
   readonly #listen: { host: string; port: number };
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -64,6 +67,7 @@ export class FileHost {
 
   constructor(options: FileHostOptions) {
     this.#publicUrl = new URL(options.publicUrl);
+    this.#basePath = this.#publicUrl.pathname.replace(/\/+$/, '');
     this.#listen = options.listen ? parseListen(options.listen) : defaultListen(this.#publicUrl);
     this.#ttlMs = options.ttlMs ?? 60 * 60 * 1000;
     this.#now = options.now ?? Date.now;
@@ -80,8 +84,7 @@ export class FileHost {
     this.#files.set(token, { path: absPath, name, contentType });
     const exp = Math.floor((this.#now() + this.#ttlMs) / 1000);
     const path = `/f/${token}/${encodeURIComponent(name)}`;
-    const base = this.#publicUrl.href.replace(/\/+$/, '');
-    return `${base}${path}?exp=${exp}&sig=${this.#sign(path, exp)}`;
+    return `${this.#publicUrl.origin}${this.#basePath}${path}?exp=${exp}&sig=${this.#sign(path, exp)}`;
   }
 
   /** The address actually listened on (the port is chosen by the OS when listen says :0). */
@@ -118,12 +121,14 @@ export class FileHost {
   #authorize(req: IncomingMessage): HostedFile | number {
     if (req.method !== 'GET' && req.method !== 'HEAD') return 405;
     const url = new URL(req.url ?? '/', 'http://host');
-    const match = /^\/f\/([0-9a-f]{32})\/([^/]+)$/.exec(url.pathname);
+    // A tunnel may forward the public URL's path prefix or strip it; signatures cover /f/… only.
+    const path = url.pathname.startsWith(`${this.#basePath}/f/`) ? url.pathname.slice(this.#basePath.length) : url.pathname;
+    const match = /^\/f\/([0-9a-f]{32})\/([^/]+)$/.exec(path);
     const file = match ? this.#files.get(match[1]!) : undefined;
     if (!match || !file || match[2] !== encodeURIComponent(file.name)) return 404;
     const exp = Number(url.searchParams.get('exp'));
     const given = Buffer.from(url.searchParams.get('sig') ?? '');
-    const expected = Buffer.from(this.#sign(url.pathname, exp));
+    const expected = Buffer.from(this.#sign(path, exp));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 403;
     if (!Number.isFinite(exp) || exp * 1000 <= this.#now()) return 403;
     return file;
