@@ -19,7 +19,9 @@ export async function startTestServer(env: NodeJS.ProcessEnv = {}): Promise<Test
   const editorDir = join(root, 'editor');
   await mkdir(editorDir, { recursive: true });
   await writeFile(join(editorDir, 'index.html'), '<!doctype html><title>editor</title>');
-  const server = await startServer({ port: 0, host: '127.0.0.1', inputDir, outputDir, editorDir, env, cache: false, examplesDir: join(root, 'examples') });
+  // The job journal and cache live in the temp folder too, never in the user's home.
+  const fullEnv = { REELGRAPH_STATE_DIR: join(root, 'state'), REELGRAPH_CACHE_DIR: join(root, 'cache'), ...env };
+  const server = await startServer({ port: 0, host: '127.0.0.1', inputDir, outputDir, editorDir, env: fullEnv, cache: false, examplesDir: join(root, 'examples') });
   return {
     ...server,
     port: Number(new URL(server.url).port),
