@@ -1,0 +1,148 @@
+import type { ModelId, ProviderId } from '../providers/provider.js';
+import type { OutputCache } from './cache.js';
+import type { AnyNodeDefinition, FilesContext } from './define-node.js';
+import { checkParams } from './formats/param-issues.js';
+import type { ParsedWorkflow } from './formats/index.js';
+import type { Graph } from './graph.js';
+import { computeCacheKeys } from './hash.js';
+import { planGraph } from './plan.js';
+import { DEFAULT_PRICES, priceJob, type PriceTable } from './prices.js';
+import type { NodeRegistry } from './registry.js';
+import { validateGraph, type ValidationResult } from './validate.js';
+
+/**
+ * `run --dry-run`: everything a run would decide before spending, and nothing else.
+ * Validates, computes cache keys, looks the cache up, and prices the provider jobs that
+ * would be created. No node runs, no provider is called.
+ */
+
+export interface DryRunOptions {
+  files: FilesContext;
+  env?: NodeJS.ProcessEnv;
+  /** The output cache a real run would use; without one every node would run. */
+  cache?: OutputCache;
+  prices?: PriceTable;
+}
+
+export interface DryRunJob {
+  nodeId: string;
+  provider: ProviderId;
+  model: ModelId;
+  duration: number;
+  ratio: string;
+  usd?: number;
+  credits?: number;
+}
+
+export interface DryRunTotal {
+  provider: ProviderId;
+  jobs: number;
+  seconds: number;
+  usd: number;
+  credits?: number;
+  /** Where the price comes from, and whether it is an assumption. */
+  source: string;
+  assumed: boolean;
+}
+
+export interface DryRunPlan {
+  ok: boolean;
+  validation: ValidationResult;
+  /** Every node in execution order and what the run would do with it. */
+  nodes: { id: string; type: string; action: 'run' | 'cached' | 'unused' }[];
+  jobs: DryRunJob[];
+  totals: DryRunTotal[];
+  totalUsd: number;
+}
+
+/** The type whose run() creates a paid provider job. */
+const JOB_NODE = 'RunwayI2V';
+
+export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry, options: DryRunOptions): Promise<DryRunPlan> {
+  const validation = await validateGraph(parsed.graph, registry, { files: options.files, env: options.env ?? process.env });
+  if (!validation.ok) return { ok: false, validation, nodes: [], jobs: [], totals: [], totalUsd: 0 };
+  const graph = parsed.graph;
+  const order = planGraph(graph).order;
+  const params = new Map(order.map((id) => [id, checkParams(graph.nodes.get(id)!, registry.get(graph.nodes.get(id)!.type)!).params ?? {}]));
+  const { keys, volatile } = await computeCacheKeys(graph, registry, order, params, options.files);
+  const hits = await cachedNodes(graph, registry, order, keys, volatile, options.cache);
+  const toRun = nodesToRun(graph, registry, hits);
+  const nodes = order.map((id) => ({ id, type: graph.nodes.get(id)!.type, action: hits.has(id) ? ('cached' as const) : toRun.has(id) ? ('run' as const) : ('unused' as const) }));
+  const jobs = order.filter((id) => toRun.has(id) && graph.nodes.get(id)!.type === JOB_NODE).map((id) => jobOf(id, params.get(id)!, options.prices ?? DEFAULT_PRICES));
+  const totals = totalsOf(jobs, options.prices ?? DEFAULT_PRICES);
+  const totalUsd = round(totals.reduce((sum, total) => sum + total.usd, 0));
+  return { ok: true, validation, nodes, jobs, totals, totalUsd };
+}
+
+/** Nodes whose outputs a run would take from the cache (the executor's rule: cacheable, complete, still valid). */
+async function cachedNodes(graph: Graph, registry: NodeRegistry, order: string[], keys: Map<string, string>, volatile: Set<string>, cache?: OutputCache): Promise<Set<string>> {
+  const hits = new Set<string>();
+  if (!cache) return hits;
+  for (const id of order) {
+    const def = registry.get(graph.nodes.get(id)!.type) as AnyNodeDefinition;
+    if (def.cacheable === false || volatile.has(id)) continue;
+    const outputs = await cache.get(keys.get(id)!);
+    if (!outputs || def.outputs.some((output) => !(output.name in outputs))) continue;
+    if (def.isCacheValid && !(await def.isCacheValid(outputs).catch(() => false))) continue;
+    hits.add(id);
+  }
+  return hits;
+}
+
+/** Walks back from the output nodes; a cached node needs nothing upstream of it. */
+function nodesToRun(graph: Graph, registry: NodeRegistry, hits: Set<string>): Set<string> {
+  const toRun = new Set<string>();
+  const queue = [...graph.nodes.values()].filter((node) => registry.get(node.type)?.outputNode).map((node) => node.id);
+  while (queue.length > 0) {
+    const id = queue.shift()!;
+    if (toRun.has(id) || hits.has(id) || !graph.nodes.has(id)) continue;
+    toRun.add(id);
+    for (const link of Object.values(graph.nodes.get(id)!.inputs)) queue.push(link.from);
+  }
+  return toRun;
+}
+
+function jobOf(nodeId: string, params: Record<string, unknown>, prices: PriceTable): DryRunJob {
+  const provider = params.provider as ProviderId;
+  const model = params.model as ModelId;
+  const duration = Number(params.duration);
+  const job: DryRunJob = { nodeId, provider, model, duration, ratio: String(params.ratio) };
+  const price = priceJob(prices, provider, model, duration);
+  if (price) Object.assign(job, price);
+  return job;
+}
+
+function totalsOf(jobs: DryRunJob[], prices: PriceTable): DryRunTotal[] {
+  const byProvider = new Map<ProviderId, DryRunTotal>();
+  for (const job of jobs) {
+    const { source, assumed } = prices[job.provider];
+    const total = byProvider.get(job.provider) ?? { provider: job.provider, jobs: 0, seconds: 0, usd: 0, source, assumed };
+    total.jobs++;
+    total.seconds += job.duration;
+    total.usd = round(total.usd + (job.usd ?? 0));
+    if (job.credits !== undefined) total.credits = (total.credits ?? 0) + job.credits;
+    byProvider.set(job.provider, total);
+  }
+  return [...byProvider.values()];
+}
+
+function round(usd: number): number {
+  return Math.round(usd * 10000) / 10000;
+}
+
+/** The plan as the CLI prints it. */
+export function formatDryRun(plan: DryRunPlan): string {
+  const lines = ['Dry run: nothing was submitted.', ''];
+  for (const node of plan.nodes) lines.push(`  ${node.action === 'run' ? 'would run' : node.action === 'cached' ? 'cached   ' : 'unused   '}  #${node.id} ${node.type}`);
+  lines.push('', plan.jobs.length === 0 ? 'No provider jobs would be created.' : `Provider jobs that would be created: ${plan.jobs.length}`);
+  for (const job of plan.jobs) {
+    const cost = job.usd === undefined ? 'no price known' : `$${job.usd.toFixed(2)}${job.credits !== undefined ? ` (${job.credits} credits)` : ''}`;
+    lines.push(`  #${job.nodeId} ${job.provider} ${job.model} ${job.duration}s ${job.ratio}: ${cost}`);
+  }
+  for (const total of plan.totals) {
+    const credits = total.credits !== undefined ? `, ${total.credits} credits` : '';
+    lines.push(`Estimate for ${total.provider}: $${total.usd.toFixed(2)}${credits} for ${total.seconds}s of video${total.assumed ? ' (assumed price)' : ''}; ${total.source}`);
+  }
+  if (plan.jobs.length > 0) lines.push(`Estimated total: $${plan.totalUsd.toFixed(2)} (estimates; override with --prices FILE or REELGRAPH_PRICES, see docs/prices.md)`);
+  return lines.join('\n');
+}
