@@ -45,9 +45,10 @@ export function joinUrl(baseUrl: string, path: string): string {
 export function providerError(call: ProviderCall, status: number, providerMessage: string, body?: unknown, authFailure = false): ProviderHttpError {
   const text = scrub(providerMessage, call.apiKey);
   const message = `${call.info.displayName} returned HTTP ${status}: ${text}`;
-  if (authFailure || status === 401 || status === 403) return new ProviderAuthError(call.info.id, status, `${message} (check ${call.info.keyEnv}).`, body);
-  if (status === 429) return new ProviderRateLimitError(call.info.id, status, `${message}.`, body);
-  return new ProviderHttpError(call.info.id, status, `${message}.`, body);
+  const safeBody = scrubBody(body, call.apiKey);
+  if (authFailure || status === 401 || status === 403) return new ProviderAuthError(call.info.id, status, `${message} (check ${call.info.keyEnv}).`, safeBody);
+  if (status === 429) return new ProviderRateLimitError(call.info.id, status, `${message}.`, safeBody);
+  return new ProviderHttpError(call.info.id, status, `${message}.`, safeBody);
 }
 
 /** Parses a response body with zod, or throws a ProviderHttpError that says what was unexpected. */
@@ -60,7 +61,8 @@ export function parseOrThrow<S extends z.ZodType>(call: ProviderCall, schema: S,
 }
 
 function failUnexpected(call: ProviderCall, res: ReadResponse, detail: string): never {
-  throw new ProviderHttpError(call.info.id, res.status, `${call.info.displayName} returned HTTP ${res.status} with an ${detail}.`, res.body);
+  const message = scrub(`${call.info.displayName} returned HTTP ${res.status} with an ${detail}`, call.apiKey);
+  throw new ProviderHttpError(call.info.id, res.status, `${message}.`, scrubBody(res.body, call.apiKey));
 }
 
 /** A short description of a body we could not interpret, for messages. */
@@ -69,6 +71,13 @@ export function describeBody(body: unknown): string {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
+}
+
+/** The body with every occurrence of the key replaced, for attaching to errors. */
+export function scrubBody(body: unknown, apiKey: string): unknown {
+  if (body === undefined || apiKey.length < 4) return body;
+  const text = JSON.stringify(body);
+  return text.includes(apiKey) ? (JSON.parse(text.split(apiKey).join('[redacted]')) as unknown) : body;
 }
 
 /** Removes the key from anything a provider echoes back, so it never reaches logs or errors. */
@@ -84,5 +93,6 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** A success without any video URL is a provider fault, not a success the caller can use. */
 export function requireVideo(call: ProviderCall, status: TaskStatus, res: ReadResponse): TaskStatus {
   if (status.state !== 'succeeded' || status.videoUrls.length > 0) return status;
-  throw new ProviderHttpError(call.info.id, res.status, `${call.info.displayName} reported the task as succeeded but gave no video URL: ${describeBody(res.body)}.`, res.body);
+  const message = scrub(`${call.info.displayName} reported the task as succeeded but gave no video URL: ${describeBody(res.body)}`, call.apiKey);
+  throw new ProviderHttpError(call.info.id, res.status, `${message}.`, scrubBody(res.body, call.apiKey));
 }
