@@ -1,4 +1,4 @@
-import type { AnyNodeDefinition, FilesContext, ValidationContext } from './define-node.js';
+import type { AnyNodeDefinition, FilesContext, UpstreamNode, ValidationContext } from './define-node.js';
 import { messageOf, type Issue } from './errors.js';
 import { checkParams } from './formats/param-issues.js';
 import type { Graph, GraphNode } from './graph.js';
@@ -177,14 +177,25 @@ function validationContext(
   parsed: Map<string, Record<string, unknown>>,
   options: ValidateOptions,
 ): ValidationContext {
-  const view = (other: GraphNode) => ({ type: other.type, params: parsed.get(other.id) ?? other.params });
+  const sourceOf = (of: GraphNode, input: string) => {
+    const link = of.inputs[input];
+    return link ? graph.nodes.get(link.from) : undefined;
+  };
+  // Upstream views chain, so RunwayI2V can see a LoadImage through a pass-through ValidateImage.
+  const view = (other: GraphNode): UpstreamNode => ({
+    type: other.type,
+    params: parsed.get(other.id) ?? other.params,
+    upstream: (input) => {
+      const source = sourceOf(other, input);
+      return source ? view(source) : undefined;
+    },
+  });
   return {
     nodeId: node.id,
     files: options.files,
     env: options.env,
     upstream(input) {
-      const link = node.inputs[input];
-      const source = link ? graph.nodes.get(link.from) : undefined;
+      const source = sourceOf(node, input);
       return source ? view(source) : undefined;
     },
     downstream() {
