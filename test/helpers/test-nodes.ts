@@ -18,6 +18,8 @@ interface Gate {
 export class Probe {
   /** Node ids in the order run() started. */
   readonly started: string[] = [];
+  /** Node ids that got through pass(). */
+  readonly passed: string[] = [];
   /** Node ids whose run() saw its signal abort. */
   readonly aborted: string[] = [];
   active = 0;
@@ -45,6 +47,7 @@ export class Probe {
     try {
       const gate = this.#gates.get(ctx.nodeId);
       if (gate) await waitOrAbort(gate.promise, ctx.signal, () => this.aborted.push(ctx.nodeId));
+      this.passed.push(ctx.nodeId);
     } finally {
       this.active--;
     }
@@ -66,11 +69,14 @@ function waitOrAbort(promise: Promise<void>, signal: AbortSignal, onAbort: () =>
   });
 }
 
-/** Resolves once `condition` holds, checking after each turn of the event loop. */
-export async function until(condition: () => boolean, turns = 1000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
+/**
+ * Resolves once `condition` holds. It checks after each event-loop turn, then (for file
+ * I/O such as cache writes) every few milliseconds; it only fails a test that would hang.
+ */
+export async function until(condition: () => boolean, attempts = 2000): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
     if (condition()) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => (i < 100 ? setImmediate(resolve) : setTimeout(resolve, 5)));
   }
   throw new Error('condition never became true');
 }
