@@ -181,22 +181,24 @@ function validationContext(
     const link = of.inputs[input];
     return link ? graph.nodes.get(link.from) : undefined;
   };
+  const view = (other: GraphNode) => ({ type: other.type, params: parsed.get(other.id) ?? other.params });
   // Upstream views chain, so RunwayI2V can see a LoadImage through a pass-through ValidateImage.
-  const view = (other: GraphNode): UpstreamNode => ({
-    type: other.type,
-    params: parsed.get(other.id) ?? other.params,
-    upstream: (input) => {
-      const source = sourceOf(other, input);
-      return source ? view(source) : undefined;
-    },
-  });
+  // Not enumerable: the view stays plain data when printed or compared.
+  const upstreamView = (other: GraphNode): UpstreamNode =>
+    Object.defineProperty(view(other), 'upstream', {
+      enumerable: false,
+      value: (input: string) => {
+        const source = sourceOf(other, input);
+        return source ? upstreamView(source) : undefined;
+      },
+    });
   return {
     nodeId: node.id,
     files: options.files,
     env: options.env,
     upstream(input) {
       const source = sourceOf(node, input);
-      return source ? view(source) : undefined;
+      return source ? upstreamView(source) : undefined;
     },
     downstream() {
       return consumersOf(graph, node.id).map(view);
