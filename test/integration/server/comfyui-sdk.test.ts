@@ -1,4 +1,4 @@
-import { ComfyApi, CallWrapper, PromptBuilder, type WebSocketInterface } from '@saintno/comfyui-sdk';
+import { ComfyApi, CallWrapper, PromptBuilder, type NodeData, type WebSocketInterface } from '@saintno/comfyui-sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
@@ -30,7 +30,7 @@ it('@saintno/comfyui-sdk queues a workflow, hears its progress and gets the vide
   api = new ComfyApi(server.url, 'sdk-client', { customWebSocketImpl: WebSocket as unknown as WebSocketInterface, forceWs: true });
   await api.init(5, 200).waitForReady();
 
-  const workflow = new PromptBuilder(fiveNodePrompt(image), ['prompt'], ['video'])
+  const workflow = new PromptBuilder(withTitles(fiveNodePrompt(image)), ['prompt'], ['video'])
     .setInputNode('prompt', '3.inputs.promptText')
     .setOutputNode('video', '5')
     .input('prompt', 'queued from the ComfyUI SDK');
@@ -58,3 +58,8 @@ it('@saintno/comfyui-sdk queues a workflow, hears its progress and gets the vide
   expect(history?.status?.completed).toBe(true);
   expect(emulator.log.some((entry) => entry.path.includes('/v1/tasks/'))).toBe(true);
 });
+
+/** The SDK's NodeData type wants ComfyUI's `_meta.title` on every node. */
+function withTitles(prompt: Record<string, unknown>): NodeData {
+  return Object.fromEntries(Object.entries(prompt).map(([id, node]) => [id, { ...(node as object), _meta: { title: id } }])) as NodeData;
+}
