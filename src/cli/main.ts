@@ -4,6 +4,7 @@ import { UsageError } from './args.js';
 import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
+import { jobsCommand } from './commands/jobs.js';
 import { nodesCommand } from './commands/nodes.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveCommand,
   emulate: emulateCommand,
   demo: demoCommand,
+  jobs: jobsCommand,
 };
 
 const HELP = `reelgraph — run Runway image-to-video node graphs (ComfyUI workflow format)
@@ -30,6 +32,7 @@ Usage:
   reelgraph serve [--port 8188] [--host 127.0.0.1]
   reelgraph emulate [--port 8189]
   reelgraph demo
+  reelgraph jobs [list|resume|cancel <id>|forget <key>] [--json]
 
 Exit codes: 0 success, 1 execution failure, 2 invalid workflow or input, 130 interrupted.
 Keys come from the environment: RUNWAYML_API_SECRET, COMETAPI_KEY, RUNCOMFY_API_TOKEN.`;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Clock } from './clock.js';
 import type { Issue } from './errors.js';
 import type { HttpClient } from './http.js';
+import type { JobJournal } from './journal.js';
 import type { ProviderRegistry } from '../providers/provider.js';
 
 /** Socket types, as ComfyUI names them. */
@@ -70,6 +71,8 @@ export interface NodeContext {
   downstream?(): { type: string; params: Record<string, unknown> }[];
   /** Environment for base-URL overrides (RUNWAYML_BASE_URL…); process.env when absent. Keys are read by the provider registry, not by nodes. */
   env?: NodeJS.ProcessEnv;
+  /** The job journal: RunwayI2V submits through it (re-attach, never pay twice); Poll and SaveVideo record outcomes. */
+  journal?: JobJournal;
 }
 
 /** A node feeding an input, as validate() sees it. */

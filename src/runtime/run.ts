@@ -8,6 +8,7 @@ import type { ParsedWorkflow } from './formats/index.js';
 import { createHttpClient } from './http-client.js';
 import type { HttpClient } from './http.js';
 import { OutputCache, defaultCacheDir } from './cache.js';
+import { JobJournal, defaultStateDir } from './journal.js';
 import { validateGraph, type ValidationResult } from './validate.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import { createProviderRegistry } from '../providers/registry.js';
@@ -31,6 +32,10 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   http?: HttpClient;
   log?: Logger;
+  /** The job journal (default: the user's, in $REELGRAPH_STATE_DIR); false turns it off. */
+  journal?: JobJournal | false;
+  /** The workflow file, recorded with each job so `reelgraph jobs resume` can run it again. */
+  workflowPath?: string;
 }
 
 export type RunResult =
@@ -61,6 +66,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   const fileHost = options.publicUrl ? new FileHost({ publicUrl: options.publicUrl, listen: options.listen }) : undefined;
   const log = options.log ?? silentLogger;
   const cache = options.cache === false ? undefined : new OutputCache(typeof options.cache === 'string' ? options.cache : defaultCacheDir());
+  const journal = options.journal === false ? undefined : (options.journal ?? runJournal(options, env));
   try {
     const result = await executeGraph(parsed.graph, registry, {
       promptId,
@@ -77,6 +83,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
         log,
         signal,
         providers,
+        journal,
         workflow: { ui: parsed.ui, api: parsed.api },
         hostFile: async (path) => {
           if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --public-url');
@@ -88,4 +95,10 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   } finally {
     await fileHost?.close();
   }
+}
+
+/** The user's journal, with this run's workflow and options recorded in every intent. */
+function runJournal(options: RunOptions, env: NodeJS.ProcessEnv): JobJournal {
+  const { inputDir, outputDir, publicUrl, listen } = options;
+  return new JobJournal(defaultStateDir(env), { workflowPath: options.workflowPath, options: { inputDir, outputDir, publicUrl, listen } });
 }

@@ -51,6 +51,7 @@ export async function runCommand(args: string[]): Promise<number> {
       concurrency: positiveInt(values.concurrency, 'concurrency', 8),
       cache: values['no-cache'] ? false : true,
       signal: controller.signal,
+      workflowPath: workflow.path,
       onEvent: emit,
       log: values.verbose ? stderrLogger : undefined,
     });
