@@ -10,7 +10,7 @@ import {
   toApiPrompt,
   type ParsedWorkflow,
 } from '../../../src/runtime/formats/index.js';
-import type { Graph } from '../../../src/runtime/graph.js';
+import type { Graph, GraphNode } from '../../../src/runtime/graph.js';
 import { parseWorkflowText } from '../../../src/runtime/load-workflow.js';
 import { fixtureRegistry, testRegistry } from '../../helpers/test-nodes.js';
 
@@ -21,7 +21,7 @@ async function fixture(name: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 }
 
-function plain(graph: Graph): Record<string, unknown> {
+function plain(graph: Graph): Record<string, GraphNode> {
   return Object.fromEntries([...graph.nodes].map(([id, node]) => [id, { ...node }]));
 }
 
