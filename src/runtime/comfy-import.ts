@@ -1,5 +1,6 @@
 import type { ProviderId } from '../providers/provider.js';
 import { paramSpecs, paramsToWidgets } from './formats/widgets.js';
+import { migrateWorkflow } from './migrate.js';
 import type { NodeRegistry } from './registry.js';
 
 /**
@@ -47,6 +48,16 @@ interface RunwayValues {
 /** Whether the document uses ComfyUI's Runway nodes and so needs importComfyWorkflow. */
 export function isComfyRunwayWorkflow(json: unknown): boolean {
   return nodeTypes(json).some((type) => type in COMFY_RUNWAY_MODELS);
+}
+
+/**
+ * What every loader does before parsing: ComfyUI Runway nodes mapped onto ours (when
+ * there are any), then node version migrations. A document that needs neither comes back as it was.
+ */
+export function prepareWorkflowJson(json: unknown, options: ImportOptions): unknown {
+  const imported = isComfyRunwayWorkflow(json) ? importComfyWorkflow(json, options).json : json;
+  const migrated = migrateWorkflow(imported);
+  return migrated.applied.length > 0 ? migrated.json : imported;
 }
 
 /** Maps ComfyUI Runway nodes onto ours (a new document; the input is not changed). */

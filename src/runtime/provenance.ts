@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { PROVIDERS } from '../providers/catalog.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError, WorkflowParseError } from './errors.js';
 
 /**
  * Provenance in MP4 outputs, the way ComfyUI's SaveVideo writes it through PyAV
@@ -80,6 +80,19 @@ export async function readWorkflowMetadata(mp4Path: string): Promise<WorkflowMet
   } finally {
     await file.close();
   }
+}
+
+/** Video files ComfyUI's frontend also reads workflows from. */
+export function isVideoPath(path: string): boolean {
+  return /\.(mp4|mov|m4v)$/i.test(path);
+}
+
+/** The workflow embedded in a video (the UI workflow, else the API prompt). @throws WorkflowParseError when there is none */
+export async function readEmbeddedWorkflow(mp4Path: string): Promise<unknown> {
+  const meta = await readWorkflowMetadata(mp4Path);
+  const json = meta.workflow ?? meta.prompt;
+  if (json === undefined) throw new WorkflowParseError(`Video "${mp4Path}" has no embedded workflow (no "workflow" or "prompt" metadata).`);
+  return json;
 }
 
 /** Names that hold credentials; their values never leave the machine. */
