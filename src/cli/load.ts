@@ -1,18 +1,37 @@
 import { dirname, resolve } from 'node:path';
 import { parseWorkflow, type ParsedWorkflow } from '../runtime/formats/index.js';
 import { readWorkflowFile } from '../runtime/load-workflow.js';
+import { openBundle, isBundlePath } from '../runtime/bundle.js';
+import { prepareWorkflowJson } from '../runtime/comfy-import.js';
+import { isVideoPath, readEmbeddedWorkflow } from '../runtime/provenance.js';
 import { createNodeRegistry } from '../nodes/index.js';
+import type { ProviderId } from '../providers/provider.js';
 
 export interface LoadedWorkflow {
   path: string;
   parsed: ParsedWorkflow;
   /** The folder relative image paths resolve in by default: the workflow file's own. */
   folder: string;
+  /** Removes what loading created (an extracted bundle); call it when the run is over. */
+  cleanup?(): Promise<void>;
 }
 
-/** Reads and parses a workflow file (UI 0.4, UI v1 or API format). */
-export async function loadWorkflow(file: string): Promise<LoadedWorkflow> {
+/**
+ * Reads and parses a workflow file (UI 0.4, UI v1 or API format), a video with an
+ * embedded workflow, or a bundle zip. ComfyUI Runway nodes are mapped onto ours for `provider`.
+ */
+export async function loadWorkflow(file: string, options: { provider?: ProviderId } = {}): Promise<LoadedWorkflow> {
   const path = resolve(file);
-  const json = await readWorkflowFile(path);
-  return { path, parsed: parseWorkflow(json, createNodeRegistry()), folder: dirname(path) };
+  if (isBundlePath(path)) {
+    const bundle = await openBundle(path);
+    try {
+      return { ...(await loadWorkflow(bundle.workflowPath, options)), cleanup: bundle.cleanup };
+    } catch (error) {
+      await bundle.cleanup();
+      throw error;
+    }
+  }
+  const json = isVideoPath(path) ? await readEmbeddedWorkflow(path) : await readWorkflowFile(path);
+  const registry = createNodeRegistry();
+  return { path, parsed: parseWorkflow(prepareWorkflowJson(json, { provider: options.provider, registry }), registry), folder: dirname(path) };
 }

@@ -1,10 +1,11 @@
 import type { z } from 'zod';
+import { prepareWorkflowJson } from '../comfy-import.js';
 import { WorkflowParseError } from '../errors.js';
 import type { Graph } from '../graph.js';
 import type { NodeRegistry } from '../registry.js';
 import { apiToGraph, toApiPrompt } from './api.js';
 import { graphToUiWorkflow } from './graph-to-ui.js';
-import { ApiPromptSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt, type UiLink } from './schemas.js';
+import { ApiPromptSchema, LinkObjectSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt, type UiLink } from './schemas.js';
 import { linkFromTuple, uiToGraph } from './ui-to-graph.js';
 import { updateUiWorkflowParams } from './ui-update.js';
 
@@ -26,7 +27,9 @@ export interface ParsedWorkflow {
  * Any ComfyUI workflow document (UI v0.4, UI v1 or API prompt) as our graph.
  * @throws WorkflowParseError when the document is none of these.
  */
-export function parseWorkflow(json: unknown, registry: NodeRegistry): ParsedWorkflow {
+export function parseWorkflow(input: unknown, registry: NodeRegistry): ParsedWorkflow {
+  // ComfyUI Runway nodes and older node versions become today's nodes (docs/comfyui.md §4).
+  const json = prepareWorkflowJson(input, { registry });
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WorkflowParseError('The workflow must be a JSON object (a ComfyUI UI workflow or an API prompt).');
   }
@@ -49,19 +52,22 @@ export function parseWorkflow(json: unknown, registry: NodeRegistry): ParsedWork
 function parseUi(doc: Record<string, unknown>, registry: NodeRegistry): Graph {
   if (doc.version === 1) {
     const v1 = check(UiWorkflow1Schema, doc, 'UI workflow (version 1)');
-    const links: UiLink[] = (v1.links ?? []).map((l) => ({
-      id: l.id,
-      originId: String(l.origin_id),
-      originSlot: l.origin_slot,
-      targetId: String(l.target_id),
-      targetSlot: l.target_slot,
-      type: l.type,
-    }));
-    return uiToGraph(v1.nodes, links, registry);
+    return uiToGraph(v1.nodes, (v1.links ?? []).map(linkFromObject), registry);
   }
   const v04 = check(UiWorkflow04Schema, doc, 'UI workflow (version 0.4)');
-  const links = (v04.links ?? []).filter((l) => l !== null).map(linkFromTuple);
+  const links = (v04.links ?? []).filter((l) => l !== null).map((l) => (Array.isArray(l) ? linkFromTuple(l) : linkFromObject(l)));
   return uiToGraph(v04.nodes, links, registry);
+}
+
+function linkFromObject(link: z.infer<typeof LinkObjectSchema>): UiLink {
+  return {
+    id: link.id,
+    originId: String(link.origin_id),
+    originSlot: link.origin_slot,
+    targetId: String(link.target_id),
+    targetSlot: link.target_slot,
+    type: link.type,
+  };
 }
 
 function check<T extends z.ZodType>(schema: T, doc: unknown, what: string): z.infer<T> {
