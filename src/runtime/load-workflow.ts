@@ -14,16 +14,7 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** @throws WorkflowParseError (exit 2) for a missing, oversized, non-UTF-8 or malformed file. */
 export async function readWorkflowFile(path: string): Promise<unknown> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (error) {
-    throw new WorkflowParseError(`Workflow file "${path}" cannot be read (${codeOf(error)}).`, { cause: error });
-  }
-  if (size > MAX_WORKFLOW_BYTES) {
-    throw new WorkflowParseError(`Workflow file "${path}" is ${size} bytes, over the limit of ${MAX_WORKFLOW_BYTES} bytes (64 MB).`);
-  }
-  const bytes = await readFile(path);
+  const bytes = await readLimited(path);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -35,6 +26,19 @@ export async function readWorkflowFile(path: string): Promise<unknown> {
   } catch (error) {
     if (error instanceof WorkflowParseError) throw new WorkflowParseError(`Workflow file "${path}": ${error.message}`, { cause: error });
     throw error;
+  }
+}
+
+async function readLimited(path: string): Promise<Buffer> {
+  try {
+    const { size } = await stat(path);
+    if (size > MAX_WORKFLOW_BYTES) {
+      throw new WorkflowParseError(`Workflow file "${path}" is ${size} bytes, over the limit of ${MAX_WORKFLOW_BYTES} bytes (64 MB).`);
+    }
+    return await readFile(path);
+  } catch (error) {
+    if (error instanceof WorkflowParseError) throw error;
+    throw new WorkflowParseError(`Workflow file "${path}" cannot be read (${codeOf(error)}).`, { cause: error });
   }
 }
 

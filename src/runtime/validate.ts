@@ -50,6 +50,9 @@ export async function validateGraph(graph: Graph, registry: NodeRegistry, option
   return { ok: issues.length === 0, issues, comfy: toComfy(issues, graph, registry) };
 }
 
+/** Subgraph instances use their definition's uuid as the node type. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function unknownTypeIssues(graph: Graph, registry: NodeRegistry): Issue[] {
   const unknown = [...graph.nodes.values()].filter((node) => !registry.get(node.type));
   if (unknown.length === 0) return [];
@@ -67,7 +70,9 @@ function unknownTypeIssues(graph: Graph, registry: NodeRegistry): Issue[] {
       nodeId: node.id,
       nodeType: node.type,
       message: 'Node type does not exist',
-      details: `"${node.type}" is not a node type this runtime knows`,
+      details: UUID.test(node.type)
+        ? `"${node.type}" is a subgraph instance; subgraphs are not supported yet, so convert it back to nodes`
+        : `"${node.type}" is not a node type this runtime knows`,
       extra_info: { class_type: node.type },
     }),
   );

@@ -49,8 +49,8 @@ export const LinkObjectSchema = z.looseObject({
 export const UiWorkflow04Schema = z.looseObject({
   version: z.number().optional(),
   nodes: z.array(UiNodeSchema),
-  // Older files sometimes hold null for deleted links.
-  links: z.array(LinkTupleSchema.nullable()).optional(),
+  // Older files sometimes hold null for deleted links; some tools write link objects even in 0.4.
+  links: z.array(z.union([LinkTupleSchema, LinkObjectSchema]).nullable()).optional(),
 });
 
 export const UiWorkflow1Schema = z.looseObject({

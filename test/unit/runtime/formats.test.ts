@@ -151,6 +151,18 @@ describe('parseWorkflow: links and modes', () => {
     expect(graph.nodes.get('3')).toMatchObject({ type: 'KSampler', params: {}, rawWidgets: [1, 'fixed', 20] });
   });
 
+  it('accepts link objects in a 0.4 file', () => {
+    const doc = uiDoc(
+      [
+        { id: 1, type: 'LoadImage', widgets_values: ['a.png', 'image'] },
+        { id: 2, type: 'ValidateImage', inputs: [{ name: 'image', type: 'IMAGE', link: 5 }] },
+      ],
+      [],
+    );
+    doc.links = [{ id: 5, origin_id: 1, origin_slot: 0, target_id: 2, target_slot: 0, type: 'IMAGE' }];
+    expect(parseWorkflow(doc, registry).graph.nodes.get('2')!.inputs).toEqual({ image: { from: '1', slot: 0 } });
+  });
+
   it('accepts NaN in a workflow, as ComfyUI does', () => {
     const text = '{"nodes":[{"id":1,"type":"Poll","widgets_values":[NaN, 5],"pos":[NaN,0]}],"links":[],"version":0.4}';
     const graph = parseWorkflow(parseWorkflowText(text), registry).graph;

@@ -70,8 +70,9 @@ describe('readWorkflowFile', () => {
     await expect(readWorkflowFile(path)).rejects.toThrow(/over the limit of 67108864 bytes \(64 MB\)/);
   });
 
-  it('names a missing file', async () => {
+  it('names a missing file or a folder given as a file', async () => {
     await expect(readWorkflowFile(join(dir, 'nope.json'))).rejects.toThrow(/nope\.json" cannot be read \(ENOENT\)/);
+    await expect(readWorkflowFile(dir)).rejects.toThrow(/cannot be read \(EISDIR\)/);
   });
 
   it('prefixes parse errors with the file name', async () => {

@@ -104,6 +104,11 @@ describe('validateGraph: one test per error type', () => {
     expect(result.comfy!.error.type).toBe('invalid_prompt');
   });
 
+  it('says that a subgraph instance is not supported rather than unknown', async () => {
+    const result = await issuesOf(chain({ '4': { class_type: '3f2a9c1e-7b4d-4e8a-9c2f-1d5e6b7a8c9d' } }));
+    expect(result.issues.find((i) => i.type === 'missing_node_type')!.details).toMatch(/is a subgraph instance; subgraphs are not supported yet/);
+  });
+
   it('reports a cycle with its path', async () => {
     const result = await issuesOf({
       '1': { class_type: 'TestWork', inputs: { image: ['2', 0] } },
