@@ -113,15 +113,23 @@ export function writeReply(res: ServerResponse, reply: Reply, head: boolean, tru
 
 function writeTruncated(res: ServerResponse, reply: Reply, payload: Uint8Array | undefined, cut: number): void {
   const cutConnection = () => res.socket?.destroy();
-  if (!reply.stream) {
+  if (!reply.stream || cut <= 0) {
+    reply.stream?.destroy();
     res.write(payload?.subarray(0, cut) ?? Buffer.alloc(0), cutConnection);
     return;
   }
+  const stream = reply.stream;
   let sent = 0;
-  reply.stream.on('data', (chunk: Buffer) => {
-    const room = cut - sent;
-    if (room <= 0) return;
-    sent += Math.min(room, chunk.length);
-    res.write(chunk.subarray(0, room), sent >= cut ? () => { reply.stream?.destroy(); cutConnection(); } : undefined);
+  stream.on('data', (chunk: Buffer) => {
+    const piece = chunk.subarray(0, cut - sent);
+    sent += piece.length;
+    if (sent >= cut) {
+      stream.destroy();
+      res.write(piece, cutConnection);
+    } else if (!res.write(piece)) {
+      // Respect backpressure so a truncated 200 MB blob is not buffered in memory.
+      stream.pause();
+      res.once('drain', () => stream.resume());
+    }
   });
 }

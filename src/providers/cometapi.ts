@@ -76,6 +76,10 @@ function isTaskNotExist(res: ReadResponse): boolean {
 
 export class CometApiProvider implements VideoProvider {
   readonly info: ProviderInfo = PROVIDERS.cometapi;
+  /** Where tasks are created, so a TaskHandle can be polled at the same server later. */
+  get baseUrl(): string {
+    return this.config.baseUrl;
+  }
   private readonly call: ProviderCall;
 
   constructor(private readonly config: ProviderConfig) {
@@ -106,7 +110,7 @@ export class CometApiProvider implements VideoProvider {
   }
 
   /** CometAPI documents no cancel endpoint for this format. */
-  cancel(): Promise<CancelOutcome> {
+  cancel(_taskId: string): Promise<CancelOutcome> {
     return Promise.resolve('unsupported');
   }
 

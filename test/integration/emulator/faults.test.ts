@@ -134,3 +134,21 @@ describe('control API', () => {
     expect(await runway.getTask(taskId)).toEqual({ state: 'failed', reason: 'An unexpected error occurred while generating the video.', failureCode: 'INTERNAL.BAD_OUTPUT' });
   });
 });
+
+describe('streamed faults', () => {
+  it('truncates the streamed blob at the requested fraction and delays when asked', async () => {
+    emulator.setFaults({ rules: [{ provider: 'emulator', kind: 'download', nth: 1, action: { type: 'truncate', atFraction: 0.25 } }, { provider: 'emulator', nth: 2, action: { type: 'delay', ms: 5 } }] });
+    const size = 1024 * 1024;
+    const cut = await http.request({ method: 'GET', url: `${emulator.url}/_emulator/blob/${size}.mp4`, kind: 'download' });
+    let received = 0;
+    await expect(
+      (async () => {
+        for await (const chunk of cut.body) received += (chunk as Buffer).length;
+      })(),
+    ).rejects.toThrow();
+    expect(received).toBe(size / 4);
+    const delayed = await http.request({ method: 'GET', url: `${emulator.url}/_emulator/blob/${size}.mp4`, kind: 'download' });
+    expect((await delayed.body.toArray()).reduce((n: number, c: Buffer) => n + c.length, 0)).toBe(size);
+    expect(emulator.log.map((e) => e.fault)).toEqual(['truncate', 'delay']);
+  });
+});

@@ -94,7 +94,7 @@ describe('CometApiProvider', () => {
 
   it('has no cancel endpoint', async () => {
     const comet = await provider({ status: 500, text: 'should not be called' });
-    expect(await comet.cancel()).toBe('unsupported');
+    expect(await comet.cancel('t1')).toBe('unsupported');
     expect(server!.received).toHaveLength(0);
   });
 });
