@@ -10,9 +10,9 @@ export class UsageError extends RuntimeError {
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs, with its errors turned into one-sentence usage errors. */
-export function parse(args: string[], options: Options, usage: string) {
+export function parse<T extends Options>(args: string[], options: T, usage: string) {
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
+    return parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError(`${(error as Error).message.split('\n')[0]}\nUsage: ${usage}`);
   }
