@@ -124,8 +124,8 @@ export const runwayI2V = defineNode({
     const promptImage = await promptImageFor(image, info, ctx);
     // Submitted exactly once: a retried create may bill a second job.
     const request = submitRequest(p, promptImage, info.models[p.model]?.watermark ?? false);
-    const env = ctx.env ?? process.env;
-    const baseUrl = env[info.baseUrlEnv] || info.defaultBaseUrl;
+    // The adapter knows where it submits; the environment and catalog are fallbacks for adapters that do not say.
+    const baseUrl = provider.baseUrl ?? ((ctx.env ?? process.env)[info.baseUrlEnv] || info.defaultBaseUrl);
     const submit = () => provider.submit(request, { signal: ctx.signal });
     // Through the journal: a job this node already paid for is re-attached, never created again.
     const result = ctx.journal

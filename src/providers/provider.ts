@@ -74,6 +74,8 @@ export interface CallOptions {
 
 export interface VideoProvider {
   readonly info: ProviderInfo;
+  /** The base URL this adapter talks to (optional: RunwayI2V falls back to the environment and catalog). */
+  readonly baseUrl?: string;
   submit(request: SubmitRequest, options?: CallOptions): Promise<SubmitResult>;
   getTask(taskId: string, options?: CallOptions): Promise<TaskStatus>;
   cancel(taskId: string, options?: CallOptions): Promise<CancelOutcome>;

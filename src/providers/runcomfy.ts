@@ -63,6 +63,10 @@ function errorText(error: unknown): string {
 
 export class RunComfyProvider implements VideoProvider {
   readonly info: ProviderInfo = PROVIDERS.runcomfy;
+  /** Where tasks are created, so a TaskHandle can be polled at the same server later. */
+  get baseUrl(): string {
+    return this.config.baseUrl;
+  }
   private readonly call: ProviderCall;
 
   constructor(private readonly config: ProviderConfig) {

@@ -65,6 +65,10 @@ export function runwayErrorMessage(body: unknown): string {
 
 export class RunwayProvider implements VideoProvider {
   readonly info: ProviderInfo = PROVIDERS.runway;
+  /** Where tasks are created, so a TaskHandle can be polled at the same server later. */
+  get baseUrl(): string {
+    return this.config.baseUrl;
+  }
   private readonly call: ProviderCall;
 
   constructor(private readonly config: ProviderConfig) {

@@ -24,6 +24,8 @@ export class FakeProvider implements VideoProvider {
   readonly getTaskCalls: string[] = [];
   readonly cancels: string[] = [];
   cancelOutcome: CancelOutcome = 'cancelled';
+  /** Set to act like an adapter that reports where it submits. */
+  baseUrl?: string;
   #script: ScriptStep[];
 
   constructor(id: ProviderId = 'runway', script: ScriptStep[] = [{ state: 'succeeded', videoUrls: ['https://cdn.example/v.mp4'] }]) {

@@ -138,6 +138,14 @@ describe('RunwayI2V run()', () => {
     expect(TaskHandleSchema.parse(out.TASK).baseUrl).toBe('http://127.0.0.1:9');
   });
 
+  it("records the adapter's own base URL in the handle, so Poll asks the same server", async () => {
+    const provider = new FakeProvider('runway');
+    provider.baseUrl = 'http://127.0.0.1:4010';
+    const ctx = fakeContext({ providers: new FakeProviderRegistry(provider), env: { RUNWAYML_BASE_URL: 'http://elsewhere' } });
+    const out = await runwayI2V.run({ image }, params(), ctx);
+    expect(TaskHandleSchema.parse(out.TASK).baseUrl).toBe('http://127.0.0.1:4010');
+  });
+
   it('passes URLs through untouched', async () => {
     const provider = new FakeProvider('runway');
     const ctx = fakeContext({ providers: new FakeProviderRegistry(provider) });
