@@ -3,6 +3,8 @@ import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineNode, type NodeContext } from '../runtime/define-node.js';
+import { messageOf } from '../runtime/errors.js';
+import { embedWorkflowMetadata } from '../runtime/provenance.js';
 import { downloadToFile, DownloadError, hasMp4Signature } from './download.js';
 import { sha256File } from './hash.js';
 import { claimOutputName, resolveOutputTarget } from './output-path.js';
@@ -32,12 +34,23 @@ function reportDownload(ctx: NodeContext, bytes: number, total: number | undefin
   ctx.progress({ value: total ? Math.round((bytes / total) * 100) : 0, max: 100, phase: 'downloading', note });
 }
 
+/** The workflow and prompt go into the MP4 as ComfyUI writes them; a failure costs the provenance, never the paid video. */
+async function embedProvenance(path: string, ctx: NodeContext): Promise<void> {
+  const workflow = ctx.workflow;
+  if (!workflow || workflow.embed === false || (workflow.ui === undefined && workflow.api === undefined)) return;
+  try {
+    await embedWorkflowMetadata(path, { workflow: workflow.ui, prompt: workflow.api }, { env: ctx.env });
+  } catch (error) {
+    ctx.log.warn(`could not embed the workflow in the saved video: ${messageOf(error)}`);
+  }
+}
+
 async function downloadAndSave(video: VideoRef, prefix: string, ctx: NodeContext): Promise<SavedVideo> {
   const target = await resolveOutputTarget(ctx.files.outputDir, prefix);
   // Dot-prefixed so a half-written file is never mistaken for an output, and removed on any failure.
   const temp = join(target.dir, `.${target.base}.${randomBytes(4).toString('hex')}.partial`);
   try {
-    const { bytes } = await downloadToFile({
+    await downloadToFile({
       http: ctx.http,
       url: video.url,
       dest: temp,
@@ -49,8 +62,9 @@ async function downloadAndSave(video: VideoRef, prefix: string, ctx: NodeContext
     if (!(await hasMp4Signature(temp))) {
       throw new DownloadError(`the downloaded video from ${video.task.provider} task ${video.task.taskId} is not an MP4 (no ftyp box at offset 4)`);
     }
+    await embedProvenance(temp, ctx);
+    const bytes = (await stat(temp)).size;
     const sha256 = await sha256File(temp);
-    // Provenance metadata (embedWorkflowMetadata) belongs here, before the rename; it is a later task.
     const filename = await claimOutputName(temp, target, 'mp4');
     return { filename, subfolder: target.subfolder, type: 'output', path: join(target.dir, filename), bytes, sha256 };
   } finally {

@@ -66,7 +66,7 @@ export interface NodeContext {
   /** A URL a provider can fetch this local file from (served for the run at a signed, expiring URL under --public-url). */
   hostFile(path: string): Promise<string>;
   /** The whole workflow being run, for provenance metadata (keys are never in it). */
-  workflow?: { ui?: unknown; api?: unknown };
+  workflow?: { ui?: unknown; api?: unknown; /** false when the user turned provenance off (--no-metadata); SaveVideo then embeds nothing. */ embed?: boolean };
   /** Nodes that consume this node's outputs (ValidateImage checks the downstream RunwayI2V's limits). Optional: without it ValidateImage reads workflow.api, else checks the strictest limits. */
   downstream?(): { type: string; params: Record<string, unknown> }[];
   /** Environment for base-URL overrides (RUNWAYML_BASE_URL…); process.env when absent. Keys are read by the provider registry, not by nodes. */

@@ -34,6 +34,8 @@ export interface RunOptions {
   log?: Logger;
   /** The job journal (default: the user's, in $REELGRAPH_STATE_DIR); false turns it off. */
   journal?: JobJournal | false;
+  /** false: SaveVideo does not embed the workflow in the MP4 (ComfyUI's --disable-metadata). */
+  metadata?: boolean;
   /** The workflow file, recorded with each job so `reelgraph jobs resume` can run it again. */
   workflowPath?: string;
 }
@@ -84,7 +86,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
         signal,
         providers,
         journal,
-        workflow: { ui: parsed.ui, api: parsed.api },
+        workflow: { ui: parsed.ui, api: parsed.api, embed: options.metadata !== false },
         hostFile: async (path) => {
           if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --public-url');
           return fileHost.url(path);
