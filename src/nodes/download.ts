@@ -49,7 +49,7 @@ async function writeBody(response: HttpResponse, dest: string, append: boolean, 
   // Opened before piping: a stream that is still opening its file buffers the first chunks,
   // and a cut connection would discard them instead of leaving them on disk to resume from.
   const file = await open(dest, append ? 'a' : 'w').catch((error: unknown) => {
-    response.body.destroy();
+    response.body.once('error', () => undefined).destroy();
     throw error;
   });
   try {
@@ -68,7 +68,8 @@ async function requestRange(options: DownloadOptions, state: { url: string; refr
     const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
     const response = await options.http.request({ method: 'GET', url: state.url, headers, signal: options.signal, kind: 'download' });
     if (response.status === 200 || response.status === 206) return response;
-    response.body.destroy();
+    // undici emits 'error' (AbortError) on destroy; unheard, it would crash the process.
+    response.body.once('error', () => undefined).destroy();
     if ((response.status === 403 || response.status === 404) && !state.refreshed) {
       options.log.info(`video URL answered HTTP ${response.status} (expired?); fetching the task again for a fresh URL`);
       state.refreshed = true;
