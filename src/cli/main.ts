@@ -4,8 +4,10 @@ import { UsageError } from './args.js';
 import { convertCommand } from './commands/convert.js';
 import { demoCommand } from './commands/demo.js';
 import { emulateCommand } from './commands/emulate.js';
+import { extractCommand } from './commands/extract.js';
 import { jobsCommand } from './commands/jobs.js';
 import { nodesCommand } from './commands/nodes.js';
+import { packCommand } from './commands/pack.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { validateCommand } from './commands/validate.js';
@@ -18,6 +20,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve: serveCommand,
   emulate: emulateCommand,
   demo: demoCommand,
+  extract: extractCommand,
+  pack: packCommand,
   jobs: jobsCommand,
 };
 
@@ -32,6 +36,10 @@ Usage:
   reelgraph serve [--port 8188] [--host 127.0.0.1]
   reelgraph emulate [--port 8189]
   reelgraph demo
+  reelgraph extract <video.mp4> [--prompt] [-o FILE]   (the workflow a SaveVideo embedded)
+  reelgraph pack <workflow> -o bundle.zip              (workflow + images; run it with reelgraph run bundle.zip)
+
+<workflow> may be a .json file (ours or ComfyUI's), a video with an embedded workflow, or a bundle .zip.
   reelgraph jobs [list|resume|cancel <id>|forget <key>] [--json]
 
 Exit codes: 0 success, 1 execution failure, 2 invalid workflow or input, 130 interrupted.

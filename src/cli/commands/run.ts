@@ -3,13 +3,14 @@ import { parse, positiveInt, requirePositional } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
 import { printValidation } from './validate.js';
+import { dryRun, providerOption } from './dry-run.js';
 import { runWorkflow, type RunResult } from '../../runtime/run.js';
 import type { RunEvent } from '../../runtime/events.js';
 import { CancelledError, RuntimeError } from '../../runtime/errors.js';
 import type { Logger } from '../../runtime/define-node.js';
 
 const USAGE =
-  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]';
+  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]';
 
 /** `reelgraph run`: validate, then execute; exit 0 ok, 1 failed, 2 invalid, 130 interrupted. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -24,12 +25,20 @@ export async function runCommand(args: string[]): Promise<number> {
       'public-url': { type: 'string' },
       listen: { type: 'string' },
       verbose: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      prices: { type: 'string' },
+      provider: { type: 'string' },
+      'no-metadata': { type: 'boolean' },
     },
     USAGE,
   );
-  const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE));
+  const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE), { provider: providerOption(values.provider) });
   const json = values.json === true || !process.stderr.isTTY;
   const outputDir = resolve(values['output-dir'] ?? 'output');
+  if (values['dry-run']) {
+    const files = { inputDir: resolve(values['input-dir'] ?? workflow.folder), outputDir, publicUrl: values['public-url'], listen: values.listen };
+    return dryRun(workflow, { files, cache: !values['no-cache'], prices: values.prices, json: values.json === true }).finally(() => workflow.cleanup?.());
+  }
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -52,6 +61,7 @@ export async function runCommand(args: string[]): Promise<number> {
       cache: values['no-cache'] ? false : true,
       signal: controller.signal,
       workflowPath: workflow.path,
+      metadata: values['no-metadata'] ? false : true,
       onEvent: emit,
       log: values.verbose ? stderrLogger : undefined,
     });
@@ -60,6 +70,7 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    await workflow.cleanup?.();
   }
 }
 
