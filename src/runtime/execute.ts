@@ -206,6 +206,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
   const def = prepared.defs.get(id)!;
   const { clock, emit, promptId } = options;
   emit({ type: 'executing', data: { prompt_id: promptId, node: id, display_node: id } });
+  emitNodeState(emit, promptId, id, 'running');
   const startedAt = clock.now();
   try {
     const base = options.context(id, state.controller.signal);
@@ -229,10 +230,18 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
         base.log.warn(`Node "${id}" (${node.type}): could not write the output cache: ${String(error)}`);
       });
     }
+    emitNodeState(emit, promptId, id, 'finished');
     reportUiOutput(id, def, outputs, state, promptId, emit);
   } catch (error) {
+    emitNodeState(emit, promptId, id, 'error');
     recordFailure(state, id, node.type, error);
   }
+}
+
+/** ComfyUI's progress_state for the one node whose state changed: clients merge it into their view. */
+function emitNodeState(emit: Emit, promptId: string, id: string, nodeState: 'running' | 'finished' | 'error'): void {
+  const value = nodeState === 'running' ? 0 : 1;
+  emit({ type: 'progress_state', data: { prompt_id: promptId, nodes: { [id]: { node_id: id, state: nodeState, value, max: 1 } } } });
 }
 
 function reportUiOutput(id: string, def: AnyNodeDefinition, outputs: Values, state: RunState, promptId: string, emit: Emit): void {

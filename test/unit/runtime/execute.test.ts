@@ -56,7 +56,11 @@ function fan(count: number, failing: number[] = []): ApiPrompt {
 }
 
 const summary = (events: RunEvent[]) =>
-  events.map((e) => (e.type === 'executing' || e.type === 'executed' || e.type === 'progress' ? `${e.type}:${e.data.node}` : e.type));
+  events.map((e) => {
+    if (e.type === 'executing' || e.type === 'executed' || e.type === 'progress') return `${e.type}:${e.data.node}`;
+    if (e.type === 'progress_state') return Object.entries(e.data.nodes).map(([id, n]) => `${n.state}:${id}`).join();
+    return e.type;
+  });
 
 describe('executeGraph', () => {
   it('runs a chain and emits ComfyUI events in order', async () => {
@@ -66,9 +70,13 @@ describe('executeGraph', () => {
     expect(result.outputs['3']).toEqual({ text: 'out:v#1>t' });
     expect(result.uiOutputs).toEqual({ '3': { text: ['out:v#1>t'] } });
     expect(summary(events)).toEqual([
-      'execution_start', 'execution_cached', 'executing:1', 'executing:2', 'progress:2', 'executing:3', 'executed:3', 'execution_success', 'executing:null',
+      'execution_start', 'execution_cached',
+      'executing:1', 'running:1', 'finished:1',
+      'executing:2', 'running:2', 'progress:2', 'finished:2',
+      'executing:3', 'running:3', 'finished:3', 'executed:3',
+      'execution_success', 'executing:null',
     ]);
-    expect(events[4]).toEqual({ type: 'progress', data: { prompt_id: 'p1', node: '2', value: 1, max: 2, phase: 'running', elapsed_ms: 0 } });
+    expect(events[7]).toEqual({ type: 'progress', data: { prompt_id: 'p1', node: '2', value: 1, max: 2, phase: 'running', elapsed_ms: 0 } });
   });
 
   it('never runs more nodes at once than the concurrency limit, starting ready nodes in plan order', async () => {
