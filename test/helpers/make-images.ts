@@ -1,4 +1,4 @@
-import { appendFile, copyFile, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
@@ -39,6 +39,19 @@ export async function writePngHeader(path: string, width: number, height: number
 export async function writePaddedPng(source: string, path: string, totalBytes: number, currentBytes: number): Promise<string> {
   await copyFile(source, path);
   await appendFile(path, Buffer.alloc(totalBytes - currentBytes));
+  return path;
+}
+
+/**
+ * A JPEG whose first frame header sits beyond the first 64 KB: `segments` APP1 segments
+ * of ~64 KB each (like big XMP packets or maker notes) are inserted right after SOI.
+ */
+export async function writeJpegWithHugeMetadata(source: string, path: string, segments: number): Promise<string> {
+  const jpeg = await readFile(source);
+  const payload = Buffer.alloc(65533, 0x20);
+  payload.write('http://ns.adobe.com/xap/1.0/\0', 'latin1');
+  const segment = Buffer.concat([Buffer.from([0xff, 0xe1, 0xff, 0xff]), payload]);
+  await writeFile(path, Buffer.concat([jpeg.subarray(0, 2), ...Array.from({ length: segments }, () => segment), jpeg.subarray(2)]));
   return path;
 }
 

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../../src/nodes/load-image.js';
 import { ImageRefSchema } from '../../../src/nodes/values.js';
 import { InputError } from '../../../src/runtime/errors.js';
-import { detectFormat, readImageHeader } from '../../../src/runtime/image-header.js';
+import { detectFormat, ImageHeaderError, parseImageHeader, readImageHeader } from '../../../src/runtime/image-header.js';
 import { fakeContext, fakeValidationContext, makeTempDir, nodeHttpClient } from '../../helpers/fake-context.js';
-import { makeImages, writePngHeader, type TestImages } from '../../helpers/make-images.js';
+import { makeImages, writeJpegWithHugeMetadata, writePngHeader, type TestImages } from '../../helpers/make-images.js';
 
 let root: { dir: string; cleanup(): Promise<void> };
 let inputDir: string;
@@ -44,6 +44,14 @@ describe('image headers', () => {
     expect((await readImageHeader(images.png)).bitDepth).toBe(8);
     expect((await readImageHeader(images.cmykJpeg)).cmyk).toBe(true);
     expect((await readImageHeader(images.jpeg)).cmyk).toBe(false);
+  });
+
+  it('reads further into a JPEG whose metadata pushes the frame header past 64 KB', async () => {
+    const path = await writeJpegWithHugeMetadata(images.jpeg, join(root.dir, 'xmp.jpg'), 3);
+    expect((await stat(path)).size).toBeGreaterThan(3 * 65536);
+    const first64k = (await readFile(path)).subarray(0, 65536);
+    expect(() => parseImageHeader(first64k, 0)).toThrow(ImageHeaderError);
+    expect(await readImageHeader(path)).toMatchObject({ format: 'jpeg', width: 64, height: 48 });
   });
 
   it('reads huge dimensions from a header alone, without decoding', async () => {
