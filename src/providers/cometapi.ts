@@ -86,11 +86,6 @@ export class CometApiProvider implements VideoProvider {
     this.call = { http: config.http, info: this.info, apiKey: config.apiKey };
   }
 
-  /** Where tasks are created, so a TaskHandle can be polled at the same server later. */
-  get baseUrl(): string {
-    return this.config.baseUrl;
-  }
-
   async submit(request: SubmitRequest, options: CallOptions = {}): Promise<SubmitResult> {
     const body = {
       promptImage: request.promptImage,
