@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   const canvas = new LGraphCanvas(canvasElement, graph);
   canvas.background_image = '';
   canvas.clear_background_color = '#1b1c1f';
-  const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus };
+  canvas.show_info = false;
+  const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
   const previousDraw = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, visible) => {
     previousDraw?.call(canvas, ctx, visible);
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
   const resize = (): void => canvas.resize(canvasElement.parentElement!.clientWidth, canvasElement.parentElement!.clientHeight);
   window.addEventListener('resize', resize);
   resize();
-  restoreAutosave(graph);
+  if (restoreAutosave(graph)) setStatus('Restored the last session');
+  else setStatus('Ready');
   graph.start();
   setInterval(() => autosave(graph), 1000);
   window.addEventListener('beforeunload', () => autosave(graph));
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     else return;
     event.preventDefault();
   });
-  Object.assign(window, { reelgraph: { graph, canvas, run, save, exportApi, loadGraphData: (data: unknown) => load(data, 'workflow'), toApi: () => graphToApiPrompt(graph) } });
+  Object.assign(window, { reelgraph: { graph, canvas, runStates, run, save, exportApi, loadGraphData: (data: unknown) => load(data, 'workflow'), toApi: () => graphToApiPrompt(graph) } });
   document.body.dataset.ready = 'true';
 }
 

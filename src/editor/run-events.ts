@@ -11,6 +11,7 @@ export interface RunView {
   canvas: LGraphCanvas;
   overlay: HTMLElement;
   setStatus(text: string, tone?: 'ok' | 'busy' | 'error'): void;
+  setQueue(remaining: number): void;
   /** The prompt this editor queued last; other prompts' lifecycle events are not ours. */
   promptId?: string;
 }
@@ -20,7 +21,7 @@ export function handleMessage(view: RunView, message: ServerMessage): void {
   const node = typeof data.node === 'string' ? data.node : undefined;
   switch (message.type) {
     case 'status':
-      view.setStatus(`Queue: ${queueRemaining(data)}`);
+      view.setQueue(queueRemaining(data));
       return;
     case 'execution_start':
       startRun(view, String(data.prompt_id));
@@ -41,6 +42,8 @@ export function handleMessage(view: RunView, message: ServerMessage): void {
       markFinished(data);
       break;
     case 'execution_success':
+      // Nodes without UI output send no `executed`; success means they all finished.
+      for (const [id, state] of runStates) if (state.state === 'running' || state.state === 'queued') runStates.set(id, { state: 'done', value: 1, max: 1 });
       view.setStatus('Done', 'ok');
       break;
     case 'execution_error':

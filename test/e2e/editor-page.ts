@@ -1,0 +1,103 @@
+import type { Page } from 'playwright-core';
+
+/**
+ * Driving the litegraph editor like a user: double-click search to add nodes, real mouse
+ * drags between sockets, clicks on widgets. Positions come from the page's own graph,
+ * converted to screen pixels.
+ */
+
+interface Point {
+  x: number;
+  y: number;
+}
+
+type Where = { kind: 'output' | 'input'; slot: number } | { kind: 'widget'; name: string } | { kind: 'title' };
+
+/** Screen position of a node's slot, widget or title. */
+export async function pointOf(page: Page, nodeId: number, where: Where): Promise<Point> {
+  return page.evaluate(
+    ({ nodeId, where }) => {
+      const { graph, canvas } = (window as unknown as { reelgraph: { graph: any; canvas: any } }).reelgraph;
+      const node = graph.getNodeById(nodeId);
+      if (!node) throw new Error(`no node ${nodeId}`);
+      let point: [number, number];
+      if (where.kind === 'output') point = node.getOutputPos(where.slot);
+      else if (where.kind === 'input') point = node.getInputPos(where.slot);
+      else if (where.kind === 'title') point = [node.pos[0] + 60, node.pos[1] - 15];
+      else {
+        const widget = node.widgets.find((w: { name: string }) => w.name === where.name);
+        if (!widget) throw new Error(`no widget ${where.name}`);
+        point = [node.pos[0] + node.size[0] / 2, node.pos[1] + (widget.y ?? widget.last_y) + 10];
+      }
+      const rect = canvas.canvas.getBoundingClientRect();
+      const { offset, scale } = canvas.ds;
+      return { x: rect.left + (point[0] + offset[0]) * scale, y: rect.top + (point[1] + offset[1]) * scale };
+    },
+    { nodeId, where },
+  );
+}
+
+/** Double-clicks empty canvas, types the node type into litegraph's search box and picks it. */
+export async function addNodeBySearch(page: Page, type: string, at: Point): Promise<number> {
+  const before = await nodeIds(page);
+  await page.mouse.dblclick(at.x, at.y);
+  const input = page.locator('.litesearchbox input').first();
+  await input.waitFor({ state: 'visible' });
+  await input.pressSequentially(type, { delay: 10 });
+  await page.locator('.litesearchbox .lite-search-item').first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((count) => (window as any).reelgraph.graph.nodes.length > count, before.length);
+  const after = await nodeIds(page);
+  const added = after.find((id) => !before.includes(id));
+  if (added === undefined) throw new Error(`adding ${type} created no node`);
+  return added;
+}
+
+export function nodeIds(page: Page): Promise<number[]> {
+  return page.evaluate(() => (window as any).reelgraph.graph.nodes.map((n: { id: number }) => n.id));
+}
+
+/** A real press-move-release from an output socket to an input socket. */
+export async function dragLink(page: Page, from: number, fromSlot: number, to: number, toSlot: number): Promise<void> {
+  const start = await pointOf(page, from, { kind: 'output', slot: fromSlot });
+  const end = await pointOf(page, to, { kind: 'input', slot: toSlot });
+  await page.mouse.move(start.x, start.y);
+  await page.mouse.down();
+  await page.mouse.move((start.x + end.x) / 2, (start.y + end.y) / 2 + 20, { steps: 8 });
+  await page.mouse.move(end.x, end.y, { steps: 8 });
+  await page.mouse.up();
+}
+
+export function linkCount(page: Page): Promise<number> {
+  return page.evaluate(() => (window as any).reelgraph.graph.links.size as number);
+}
+
+/** Clicks a number or text widget and types a new value into litegraph's prompt dialog. */
+export async function typeIntoWidget(page: Page, nodeId: number, name: string, value: string): Promise<void> {
+  const point = await pointOf(page, nodeId, { kind: 'widget', name });
+  await page.mouse.click(point.x, point.y);
+  const input = page.locator('.graphdialog .value').last();
+  await input.waitFor({ state: 'visible' });
+  await input.fill(value);
+  // A multiline prompt takes Enter as a newline; its OK button submits.
+  if (await input.evaluate((element) => element.tagName === 'TEXTAREA')) await page.locator('.graphdialog button').last().click();
+  else await input.press('Enter');
+}
+
+export function widgetValue(page: Page, nodeId: number, name: string): Promise<unknown> {
+  return page.evaluate(
+    ({ nodeId, name }) => (window as any).reelgraph.graph.getNodeById(nodeId).widgets.find((w: { name: string }) => w.name === name)?.value,
+    { nodeId, name },
+  );
+}
+
+export function nodeState(page: Page, nodeId: number): Promise<{ state: string; errors?: string[] } | undefined> {
+  return page.evaluate((id) => (window as any).reelgraph.runStates.get(String(id)), nodeId);
+}
+
+/** Clicks a combo widget and picks an entry from litegraph's context menu. */
+export async function chooseInCombo(page: Page, nodeId: number, name: string, value: string): Promise<void> {
+  const point = await pointOf(page, nodeId, { kind: 'widget', name });
+  await page.mouse.click(point.x, point.y);
+  await page.locator('.litecontextmenu .litemenu-entry', { hasText: new RegExp(`^${value}$`) }).first().click();
+}
