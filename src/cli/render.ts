@@ -31,11 +31,14 @@ export class TerminalView {
     private readonly outputDir: string,
     private readonly write: (text: string) => void = (text) => process.stderr.write(text),
     private readonly now: () => number = Date.now,
+    /** Redraw in place on a terminal; elsewhere print one line per state change. */
+    private readonly live: boolean = process.stderr.isTTY === true,
   ) {
     for (const node of nodes) this.lines.set(node.id, { ...node, state: 'pending' });
   }
 
   start(): void {
+    if (!this.live) return;
     this.timer = setInterval(() => this.draw(), 250);
     this.timer.unref();
   }
@@ -51,17 +54,13 @@ export class TerminalView {
     if (event.type === 'executed') this.collectOutputs(event.data.output);
     if (event.type === 'execution_error') this.set(event.data.node_id, { state: 'error', endedAt: at });
     if (event.type === 'execution_interrupted') {
-      for (const line of this.lines.values()) if (line.state === 'running') Object.assign(line, { state: 'interrupted', endedAt: at });
-    }
-    if (event.type === 'execution_success' || event.type === 'execution_error' || event.type === 'execution_interrupted') {
-      for (const line of this.lines.values()) if (line.state === 'running') Object.assign(line, { state: 'done', endedAt: at });
+      for (const line of this.lines.values()) if (line.state === 'running') this.set(line.id, { state: 'interrupted', endedAt: at });
     }
     this.draw();
   }
 
   private finish(id: string): void {
-    const line = this.lines.get(id);
-    if (line && line.state === 'running') Object.assign(line, { state: 'done', endedAt: this.now() });
+    if (this.lines.get(id)?.state === 'running') this.set(id, { state: 'done', endedAt: this.now() });
   }
 
   stop(): void {
@@ -75,7 +74,10 @@ export class TerminalView {
 
   private set(id: string, patch: Partial<NodeLine>): void {
     const line = this.lines.get(id);
-    if (line) Object.assign(line, patch);
+    if (!line) return;
+    const changed = patch.state !== undefined && patch.state !== line.state;
+    Object.assign(line, patch);
+    if (changed && !this.live) this.write(`${this.row(line)}\n`);
   }
 
   private collectOutputs(output: Record<string, unknown>): void {
@@ -87,6 +89,7 @@ export class TerminalView {
   }
 
   private draw(): void {
+    if (!this.live) return;
     const rows = [...this.lines.values()].map((line) => this.row(line));
     const up = this.drawn > 0 ? `\x1b[${this.drawn}F` : '';
     this.write(up + rows.map((row) => `\x1b[2K${row}\n`).join(''));
@@ -95,7 +98,13 @@ export class TerminalView {
 
   private row(line: NodeLine): string {
     const elapsed = line.startedAt ? `${(((line.endedAt ?? this.now()) - line.startedAt) / 1000).toFixed(1)}s` : '';
-    const progress = line.state === 'running' && line.percent !== undefined ? `${line.phase ?? ''} ${line.percent}%`.trim() : '';
-    return `  ${SYMBOL[line.state]} ${line.id.padEnd(4)} ${line.type.padEnd(14)} ${line.state.padEnd(11)} ${progress.padEnd(14)} ${elapsed}`;
+    return `  ${SYMBOL[line.state]} ${line.id.padEnd(4)} ${line.type.padEnd(14)} ${line.state.padEnd(11)} ${progressText(line).padEnd(16)} ${elapsed}`.trimEnd();
   }
+}
+
+/** Queued jobs show no percentage: the provider reports none until the job runs. */
+function progressText(line: NodeLine): string {
+  if (line.state !== 'running' || line.phase === undefined) return '';
+  if (line.phase === 'queued') return 'queued';
+  return line.percent === undefined ? line.phase : `${line.phase} ${line.percent}%`;
 }
