@@ -1,0 +1,119 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
+import { fastPoll, journalLines, listFiles, makeSandbox, mp4Duration, placeWorkflow, readExample, requireBuiltCli, runCli, startCli, type Sandbox } from './harness.js';
+
+/**
+ * A paid job survives the CLI dying mid-poll (SIGKILL: no chance to clean up), and Ctrl-C
+ * cancels the job at the provider, records the cancel and exits 130 ("interrupted").
+ */
+
+/** Long enough that the CLI is surely still polling when the signal arrives. */
+const SLOW = { timing: { queuedMs: 1_500, runningMs: 3_000 } };
+
+let emulator: Emulator;
+let box: Sandbox;
+
+beforeAll(async () => {
+  requireBuiltCli();
+  emulator = await startEmulator(SLOW);
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+beforeEach(async () => {
+  emulator.reset();
+  emulator.configure(SLOW);
+  box = await makeSandbox(emulator.url);
+});
+afterEach(async () => {
+  await box.cleanup();
+});
+
+function isPollingProgress(line: string): boolean {
+  try {
+    const event = JSON.parse(line) as { type?: string; data?: { phase?: string } };
+    return event.type === 'progress' && (event.data?.phase === 'queued' || event.data?.phase === 'running');
+  } catch {
+    return false;
+  }
+}
+
+describe('a killed or interrupted CLI', () => {
+  it.each([
+    ['with the output cache', []],
+    ['without the output cache (the journal alone re-attaches)', ['--no-cache']],
+  ])('SIGKILL while polling, then a re-run finishes the same job, %s', async (_name, extra) => {
+    const path = await placeWorkflow(box, 'workflow.json', fastPoll(await readExample('runway-gen4-turbo.json'), 0.1));
+    const args = ['run', path, '--output-dir', box.output, '--json', ...extra];
+
+    const first = startCli(args, box);
+    await first.waitForLine(isPollingProgress);
+    first.child.kill('SIGKILL');
+    const killed = await first.done;
+    expect(killed.signal).toBe('SIGKILL');
+    expect(emulator.creates()).toBe(1);
+
+    const second = await runCli(args, box);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(emulator.creates()).toBe(1);
+    const files = await listFiles(box.output);
+    expect(files.filter((file) => file.endsWith('.partial'))).toEqual([]);
+    const videos = files.filter((file) => file.endsWith('.mp4'));
+    expect(videos).toHaveLength(1);
+    expect(await mp4Duration(videos[0]!)).toBeGreaterThan(0);
+  });
+
+  it('SIGINT while polling cancels the Runway job, journals the cancel and exits 130', async () => {
+    const path = await placeWorkflow(box, 'workflow.json', fastPoll(await readExample('runway-gen4-turbo.json'), 0.1));
+    const run = startCli(['run', path, '--output-dir', box.output, '--json'], box);
+    await run.waitForLine(isPollingProgress);
+    run.child.kill('SIGINT');
+    const result = await run.done;
+
+    expect(result.code, result.stdout + result.stderr).toBe(130);
+    expect(result.stdout).toContain('"execution_interrupted"');
+    expect(result.stdout).not.toContain('"execution_error"');
+    expect(emulator.creates()).toBe(1);
+    expect(emulator.log.some((entry) => entry.provider === 'runway' && entry.kind === 'cancel')).toBe(true);
+    const [job] = emulator.jobs();
+    expect(job?.cancelledAt).toBeDefined();
+    const cancels = (await journalLines(box)).filter((line) => line.type === 'cancel');
+    expect(cancels).toEqual([expect.objectContaining({ taskId: job?.id, outcome: 'cancelled' })]);
+    expect(await listFiles(box.output)).toEqual([]);
+
+    // The journal knows the job is cancelled: `reelgraph jobs` shows it, and a re-run submits afresh.
+    const listed = await runCli(['jobs', '--json'], box);
+    expect(JSON.parse(listed.stdout.trim())).toMatchObject({ taskId: job?.id, state: 'cancelled' });
+  });
+
+  it('reelgraph jobs cancel cancels at Runway and says CometAPI cannot cancel', async () => {
+    const runway = await placeWorkflow(box, 'runway.json', fastPoll(await readExample('runway-gen4-turbo.json'), 0.1));
+    const comet = await placeWorkflow(box, 'comet.json', fastPoll(await readExample('cometapi-gen3a-turbo.json'), 0.1));
+    for (const path of [runway, comet]) {
+      const run = startCli(['run', path, '--output-dir', box.output, '--json'], box);
+      await run.waitForLine(isPollingProgress);
+      run.child.kill('SIGKILL');
+      await run.done;
+    }
+    const jobs = (await runCli(['jobs', '--json'], box)).stdout.trim().split('\n').map((line) => JSON.parse(line) as { provider: string; taskId: string; jobKey: string });
+    expect(jobs.map((job) => job.provider).sort()).toEqual(['cometapi', 'runway']);
+    const runwayJob = jobs.find((job) => job.provider === 'runway')!;
+    const cometJob = jobs.find((job) => job.provider === 'cometapi')!;
+
+    const cancelled = await runCli(['jobs', 'cancel', runwayJob.taskId], box);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(emulator.jobs().find((job) => job.id === runwayJob.taskId)?.cancelledAt).toBeDefined();
+
+    const refused = await runCli(['jobs', 'cancel', cometJob.jobKey], box);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/CometAPI has no cancel endpoint/);
+
+    // resume re-runs the CometAPI workflow (still unfinished) and attaches to its job.
+    const resumed = await runCli(['jobs', 'resume'], box);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(emulator.creates()).toBe(2);
+    const after = (await runCli(['jobs', '--json'], box)).stdout.trim().split('\n').map((line) => JSON.parse(line) as { provider: string; state: string });
+    expect(after.find((job) => job.provider === 'cometapi')?.state).toBe('saved');
+    expect(after.find((job) => job.provider === 'runway')?.state).toBe('cancelled');
+  });
+});
