@@ -98,8 +98,8 @@ export class FileHost {
     const pending = this.#server;
     this.#server = undefined;
     this.#files.clear();
-    if (!pending) return;
-    const server = await pending;
+    const server = await pending?.catch(() => undefined);
+    if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
@@ -109,10 +109,14 @@ export class FileHost {
   }
 
   #start(): Promise<Server> {
+    const { host, port } = this.#listen;
     this.#server ??= new Promise<Server>((resolve, reject) => {
       const server = createServer((req, res) => void this.#handle(req, res));
-      server.once('error', reject);
-      server.listen(this.#listen.port, this.#listen.host, () => resolve(server));
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        this.#server = undefined;
+        reject(new Error(`cannot serve local images on ${host}:${port} (${error.code ?? error.message}); pass --listen host:port for the address your --public-url tunnel forwards to`, { cause: error }));
+      });
+      server.listen(port, host, () => resolve(server));
     });
     return this.#server;
   }

@@ -87,6 +87,14 @@ describe('FileHost', () => {
     await expect(newHost().url(notes)).rejects.toThrow();
   });
 
+  it('explains a listen failure and names --listen', async () => {
+    const first = newHost();
+    const { port } = await first.address();
+    const second = new FileHost({ publicUrl: `http://127.0.0.1:${port}`, ttlMs: 1000 });
+    await expect(second.url(images.png)).rejects.toThrow(new RegExp(`cannot serve local images on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\); pass --listen`));
+    await second.close();
+  });
+
   it('parses --listen forms', () => {
     expect(parseListen('0.0.0.0:8080')).toEqual({ host: '0.0.0.0', port: 8080 });
     expect(parseListen('[::1]:9000')).toEqual({ host: '::1', port: 9000 });
