@@ -11,24 +11,41 @@ interface Point {
   y: number;
 }
 
+interface PageNode {
+  id: number;
+  pos: [number, number];
+  size: [number, number];
+  widgets: { name: string; value: unknown; y?: number; last_y?: number }[];
+  getOutputPos(slot: number): [number, number];
+  getInputPos(slot: number): [number, number];
+}
+
+/** What the editor exposes on window for tests and the benchmark (types only; evaluated in the page). */
+export interface EditorWindow {
+  reelgraph: {
+    graph: { nodes: PageNode[]; links: Map<number, unknown>; getNodeById(id: number): PageNode | null };
+    canvas: { canvas: HTMLCanvasElement; ds: { offset: [number, number]; scale: number } };
+    runStates: Map<string, { state: string; errors?: string[] }>;
+  };
+}
+
 type Where = { kind: 'output' | 'input'; slot: number } | { kind: 'widget'; name: string } | { kind: 'title' };
 
 /** Screen position of a node's slot, widget or title. */
 export async function pointOf(page: Page, nodeId: number, where: Where): Promise<Point> {
   return page.evaluate(
     ({ nodeId, where }) => {
-      const { graph, canvas } = (window as unknown as { reelgraph: { graph: any; canvas: any } }).reelgraph;
+      const { graph, canvas } = (window as unknown as EditorWindow).reelgraph;
       const node = graph.getNodeById(nodeId);
       if (!node) throw new Error(`no node ${nodeId}`);
       let point: [number, number];
-      if (where.kind === 'output') point = node.getOutputPos(where.slot);
-      else if (where.kind === 'input') point = node.getInputPos(where.slot);
-      else if (where.kind === 'title') point = [node.pos[0] + 60, node.pos[1] - 15];
-      else {
-        const widget = node.widgets.find((w: { name: string }) => w.name === where.name);
-        if (!widget) throw new Error(`no widget ${where.name}`);
-        point = [node.pos[0] + node.size[0] / 2, node.pos[1] + (widget.y ?? widget.last_y) + 10];
-      }
+      if (where.kind === 'widget') {
+        const name = where.name;
+        const widget = node.widgets.find((w) => w.name === name);
+        if (!widget) throw new Error(`no widget ${name}`);
+        point = [node.pos[0] + node.size[0] / 2, node.pos[1] + (widget.y ?? widget.last_y ?? 0) + 10];
+      } else if (where.kind === 'title') point = [node.pos[0] + 60, node.pos[1] - 15];
+      else point = where.kind === 'output' ? node.getOutputPos(where.slot) : node.getInputPos(where.slot);
       const rect = canvas.canvas.getBoundingClientRect();
       const { offset, scale } = canvas.ds;
       return { x: rect.left + (point[0] + offset[0]) * scale, y: rect.top + (point[1] + offset[1]) * scale };
@@ -46,7 +63,7 @@ export async function addNodeBySearch(page: Page, type: string, at: Point): Prom
   await input.pressSequentially(type, { delay: 10 });
   await page.locator('.litesearchbox .lite-search-item').first().waitFor({ state: 'visible' });
   await page.keyboard.press('Enter');
-  await page.waitForFunction((count) => (window as any).reelgraph.graph.nodes.length > count, before.length);
+  await page.waitForFunction((count) => (window as unknown as EditorWindow).reelgraph.graph.nodes.length > count, before.length);
   const after = await nodeIds(page);
   const added = after.find((id) => !before.includes(id));
   if (added === undefined) throw new Error(`adding ${type} created no node`);
@@ -54,7 +71,7 @@ export async function addNodeBySearch(page: Page, type: string, at: Point): Prom
 }
 
 export function nodeIds(page: Page): Promise<number[]> {
-  return page.evaluate(() => (window as any).reelgraph.graph.nodes.map((n: { id: number }) => n.id));
+  return page.evaluate(() => (window as unknown as EditorWindow).reelgraph.graph.nodes.map((n) => n.id));
 }
 
 /** A real press-move-release from an output socket to an input socket. */
@@ -69,7 +86,7 @@ export async function dragLink(page: Page, from: number, fromSlot: number, to: n
 }
 
 export function linkCount(page: Page): Promise<number> {
-  return page.evaluate(() => (window as any).reelgraph.graph.links.size as number);
+  return page.evaluate(() => (window as unknown as EditorWindow).reelgraph.graph.links.size);
 }
 
 /** Clicks a number or text widget and types a new value into litegraph's prompt dialog. */
@@ -86,13 +103,13 @@ export async function typeIntoWidget(page: Page, nodeId: number, name: string, v
 
 export function widgetValue(page: Page, nodeId: number, name: string): Promise<unknown> {
   return page.evaluate(
-    ({ nodeId, name }) => (window as any).reelgraph.graph.getNodeById(nodeId).widgets.find((w: { name: string }) => w.name === name)?.value,
+    ({ nodeId, name }) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(nodeId)!.widgets.find((w) => w.name === name)?.value,
     { nodeId, name },
   );
 }
 
 export function nodeState(page: Page, nodeId: number): Promise<{ state: string; errors?: string[] } | undefined> {
-  return page.evaluate((id) => (window as any).reelgraph.runStates.get(String(id)), nodeId);
+  return page.evaluate((id) => (window as unknown as EditorWindow).reelgraph.runStates.get(String(id)), nodeId);
 }
 
 /** Clicks a combo widget and picks an entry from litegraph's context menu. */

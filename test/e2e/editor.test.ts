@@ -11,7 +11,7 @@ import { createNodeRegistry } from '../../src/nodes/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
 import { RUNWAY_KEY, writeInputImage } from '../integration/server/run-helpers.js';
-import { addNodeBySearch, chooseInCombo, dragLink, linkCount, nodeState, pointOf, typeIntoWidget, widgetValue } from './editor-page.js';
+import { addNodeBySearch, chooseInCombo, type EditorWindow, dragLink, linkCount, nodeState, pointOf, typeIntoWidget, widgetValue } from './editor-page.js';
 
 /** The editor in a real Chromium against the real server and the provider emulator. */
 
@@ -79,7 +79,7 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     const upload = await pointOf(page, load, { kind: 'widget', name: 'upload' });
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.mouse.click(upload.x, upload.y)]);
     await chooser.setFiles(join(root, frame));
-    await page.waitForFunction((id) => (window as any).reelgraph.graph.getNodeById(id).widgets[0].value === 'first-frame.png', load);
+    await page.waitForFunction((id) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(id)!.widgets[0]!.value === 'first-frame.png', load);
 
     await typeIntoWidget(page, runway, 'promptText', 'The harbour lights come on, slow dolly in');
     expect(await widgetValue(page, runway, 'promptText')).toBe('The harbour lights come on, slow dolly in');
@@ -92,7 +92,7 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     await page.screenshot({ path: join(artifactsDir, 'e2e-graph-built.png') });
 
     await page.keyboard.press('Control+Enter');
-    await page.waitForFunction((id) => (window as any).reelgraph.runStates.get(String(id))?.state === 'running', poll);
+    await page.waitForFunction((id) => (window as unknown as EditorWindow).reelgraph.runStates.get(String(id))?.state === 'running', poll);
     await page.waitForFunction(() => /^(Done|Failed|Interrupted)/.test(document.querySelector('#status')?.textContent ?? ''), undefined, { timeout: 30_000 });
     expect(await page.textContent('#status')).toBe('Done');
     const preview = page.locator('video.node-preview');
@@ -128,11 +128,11 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     await page.dispatchEvent('#graph-canvas', 'dragover', { dataTransfer: transfer });
     await page.dispatchEvent('#graph-canvas', 'drop', { dataTransfer: transfer });
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('Opened runway-gen4-turbo.json'));
-    expect(await page.evaluate(() => (window as any).reelgraph.graph.nodes.length)).toBe(5);
+    expect(await page.evaluate(() => (window as unknown as EditorWindow).reelgraph.graph.nodes.length)).toBe(5);
 
     // The example's image is not in this server's input folder: LoadImage (node 1) must say so.
     await page.click('#run');
-    await page.waitForFunction(() => (window as any).reelgraph.runStates.get('1')?.state === 'error');
+    await page.waitForFunction(() => (window as unknown as EditorWindow).reelgraph.runStates.get('1')?.state === 'error');
     const state = await nodeState(page, 1);
     expect(state?.errors?.join(' ')).toMatch(/sunset\.jpg/);
     expect((await nodeState(page, 3))?.state).not.toBe('error');
@@ -144,7 +144,7 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     await page.waitForTimeout(1200);
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
-    expect(await page.evaluate(() => (window as any).reelgraph.graph.nodes.length)).toBe(5);
+    expect(await page.evaluate(() => (window as unknown as EditorWindow).reelgraph.graph.nodes.length)).toBe(5);
   });
 });
 
