@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     else return;
     event.preventDefault();
   });
-  Object.assign(window, { reelgraph: { graph, canvas, runStates, run, save, exportApi, loadGraphData: (data: unknown) => load(data, 'workflow'), toApi: () => graphToApiPrompt(graph) } });
+  Object.assign(window, { reelgraph: { graph, canvas, runStates, run, save, exportApi, loadGraphData: (data: unknown) => loadWorkflowData(graph, data), toApi: () => graphToApiPrompt(graph) } });
   document.body.dataset.ready = 'true';
 }
 
