@@ -19,7 +19,7 @@ export async function validateCommand(args: string[]): Promise<number> {
     inputDir: resolve(values['input-dir'] ?? workflow.folder),
     outputDir: resolve('output'),
     publicUrl: values['public-url'],
-  });
+  }).finally(() => workflow.cleanup?.());
   printValidation(result, values.json === true);
   if (result.ok && !values.json) process.stderr.write('Valid: no problems found.\n');
   return result.ok ? 0 : 2;
