@@ -140,6 +140,21 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     await page.screenshot({ path: join(artifactsDir, 'e2e-validation-error.png') });
   });
 
+  it('offers only the ratios the chosen provider accepts for the chosen model', async () => {
+    const runway = 3;
+    await chooseInCombo(page, runway, 'provider', 'cometapi');
+    await chooseInCombo(page, runway, 'model', 'gen3a_turbo');
+    expect(await widgetValue(page, runway, 'ratio')).toBe('1280:768');
+    const ratios = await page.evaluate(
+      (id) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(id)!.widgets.find((w) => w.name === 'ratio') as unknown as { options: { values: string[] } },
+      runway,
+    );
+    expect(ratios.options.values).toEqual(['1280:768', '768:1280']);
+    await chooseInCombo(page, runway, 'provider', 'runway');
+    expect(await widgetValue(page, runway, 'model')).toBe('gen4_turbo');
+    expect(await widgetValue(page, runway, 'ratio')).toBe('1280:720');
+  });
+
   it('restores the autosaved graph after a reload', async () => {
     await page.waitForTimeout(1200);
     await page.reload();
