@@ -74,24 +74,24 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 }
 
+/** Machine output goes to stdout in --json mode; the human sentence always goes to stderr. */
 function report(result: RunResult, json: boolean, view: TerminalView | undefined): number {
   if (result.status === 'invalid') {
-    printValidation(result.validation, json);
+    if (json) printValidation(result.validation, true);
+    printValidation(result.validation, false);
     return 2;
   }
   if (result.status === 'success') {
-    if (view) {
-      const outputs = view.summary();
-      process.stderr.write(`Done.${outputs.length ? ` Outputs:\n${outputs.map((path) => `  ${path}`).join('\n')}` : ''}\n`);
-    }
+    const outputs = view?.summary() ?? [];
+    if (view) process.stderr.write(`Done.${outputs.length ? ` Outputs:\n${outputs.map((path) => `  ${path}`).join('\n')}` : ''}\n`);
     return 0;
   }
   if (result.status === 'interrupted') {
-    if (view) process.stderr.write('Interrupted: running provider jobs were cancelled where the provider allows it.\n');
+    process.stderr.write('Interrupted: running provider jobs were cancelled where the provider allows it.\n');
     return 130;
   }
   const error = result.error;
-  if (view) process.stderr.write(`Failed: ${error?.message ?? 'unknown error'}\n`);
+  process.stderr.write(`Failed: ${error?.message ?? 'unknown error'}\n`);
   return error instanceof RuntimeError ? error.exitCode : 1;
 }
 
