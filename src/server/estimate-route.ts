@@ -1,0 +1,35 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OutputCache, defaultCacheDir } from '../runtime/cache.js';
+import { messageOf } from '../runtime/errors.js';
+import { planDryRun } from '../runtime/estimate.js';
+import { parseWorkflow, type ParsedWorkflow } from '../runtime/formats/index.js';
+import { loadPrices } from '../runtime/prices.js';
+import { isRecord, readJson, sendJson } from './http-util.js';
+import { promptError, type PromptRouteContext } from './prompt-route.js';
+
+const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * POST /reelgraph/estimate `{prompt}`: the dry-run plan for the editor (which nodes would
+ * run or come from the cache, the provider jobs and their estimated cost). Nothing is queued
+ * or submitted. Invalid prompts answer 400 in /prompt's shape.
+ */
+export async function postEstimate(request: IncomingMessage, response: ServerResponse, ctx: PromptRouteContext): Promise<void> {
+  const body = await readJson(request, MAX_PROMPT_BYTES);
+  if (!isRecord(body) || body.prompt === undefined) return sendJson(response, 400, promptError('no_prompt', 'No prompt provided', ''));
+  let parsed: ParsedWorkflow;
+  try {
+    parsed = parseWorkflow(body.prompt, ctx.registry);
+  } catch (error) {
+    return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
+  }
+  const plan = await planDryRun(parsed, ctx.registry, {
+    files: { inputDir: ctx.inputDir, outputDir: ctx.outputDir },
+    env: ctx.env,
+    cache: new OutputCache(defaultCacheDir(ctx.env)),
+    prices: await loadPrices(undefined, ctx.env),
+  });
+  if (!plan.ok) return sendJson(response, 400, plan.validation.comfy ?? promptError('invalid_prompt', 'Invalid prompt', ''));
+  const { nodes, jobs, totals, totalUsd } = plan;
+  sendJson(response, 200, { nodes, jobs, totals, totalUsd });
+}
