@@ -9,6 +9,7 @@ import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { createNodeRegistry } from '../../../src/nodes/index.js';
 import { prepareWorkflowJson } from '../../../src/runtime/comfy-import.js';
 import { readWorkflowMetadata } from '../../../src/runtime/provenance.js';
+import { videoPackets } from '../../unit/sharing/mp4.js';
 
 /**
  * The sharing features end to end: the built CLI (`node dist/cli/main.js`, built by
@@ -138,14 +139,23 @@ describe('ComfyUI workflows with Runway API nodes', () => {
 });
 
 describe('provenance switches and extract', () => {
-  it('--no-metadata leaves the video bare, and extract then exits 2', async () => {
-    const out = join(dir, 'bare');
-    const run = await cli(['run', resolve('examples/runway-gen4-turbo.json'), '--json', '--output-dir', out, '--no-cache', '--no-metadata']);
-    expect(run.code).toBe(0);
-    const [video] = await mp4sIn(out);
-    const extracted = await cli(['extract', video!]);
+  it('--no-metadata leaves the video bare (extract exits 2); with metadata every frame is byte-identical', async () => {
+    const example = resolve('examples/runway-gen4-turbo.json');
+    const bareRun = await cli(['run', example, '--json', '--output-dir', join(dir, 'bare'), '--no-cache', '--no-metadata']);
+    expect(bareRun.code).toBe(0);
+    const [bare] = await mp4sIn(join(dir, 'bare'));
+    const extracted = await cli(['extract', bare!]);
     expect(extracted.code).toBe(2);
     expect(extracted.stderr).toMatch(/has no embedded workflow/);
+
+    // The emulator renders the same clip for the same request, so the two files differ only in metadata.
+    expect((await cli(['run', example, '--json', '--output-dir', join(dir, 'tagged'), '--no-cache'])).code).toBe(0);
+    const [tagged] = await mp4sIn(join(dir, 'tagged'));
+    const [before, after] = [await videoPackets(bare!), await videoPackets(tagged!)];
+    expect(after.length).toBe(before.length);
+    expect(after.length).toBeGreaterThan(0);
+    after.forEach((packet, i) => expect(packet.data.equals(before[i]!.data)).toBe(true));
+    expect((await readWorkflowMetadata(tagged!)).workflow).toMatchObject({ nodes: expect.any(Array), extra: { reelgraph: { example: true } } });
   });
 });
 
