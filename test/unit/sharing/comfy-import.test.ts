@@ -89,6 +89,16 @@ describe('importComfyWorkflow', () => {
     expect(saved.nodes.find((n) => n.id === 2)!.widgets_values).toEqual([156680208700286, 'randomize', 20, 8, 'euler', 'normal', 1]);
   });
 
+  it('keeps a bypassed or muted Runway node inactive, with its new ValidateImage and Poll', () => {
+    const source = fixture('runway-gen4-i2v.json') as { nodes: { id: number; mode: number }[] };
+    source.nodes.find((n) => n.id === 8)!.mode = 4;
+    const imported = importComfyWorkflow(source, { registry }).json as { nodes: UiNode[] };
+    const added = imported.nodes.filter((n) => n.type === 'ValidateImage' || n.type === 'Poll' || n.id === 8);
+    expect(added.map((n) => n.mode)).toEqual([4, 4, 4]);
+    const parsed = parseWorkflow(imported, registry);
+    expect([...parsed.graph.nodes.values()].map((n) => n.type).sort()).toEqual(['LoadImage', 'SaveVideo']);
+  });
+
   it('leaves workflows without ComfyUI Runway nodes alone', () => {
     const ours = JSON.parse(readFileSync(resolve('examples/runway-gen4-turbo.json'), 'utf8')) as unknown;
     expect(isComfyRunwayWorkflow(ours)).toBe(false);
