@@ -52,6 +52,8 @@ export async function embedWorkflowMetadata(mp4Path: string, meta: WorkflowMetad
     const delta = newMoov.length - oldMoov.length;
     // Chunk offsets point into mdat; they move only when moov is in front of it.
     if (delta !== 0 && boxes.some((box) => box.type === 'mdat' && box.start > moov.start)) {
+      // Fragment headers may hold absolute offsets we do not rewrite; leave such files as they are.
+      if (boxes.some((box) => box.type === 'moof')) throw new Mp4FormatError(`"${mp4Path}" is a fragmented MP4; metadata is not added to it.`);
       newMoov = shiftChunkOffsets(newMoov, delta, mp4Path);
     }
     await writeReplaced(file, tempPath, moov, newMoov, fileSize);
