@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedWorkflowMetadata, readWorkflowMetadata, scrubSecrets } from '../../../src/runtime/provenance.js';
 import { makeFastStart, makeMp4, topLevelTypes, videoPackets } from './mp4.js';
@@ -53,6 +54,16 @@ describe('embedWorkflowMetadata / readWorkflowMetadata', () => {
     expect(await readWorkflowMetadata(file)).toEqual({ workflow: { v: 2 }, prompt: { p: 1 } });
     const text = (await readFile(file)).toString('latin1');
     expect(text.split('mdtaworkflow').length - 1).toBe(1);
+  });
+
+  it('writes mdta tags another MP4 reader (mediabunny) sees as JSON strings under "workflow" and "prompt"', async () => {
+    const file = join(dir, 'interop.mp4');
+    await makeMp4(file);
+    await embedWorkflowMetadata(file, { workflow, prompt });
+    const input = new Input({ source: new BufferSource(await readFile(file)), formats: ALL_FORMATS });
+    const raw = (await input.getMetadataTags()).raw ?? {};
+    expect(JSON.parse(raw.workflow as string)).toEqual(workflow);
+    expect(JSON.parse(raw.prompt as string)).toEqual(prompt);
   });
 
   it('returns nothing for a video without metadata', async () => {
