@@ -18,8 +18,11 @@ import type { SubmitRequest, SubmitResult } from '../providers/provider.js';
  */
 
 export type JobState = 'intent' | 'submitted' | 'rejected' | 'succeeded' | 'failed' | 'cancelled' | 'saved';
-/** States after which the task will not produce a video; a re-run may submit again. */
-const DEAD_STATES: ReadonlySet<JobState> = new Set(['rejected', 'failed', 'cancelled']);
+/**
+ * States after which a re-run may submit again: the task will not produce a video, or its video
+ * was already delivered ('saved'; reusing it is the output cache's job, and --no-cache asks for a new one).
+ */
+const DEAD_STATES: ReadonlySet<JobState> = new Set(['rejected', 'failed', 'cancelled', 'saved']);
 
 /** The request as recorded: the image is summarised (a data URI would be megabytes). */
 export interface RequestSummary {

@@ -32,7 +32,9 @@ export async function runCommand(args: string[]): Promise<number> {
     },
     USAGE,
   );
-  const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE), { provider: providerOption(values.provider) });
+  const file = requirePositional(positionals, 'the workflow file', USAGE);
+  const concurrency = positiveInt(values.concurrency, 'concurrency', 8);
+  const workflow = await loadWorkflow(file, { provider: providerOption(values.provider) });
   const json = values.json === true || !process.stderr.isTTY;
   const outputDir = resolve(values['output-dir'] ?? 'output');
   if (values['dry-run']) {
@@ -57,7 +59,7 @@ export async function runCommand(args: string[]): Promise<number> {
       outputDir,
       publicUrl: values['public-url'],
       listen: values.listen,
-      concurrency: positiveInt(values.concurrency, 'concurrency', 8),
+      concurrency,
       cache: values['no-cache'] ? false : true,
       signal: controller.signal,
       workflowPath: workflow.path,
