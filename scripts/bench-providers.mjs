@@ -1,0 +1,125 @@
+// Issue 3's figures: 200 concurrent jobs, a 200 MB download against curl, and ValidateImage's
+// header read against a full decode. Everything runs against loopback servers started here.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { startEmulator } from '../dist/emulator/index.js';
+import { emulatorEnv } from '../dist/cli/commands/demo.js';
+import { parseWorkflow } from '../dist/runtime/formats/index.js';
+import { runWorkflow } from '../dist/runtime/run.js';
+import { createNodeRegistry } from '../dist/nodes/index.js';
+import { createHttpClient } from '../dist/runtime/http-client.js';
+import { downloadToFile } from '../dist/nodes/download.js';
+import { readImageHeader } from '../dist/runtime/image-header.js';
+
+const EXAMPLES = new URL('../examples/', import.meta.url).pathname;
+const silent = { debug() {}, info() {}, warn() {} };
+
+/** An API-format workflow: one image, `count` independent RunwayI2V → Poll → SaveVideo branches. */
+function fanOutPrompt(count, pollIntervalS) {
+  const prompt = {
+    1: { class_type: 'LoadImage', inputs: { image: 'images/sunset.jpg' } },
+    2: { class_type: 'ValidateImage', inputs: { image: ['1', 0] } },
+  };
+  for (let i = 0; i < count; i++) {
+    const base = 10 + i * 3;
+    prompt[base] = {
+      class_type: 'RunwayI2V',
+      inputs: { image: ['2', 0], provider: 'runway', model: 'gen4_turbo', promptText: `branch ${i}`, ratio: '1280:720', duration: 5, seed: i, watermark: false },
+    };
+    prompt[base + 1] = { class_type: 'Poll', inputs: { task: [String(base), 0], interval_s: pollIntervalS, timeout_s: 600 } };
+    prompt[base + 2] = { class_type: 'SaveVideo', inputs: { video: [String(base + 1), 0], filename_prefix: `bench/b${i}`, format: 'auto', codec: 'auto' } };
+  }
+  return prompt;
+}
+
+/** 200 jobs at once: wall time from start to the last Poll finishing, over (job time + one poll interval). */
+export async function benchConcurrentJobs({ jobs = 200, queuedMs = 1000, runningMs = 2000, pollIntervalS = 0.5 } = {}) {
+  // Tiny frames: the emulator's encoder runs one render at a time, and rendering is not what we measure.
+  const emulator = await startEmulator({ port: 0, timing: { queuedMs, runningMs }, frameWidth: 32, fps: 1 });
+  const out = await mkdtemp(join(tmpdir(), 'reelgraph-bench-'));
+  try {
+    const parsed = parseWorkflow(fanOutPrompt(jobs, pollIntervalS), createNodeRegistry());
+    const pollIds = new Set(Object.entries(parsed.api).filter(([, n]) => n.class_type === 'Poll').map(([id]) => id));
+    let lastPollDone = 0;
+    const started = performance.now();
+    const result = await runWorkflow(parsed, {
+      inputDir: EXAMPLES,
+      outputDir: out,
+      env: { ...process.env, ...emulatorEnv(emulator.url) },
+      cache: false,
+      concurrency: jobs * 3,
+      journal: false,
+      onEvent: (event) => {
+        if (event.type !== 'progress_state') return;
+        for (const [id, node] of Object.entries(event.data.nodes)) if (pollIds.has(id) && node.state === 'finished') lastPollDone = performance.now();
+      },
+    });
+    const totalMs = performance.now() - started;
+    if (result.status !== 'success') throw new Error(`bench run ended ${result.status}: ${result.error?.message}`);
+    const idealMs = queuedMs + runningMs + pollIntervalS * 1000;
+    return { jobs, creates: emulator.creates(), jobMs: queuedMs + runningMs, pollMs: pollIntervalS * 1000, wallMs: lastPollDone - started, totalMs, ratio: (lastPollDone - started) / idealMs };
+  } finally {
+    await emulator.close();
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+/** Streams a 200 MB file through our downloader and through curl; also peak RSS growth while we download. */
+export async function benchDownload({ megabytes = 200 } = {}) {
+  const emulator = await startEmulator({ port: 0 });
+  const dir = await mkdtemp(join(tmpdir(), 'reelgraph-dl-'));
+  const bytes = megabytes * 1024 * 1024;
+  const url = `${emulator.url}/_emulator/blob/${bytes}.mp4`;
+  try {
+    const curlStart = performance.now();
+    execFileSync('curl', ['-sS', '-o', join(dir, 'curl.mp4'), url]);
+    const curlMs = performance.now() - curlStart;
+
+    const http = createHttpClient();
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    const ourStart = performance.now();
+    await downloadToFile({ http, url, dest: join(dir, 'ours.mp4'), signal: new AbortController().signal, refreshUrl: async () => url, log: silent });
+    const ourMs = performance.now() - ourStart;
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    await http.close?.();
+    const size = (await stat(join(dir, 'ours.mp4'))).size;
+    if (size !== bytes) throw new Error(`downloaded ${size} bytes, expected ${bytes}`);
+    const mbps = (ms) => megabytes / (ms / 1000);
+    return { megabytes, oursMBps: mbps(ourMs), curlMBps: mbps(curlMs), ratio: curlMs / ourMs, peakRssGrowthMB: (peak - baseline) / 1024 / 1024 };
+  } finally {
+    await emulator.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** ValidateImage reads only the header; a full decode is what a naive check would do. */
+export async function benchValidateImage({ width = 7000, height = 4000, rounds = 20 } = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'reelgraph-img-'));
+  const file = join(dir, 'big.jpg');
+  try {
+    await sharp({ create: { width, height, channels: 3, background: { r: 30, g: 90, b: 160 } } })
+      .composite([{ input: Buffer.from(`<svg width="${width}" height="${height}"><circle cx="${width / 2}" cy="${height / 2}" r="${height / 3}" fill="orange"/></svg>`) }])
+      .jpeg({ quality: 90 })
+      .toFile(file);
+    sharp.cache(false);
+    const header = await timeEach(rounds, () => readImageHeader(file));
+    const decode = await timeEach(3, () => sharp(file).raw().toBuffer());
+    return { pixels: `${width}×${height}`, headerMs: header, decodeMs: decode, speedup: decode / header };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function timeEach(rounds, fn) {
+  await fn();
+  const start = performance.now();
+  for (let i = 0; i < rounds; i++) await fn();
+  return (performance.now() - start) / rounds;
+}

@@ -1,0 +1,78 @@
+// `npm run bench`: speed and memory figures, each against a baseline measured in the same run.
+// Every server is on loopback and every loop is bounded; it stops by itself.
+import { existsSync } from 'node:fs';
+import { benchConcurrentJobs, benchDownload, benchValidateImage } from './bench-providers.mjs';
+
+const here = (name) => new URL(name, import.meta.url);
+const fmt = (n, digits = 2) => (typeof n === 'number' ? n.toFixed(digits) : String(n));
+const rows = [];
+const report = (name, figure, baseline, ratio, goal, ok) => {
+  rows.push({ name, figure, baseline, ratio, goal, verdict: ok ? 'meets goal' : 'MISSES goal' });
+  console.log(`${name}\n  ${figure}\n  baseline: ${baseline}\n  ratio: ${ratio} (goal ${goal}) → ${ok ? 'meets goal' : 'MISSES goal'}\n`);
+};
+
+async function section(name, run) {
+  try {
+    await run();
+  } catch (error) {
+    console.log(`${name}: failed: ${error?.stack ?? error}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await section('concurrent jobs', async () => {
+  const r = await benchConcurrentJobs();
+  report(
+    `${r.jobs} concurrent jobs against the emulator`,
+    `wall ${fmt(r.wallMs, 0)} ms until every job was seen finished (${fmt(r.totalMs, 0)} ms with downloads), ${r.creates} creates`,
+    `job time ${r.jobMs} ms + one poll interval ${r.pollMs} ms = ${r.jobMs + r.pollMs} ms`,
+    fmt(r.ratio),
+    '≤ 1.25',
+    r.ratio <= 1.25 && r.creates === r.jobs,
+  );
+});
+
+await section('download', async () => {
+  const r = await benchDownload();
+  report(
+    `Download of a ${r.megabytes} MB video`,
+    `ours ${fmt(r.oursMBps, 0)} MB/s, peak RSS growth ${fmt(r.peakRssGrowthMB, 1)} MB (goal ≤ 64 MB)`,
+    `curl ${fmt(r.curlMBps, 0)} MB/s on the same URL`,
+    fmt(r.ratio),
+    '≥ 0.5',
+    r.ratio >= 0.5 && r.peakRssGrowthMB <= 64,
+  );
+});
+
+await section('validate image', async () => {
+  const r = await benchValidateImage();
+  report(
+    `ValidateImage header read on a ${r.pixels} JPEG`,
+    `${fmt(r.headerMs, 3)} ms per image`,
+    `full decode (sharp, raw pixels) ${fmt(r.decodeMs, 1)} ms`,
+    `${fmt(r.speedup, 0)}×`,
+    '≥ 50×',
+    r.speedup >= 50,
+  );
+});
+
+if (existsSync(here('./bench-editor.mjs'))) {
+  await section('editor', async () => {
+    const { benchEditor } = await import('./bench-editor.mjs');
+    const r = await benchEditor();
+    const kb = r.bundleGzipBytes / 1024;
+    report('Editor bundle (gzip, litegraph included)', `${fmt(kb, 1)} KB`, 'goal 200 KB', fmt(kb / 200), '≤ 1.00', kb <= 200);
+    report('Open and draw a 1,000-node workflow in Chromium', `${fmt(r.open1000NodesMs, 0)} ms`, 'goal 1000 ms', fmt(r.open1000NodesMs / 1000), '≤ 1.00', r.open1000NodesMs < 1000);
+  });
+}
+
+if (existsSync(here('./bench-soak.mjs'))) {
+  await section('soak', async () => {
+    const { benchSoak } = await import('./bench-soak.mjs');
+    await benchSoak({ jobs: 1000, faultRate: 0.05 });
+  });
+}
+
+console.log('Summary');
+for (const row of rows) console.log(`  ${row.verdict.padEnd(12)} ${row.name}: ratio ${row.ratio} (goal ${row.goal})`);
+process.exit(process.exitCode ?? 0);
