@@ -192,19 +192,19 @@ function writeUi(ui: UiDoc): void {
 
 /** Rewires start_frame → ValidateImage → RunwayI2V → Poll → (former VIDEO consumers). */
 function mapUiRunwayNode(ui: UiDoc, node: Json, model: string, options: ImportOptions): void {
-  const id = node.id as number;
+  const id = String(node.id);
   const [x, y] = Array.isArray(node.pos) ? (node.pos as number[]) : [0, 0];
   const mode = node.mode ?? 0;
   const validate = newNode(ui, 'ValidateImage', [(x ?? 0) - 40, (y ?? 0) - 130], mode, options);
   const poll = newNode(ui, 'Poll', [(x ?? 0) + 40, (y ?? 0) + 330], mode, options);
-  const inputLink = ui.links.find((l) => l.targetId === id && inputName(node, l) === 'start_frame');
+  const inputLink = ui.links.find((l) => String(l.targetId) === id && inputName(node, l) === 'start_frame');
   if (inputLink) {
     inputLink.targetId = validate.id as number;
     inputLink.targetSlot = 0;
     (validate.inputs as Json[])[0]!.link = inputLink.id;
   }
   const toRunway = addLink(ui, validate, node, 'IMAGE');
-  const videoLinks = ui.links.filter((l) => l.originId === id);
+  const videoLinks = ui.links.filter((l) => String(l.originId) === id);
   for (const link of videoLinks) link.originId = poll.id as number;
   (poll.outputs as Json[])[0]!.links = videoLinks.map((l) => l.id);
   const toPoll = addLink(ui, node, poll, 'TASK');
