@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
@@ -66,6 +66,16 @@ describe('embedWorkflowMetadata / readWorkflowMetadata', () => {
     expect(JSON.parse(raw.prompt as string)).toEqual(prompt);
   });
 
+  it('reads keys case-insensitively, as ComfyUI does', async () => {
+    const file = join(dir, 'upper.mp4');
+    await makeMp4(file);
+    await embedWorkflowMetadata(file, { workflow: { w: 1 }, prompt: { p: 1 } });
+    // Same length, so every offset in the file stays valid.
+    const bytes = (await readFile(file)).toString('latin1').replace('mdtaworkflow', 'mdtaWorkFlow').replace('mdtaprompt', 'mdtaPROMPT');
+    await writeFile(file, Buffer.from(bytes, 'latin1'));
+    expect(await readWorkflowMetadata(file)).toEqual({ workflow: { w: 1 }, prompt: { p: 1 } });
+  });
+
   it('returns nothing for a video without metadata', async () => {
     const file = join(dir, 'bare.mp4');
     await makeMp4(file);
@@ -74,7 +84,7 @@ describe('embedWorkflowMetadata / readWorkflowMetadata', () => {
 
   it('rejects a file that is not an MP4 with one sentence', async () => {
     const file = join(dir, 'not.mp4');
-    await import('node:fs/promises').then((fs) => fs.writeFile(file, 'hello world, not a movie'));
+    await writeFile(file, 'hello world, not a movie');
     await expect(readWorkflowMetadata(file)).rejects.toThrow(/not an MP4 file/);
   });
 
