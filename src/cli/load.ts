@@ -25,7 +25,8 @@ export async function loadWorkflow(file: string, options: { provider?: ProviderI
   if (isBundlePath(path)) {
     const bundle = await openBundle(path);
     try {
-      return { ...(await loadWorkflow(bundle.workflowPath, options)), cleanup: bundle.cleanup };
+      // The zip, not the temp copy, names the workflow: job keys and `jobs resume` need a path that lasts.
+      return { ...(await loadWorkflow(bundle.workflowPath, options)), path, cleanup: bundle.cleanup };
     } catch (error) {
       await bundle.cleanup();
       throw error;
