@@ -44,17 +44,23 @@ export interface AppliedMigration {
 /** A copy of the workflow with every node brought to the newest version the table knows. */
 export function migrateWorkflow(json: unknown, migrations: NodeMigration[] = MIGRATIONS): { json: unknown; applied: AppliedMigration[] } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { json, applied: [] };
+  // Every load passes through here; copy (possibly large) documents only when something changes.
+  const stale = nodeViews(json as Json).some((view) => chain(view.type, view.version(), migrations).length > 0);
+  if (!stale) return { json, applied: [] };
   const copy = structuredClone(json) as Json;
   const applied: AppliedMigration[] = [];
-  const nodes = Array.isArray(copy.nodes) ? (copy.nodes as unknown[]).map((node) => uiView(node)) : Object.entries(copy).map(([id, node]) => apiView(id, node));
-  for (const view of nodes) {
-    if (!view) continue;
+  for (const view of nodeViews(copy)) {
     for (const step of chain(view.type, view.version(), migrations)) {
       view.apply(step);
       applied.push({ nodeId: view.id, type: view.type, from: step.from, to: step.to, description: step.description });
     }
   }
   return { json: copy, applied };
+}
+
+function nodeViews(doc: Json): NodeView[] {
+  const views = Array.isArray(doc.nodes) ? doc.nodes.map((node: unknown) => uiView(node)) : Object.entries(doc).map(([id, node]) => apiView(id, node));
+  return views.filter((view): view is NodeView => view !== undefined);
 }
 
 /** The consecutive steps from `version` upward; none when the version is unknown or current. */
