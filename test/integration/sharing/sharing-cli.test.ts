@@ -121,7 +121,15 @@ describe('ComfyUI workflows with Runway API nodes', () => {
     const second = await cli(['run', api, '--json', '--output-dir', join(dir, 'api', 'out'), '--no-cache']);
     expect(second.code).toBe(0);
     expect(emulator.creates('runway')).toBe(1);
-    expect(await mp4sIn(join(dir, 'api', 'out'))).toHaveLength(1);
+    const [video] = await mp4sIn(join(dir, 'api', 'out'));
+    // An API prompt run embeds only the prompt; extract lays it out as a UI workflow.
+    const extracted = await cli(['extract', video!]);
+    expect(extracted.code).toBe(0);
+    expect(extracted.stderr).toMatch(/holds only an API prompt/);
+    const ui = JSON.parse(extracted.stdout) as { nodes: { id: number; type: string }[] };
+    expect(ui.nodes.map((n) => `${n.id}:${n.type}`).sort()).toEqual(['10:Poll', '4:LoadImage', '6:SaveVideo', '8:RunwayI2V', '9:ValidateImage']);
+    const prompt = JSON.parse((await cli(['extract', video!, '--prompt'])).stdout) as Record<string, { class_type: string }>;
+    expect(prompt['8']!.class_type).toBe('RunwayI2V');
   });
 
   it('names every unsupported node type in one error and spends nothing', async () => {
