@@ -40,6 +40,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const CLOSE_GRACE_MS = 5000;
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Starts the server; resolves once it listens. @throws if the port cannot be bound. */
@@ -80,7 +81,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port()}`,
     close: async () => {
       queue.abortAll();
-      await queue.drained();
+      // A node that ignores its abort signal must not keep the process alive forever.
+      await Promise.race([queue.drained(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
       await hub!.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
