@@ -17,7 +17,8 @@ async function readHead(body: Readable, max: number): Promise<Buffer> {
     }
   } finally {
     // Stop the transfer: a ranged GET that the server answered with the whole file must not be read to the end.
-    body.destroy();
+    // undici emits an AbortError on destroy; unheard, it would crash the process.
+    body.once('error', () => undefined).destroy();
   }
   return Buffer.concat(chunks).subarray(0, max);
 }
@@ -49,7 +50,7 @@ export async function probeRemoteImage(http: HttpClient, url: string, signal: Ab
     kind: 'download',
   });
   if (response.status !== 200 && response.status !== 206) {
-    response.body.destroy();
+    response.body.once('error', () => undefined).destroy();
     throw new ImageHeaderError(`the URL answered HTTP ${response.status}`);
   }
   const total = totalBytes(response.status, response.headers);

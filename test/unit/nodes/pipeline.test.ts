@@ -74,6 +74,30 @@ describe('LoadImage → ValidateImage → RunwayI2V → Poll → SaveVideo', () 
     expect(video.toString('latin1', 4, 8)).toBe('ftyp');
   });
 
+  it('survives an expired video URL and a cut download (fresh URL once, then Range resume)', async () => {
+    emulator.setFaults({
+      rules: [
+        { kind: 'download', nth: 1, action: { type: 'expire-url' } },
+        { kind: 'download', nth: 2, action: { type: 'truncate', atFraction: 0.5 } },
+      ],
+    });
+    try {
+      const result = await run('runway', 'faults/clip');
+      expect(result.status === 'success' ? '' : JSON.stringify(result, null, 1)).toBe('');
+    } finally {
+      emulator.setFaults({ rules: [] });
+    }
+    // The third request is a Range resume (206) when part of the cut body reached the disk, else a fresh 200:
+    // a tiny video can arrive together with the connection close, and those bytes are discarded.
+    const downloads = emulator.log.filter((e) => e.kind === 'download').slice(-3);
+    expect(downloads.map((e) => e.fault)).toEqual(['expire-url', 'truncate', undefined]);
+    expect(downloads[0]!.status).toBe(403);
+    expect([200, 206]).toContain(downloads[2]!.status);
+    const video = await readFile(join(tmp.dir, 'output', 'faults', 'clip_00001_.mp4'));
+    expect(video.toString('latin1', 4, 8)).toBe('ftyp');
+    expect(await readdir(join(tmp.dir, 'output', 'faults'))).toEqual(['clip_00001_.mp4']);
+  });
+
   it('serves the local image through FileHost for runcomfy under --public-url', async () => {
     const port = await freePort();
     const result = await run('runcomfy', 'runcomfy/clip', { publicUrl: `http://127.0.0.1:${port}`, listen: `127.0.0.1:${port}` });
