@@ -47,7 +47,12 @@ interface RunwayValues {
 
 /** Whether the document uses ComfyUI's Runway nodes and so needs importComfyWorkflow. */
 export function isComfyRunwayWorkflow(json: unknown): boolean {
-  return nodeTypes(json).some((type) => type in COMFY_RUNWAY_MODELS);
+  return nodeTypes(json).some((type) => modelFor(type) !== undefined);
+}
+
+/** The model a ComfyUI Runway node type calls (own keys only: a node typed "toString" is not one). */
+function modelFor(type: unknown): string | undefined {
+  return typeof type === 'string' && Object.hasOwn(COMFY_RUNWAY_MODELS, type) ? COMFY_RUNWAY_MODELS[type] : undefined;
 }
 
 /**
@@ -101,7 +106,7 @@ function importApi(doc: Json, options: ImportOptions): string[] {
   let nextId = Math.max(0, ...Object.keys(doc).map(Number).filter(Number.isInteger)) + 1;
   for (const [id, node] of Object.entries(doc)) {
     const entry = node as Json;
-    const model = COMFY_RUNWAY_MODELS[entry.class_type as string];
+    const model = modelFor(entry.class_type);
     if (!model) continue;
     const inputs = (entry.inputs ?? {}) as Json;
     const validateId = String(nextId++);
@@ -150,7 +155,7 @@ function importUi(doc: Json, options: ImportOptions): string[] {
   const ui = readUi(doc);
   const mapped: string[] = [];
   for (const node of [...ui.nodes]) {
-    const model = COMFY_RUNWAY_MODELS[node.type as string];
+    const model = modelFor(node.type);
     if (!model) continue;
     mapUiRunwayNode(ui, node, model, options);
     mapped.push(String(node.id));

@@ -102,6 +102,7 @@ describe('importComfyWorkflow', () => {
   it('leaves workflows without ComfyUI Runway nodes alone', () => {
     const ours = JSON.parse(readFileSync(resolve('examples/runway-gen4-turbo.json'), 'utf8')) as unknown;
     expect(isComfyRunwayWorkflow(ours)).toBe(false);
+    expect(isComfyRunwayWorkflow({ nodes: [{ id: 1, type: 'toString' }, { id: 2, type: 'constructor' }] })).toBe(false);
     expect(importComfyWorkflow(ours, { registry })).toEqual({ json: ours, mapped: [], unsupported: [] });
   });
 });
