@@ -26,7 +26,8 @@ type Params = z.infer<typeof params>;
 /** The LoadImage feeding this node, looking through pass-through ValidateImage nodes when the runtime allows. */
 function sourceLoadImage(ctx: ValidationContext): UpstreamNode | undefined {
   let node = ctx.upstream('image');
-  while (node?.type === 'ValidateImage') node = node.upstream?.('image');
+  // Bounded: in a cyclic graph (reported by the validator) the chain would never end.
+  for (let hops = 0; node?.type === 'ValidateImage' && hops < 64; hops++) node = node.upstream?.('image');
   return node?.type === 'LoadImage' ? node : undefined;
 }
 

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { imageSize } from 'image-size';
 import type { ImageFormat } from '../nodes/values.js';
 
@@ -68,6 +69,14 @@ function jpegComponents(head: Uint8Array): number | undefined {
   return undefined;
 }
 
+/** A damaged PNG passes a size read but fails the provider's decoder after the job is paid for; its IHDR CRC tells. */
+function pngHeaderIntact(head: Uint8Array): boolean {
+  // Shorter heads are reported by the size read below.
+  if (head.length < 33) return true;
+  const stored = ((head[29]! << 24) | (head[30]! << 16) | (head[31]! << 8) | head[32]!) >>> 0;
+  return crc32(head.subarray(12, 29)) === stored;
+}
+
 /**
  * Parses a header already in memory.
  * @param totalBytes size of the whole file (the head may be shorter).
@@ -76,6 +85,7 @@ function jpegComponents(head: Uint8Array): number | undefined {
 export function parseImageHeader(head: Uint8Array, totalBytes: number): ImageHeader {
   const format = detectFormat(head);
   if (format === 'unknown') throw new ImageHeaderError('not a recognised image format');
+  if (format === 'png' && !pngHeaderIntact(head)) throw new ImageHeaderError('corrupt png header (IHDR checksum mismatch)');
   let size: { width?: number; height?: number; orientation?: number };
   try {
     size = imageSize(head);

@@ -1,3 +1,4 @@
+import { WorkflowParseError } from '../errors.js';
 import type { Graph, GraphNode, LinkRef } from '../graph.js';
 import type { NodeRegistry } from '../registry.js';
 import type { UiLink, UiNode } from './schemas.js';
@@ -21,6 +22,7 @@ interface UiIndex {
 }
 
 export function uiToGraph(nodes: UiNode[], links: UiLink[], registry: NodeRegistry): Graph {
+  rejectDuplicateIds(nodes);
   const index = indexOf(nodes, links);
   const graph: Graph = { nodes: new Map() };
   for (const node of nodes) {
@@ -29,6 +31,16 @@ export function uiToGraph(nodes: UiNode[], links: UiLink[], registry: NodeRegist
     graph.nodes.set(String(node.id), toGraphNode(node, index, registry));
   }
   return graph;
+}
+
+/** Two nodes with one id would silently collapse into one (and a link could reach the wrong node). */
+function rejectDuplicateIds(nodes: UiNode[]): void {
+  const seen = new Set<string>();
+  for (const node of nodes) {
+    const id = String(node.id);
+    if (seen.has(id)) throw new WorkflowParseError(`The workflow has more than one node with id ${id}; node ids must be unique.`);
+    seen.add(id);
+  }
 }
 
 function indexOf(nodes: UiNode[], links: UiLink[]): UiIndex {
