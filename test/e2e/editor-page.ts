@@ -1,4 +1,4 @@
-import type { Page } from 'playwright-core';
+import type { FileChooser, Page } from 'playwright-core';
 
 /**
  * Driving the litegraph editor like a user: double-click search to add nodes, real mouse
@@ -117,4 +117,21 @@ export async function chooseInCombo(page: Page, nodeId: number, name: string, va
   const point = await pointOf(page, nodeId, { kind: 'widget', name });
   await page.mouse.click(point.x, point.y);
   await page.locator('.litecontextmenu .litemenu-entry', { hasText: new RegExp(`^${value}$`) }).first().click();
+}
+
+/**
+ * Clicks a button widget that opens the file chooser. Retried because a menu left open by
+ * an earlier gesture swallows the first click (litegraph closes menus on pointerdown).
+ */
+export async function openFileChooser(page: Page, nodeId: number, widget: string): Promise<FileChooser> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press('Escape');
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+    const point = await pointOf(page, nodeId, { kind: 'widget', name: widget });
+    const chooser = page.waitForEvent('filechooser', { timeout: 3000 }).catch(() => undefined);
+    await page.mouse.click(point.x, point.y);
+    const opened = await chooser;
+    if (opened) return opened;
+  }
+  throw new Error(`the ${widget} button of node ${nodeId} opened no file chooser`);
 }

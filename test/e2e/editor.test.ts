@@ -11,7 +11,7 @@ import { createNodeRegistry } from '../../src/nodes/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
 import { RUNWAY_KEY, writeInputImage } from '../integration/server/run-helpers.js';
-import { addNodeBySearch, chooseInCombo, type EditorWindow, dragLink, linkCount, nodeState, pointOf, typeIntoWidget, widgetValue } from './editor-page.js';
+import { addNodeBySearch, chooseInCombo, openFileChooser, type EditorWindow, dragLink, linkCount, nodeState, typeIntoWidget, widgetValue } from './editor-page.js';
 
 /** The editor in a real Chromium against the real server and the provider emulator. */
 
@@ -76,8 +76,7 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
 
     // Upload the first frame through LoadImage's upload button and the file chooser.
     const frame = await writeInputImage(root, 'first-frame.png');
-    const upload = await pointOf(page, load, { kind: 'widget', name: 'upload' });
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.mouse.click(upload.x, upload.y)]);
+    const chooser = await openFileChooser(page, load, 'upload');
     await chooser.setFiles(join(root, frame));
     await page.waitForFunction((id) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(id)!.widgets[0]!.value === 'first-frame.png', load);
 
@@ -176,7 +175,7 @@ async function runSavedWithCli(savedPath: string, root: string, env: NodeJS.Proc
     { env: { ...process.env, ...env }, timeout: 60_000 },
   );
   const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; data?: Record<string, unknown> });
-  expect(lines.some((line) => line.type === 'execution_success')).toBe(true);
+  expect(lines.some((line) => line.type === 'execution_success'), result.stdout.slice(-2000)).toBe(true);
   const jobs = emulator.jobs();
   expect(jobs).toHaveLength(2);
   const [fromEditor, fromCli] = jobs.map((job) => job.request as unknown as Record<string, unknown>);
