@@ -191,7 +191,7 @@ export function badWorkflows(template: Workflow): Record<string, string | Buffer
     'seed-too-big.json': text(withWidget(t, 3, 5, 99_999_999_999)),
     'missing-image.json': text(withWidget(t, 1, 0, 'images/not-there.png')),
     'path-traversal.json': text(withWidget(t, 1, 0, '../../../../etc/passwd')),
-    'http-image-url.json': text(withWidget(t, 1, 0, 'http://127.0.0.1:9/plain-http.png')),
+    'http-image-url.json': text(withWidget(t, 1, 0, 'http://images.example.com/plain-http.png')),
     'invalid-utf8.json': Buffer.concat([Buffer.from(asText.slice(0, asText.indexOf('The sun'))), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from(asText.slice(asText.indexOf('The sun')))]),
     'empty.json': '',
     'not-json.json': 'reelgraph workflow: LoadImage -> RunwayI2V -> SaveVideo\n',
