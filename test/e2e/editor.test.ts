@@ -92,7 +92,7 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
 
     await page.keyboard.press('Control+Enter');
     await page.waitForFunction((id) => (window as unknown as EditorWindow).reelgraph.runStates.get(String(id))?.state === 'running', poll);
-    await page.waitForFunction(() => /^(Done|Failed|Interrupted)/.test(document.querySelector('#status')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => /^(Done|Failed|Interrupted)/.test(document.querySelector('#status')?.textContent ?? ''), undefined, { timeout: 90_000 });
     expect(await page.textContent('#status')).toBe('Done');
     const preview = page.locator('video.node-preview');
     await preview.waitFor({ state: 'visible' });
@@ -115,7 +115,8 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     expect(parsed.graph.nodes.size).toBe(5);
 
     await runSavedWithCli(savedPath, root, env, emulator);
-  });
+    // Generous: a loaded 2-core CI box runs Chromium, the server, the emulator and the CLI at once.
+  }, 180_000);
 
   it('opens a workflow dropped on the page and shows a validation error on the right node', async () => {
     const fixture = await readFile(new URL('../../examples/runway-gen4-turbo.json', import.meta.url), 'utf8');
