@@ -5,6 +5,7 @@ import type { RunEvent } from './events.js';
 import { executeGraph, type ExecuteResult } from './execute.js';
 import { FileHost } from './file-host.js';
 import type { ParsedWorkflow } from './formats/index.js';
+import type { Graph } from './graph.js';
 import { createHttpClient } from './http-client.js';
 import type { HttpClient } from './http.js';
 import { OutputCache, defaultCacheDir } from './cache.js';
@@ -86,6 +87,8 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
         signal,
         providers,
         journal,
+        env,
+        downstream: () => consumersOf(parsed.graph, nodeId),
         workflow: { ui: parsed.ui, api: parsed.api, embed: options.metadata !== false },
         hostFile: async (path) => {
           if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --public-url');
@@ -97,6 +100,13 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   } finally {
     await fileHost?.close();
   }
+}
+
+/** The nodes that take an input from `nodeId`: ValidateImage checks the limits of the RunwayI2V it feeds. */
+function consumersOf(graph: Graph, nodeId: string): { type: string; params: Record<string, unknown> }[] {
+  return [...graph.nodes.values()]
+    .filter((node) => Object.values(node.inputs).some((link) => link.from === nodeId))
+    .map((node) => ({ type: node.type, params: node.params }));
 }
 
 /** The user's journal, with this run's workflow and options recorded in every intent. */
