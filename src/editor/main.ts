@@ -4,11 +4,12 @@ import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/lite
 import { fetchCatalog, fetchExample, fetchExamples, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
 import { clearPreviews, positionPreviews } from './previews.js';
 import { registerNodeTypes } from './register-nodes.js';
+import { createEstimator, type EstimateView } from './estimate.js';
 import { handleMessage, showValidationErrors, type RunView } from './run-events.js';
 import { runStates } from './run-state.js';
 import { connectEvents } from './socket.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
-import { autosave, downloadJson, loadWorkflowData, readJsonFile, restoreAutosave } from './workflow-io.js';
+import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
 
 /** The editor page: a litegraph canvas, a toolbar, and the server's event stream. */
 
@@ -16,9 +17,12 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 
 async function main(): Promise<void> {
   const [info, catalog] = await Promise.all([fetchObjectInfo(), fetchCatalog()]);
-  registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node) });
+  // Nodes report changes before the graph exists; the estimator is attached right after.
+  let graphChanged = (): void => undefined;
+  registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node), changed: () => graphChanged() });
   LiteGraph.release_link_on_empty_shows_menu = true;
   const graph = new LGraph();
+  graphChanged = watchEstimate(graph).changed;
   const canvasElement = $<HTMLCanvasElement>('graph-canvas');
   const canvas = new LGraphCanvas(canvasElement, graph);
   canvas.background_image = '';
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
       runStates.clear();
       loadWorkflowData(graph, data);
       autosave(graph);
+      graphChanged();
       setStatus(`Opened ${name}`, 'ok');
     } catch (error) {
       setStatus(error instanceof Error ? error.message : String(error), 'error');
@@ -61,6 +66,7 @@ async function main(): Promise<void> {
     if (!response.ok) return showValidationErrors(view, response);
     view.promptId = response.promptId;
     applyControlValues(graph);
+    graphChanged();
     setStatus(`Queued ${response.promptId ?? ''}`, 'busy');
   };
   const save = (): void => downloadJson('workflow.json', graph.serialize());
@@ -73,14 +79,15 @@ async function main(): Promise<void> {
   $('open').addEventListener('click', () => $('open-file').click());
   $<HTMLInputElement>('open-file').addEventListener('change', async (event) => {
     const file = (event.target as HTMLInputElement).files?.[0];
-    if (file) load(await readJsonFile(file), file.name);
     (event.target as HTMLInputElement).value = '';
+    if (file) await openFile(file, load);
   });
   $('clear').addEventListener('click', () => {
     graph.clear();
     clearPreviews();
     runStates.clear();
     autosave(graph);
+    graphChanged();
   });
   setupExamples(load);
   setupDrop(load);
@@ -94,6 +101,24 @@ async function main(): Promise<void> {
   });
   Object.assign(window, { reelgraph: { graph, canvas, runStates, run, save, exportApi, loadGraphData: (data: unknown) => loadWorkflowData(graph, data), toApi: () => graphToApiPrompt(graph) } });
   document.body.dataset.ready = 'true';
+}
+
+/** The estimate badge and the Run button's tooltip follow every change to the graph. */
+function watchEstimate(graph: LGraph): { changed(): void } {
+  const run = $('run');
+  const runTitle = run.title;
+  const show = (view: EstimateView): void => {
+    const badge = $('estimate');
+    badge.textContent = view.text;
+    badge.title = view.title;
+    badge.dataset.tone = view.tone;
+    badge.hidden = view.tone === 'idle';
+    run.title = view.tone === 'idle' ? runTitle : `${runTitle}\n${view.title}`;
+  };
+  const estimator = createEstimator(() => (graph.nodes.length > 0 ? graphToApiPrompt(graph) : undefined), show);
+  graph.onNodeAdded = () => estimator.changed();
+  graph.onNodeRemoved = () => estimator.changed();
+  return estimator;
 }
 
 function setStatus(text: string, tone: 'ok' | 'busy' | 'error' = 'ok'): void {
@@ -144,13 +169,17 @@ function setupDrop(load: (data: unknown, name: string) => void): void {
     event.preventDefault();
     document.body.classList.remove('dragging');
     const file = event.dataTransfer?.files[0];
-    if (!file) return;
-    try {
-      load(await readJsonFile(file), file.name);
-    } catch {
-      setStatus(`${file.name} is not a JSON workflow`, 'error');
-    }
+    if (file) await openFile(file, load);
   });
+}
+
+/** Opens a workflow JSON, or the workflow embedded in an MP4/MOV, saying in the status bar why not. */
+async function openFile(file: File, load: (data: unknown, name: string) => void): Promise<void> {
+  try {
+    load(await readWorkflowFile(file), file.name);
+  } catch (error) {
+    setStatus(error instanceof Error ? error.message : String(error), 'error');
+  }
 }
 
 main().catch((error: unknown) => setStatus(`Could not start the editor: ${error instanceof Error ? error.message : String(error)}`, 'error'));

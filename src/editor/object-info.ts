@@ -15,6 +15,8 @@ export interface ObjectInfoEntry {
   output: string[];
   output_name?: string[];
   output_node?: boolean;
+  /** Ours: the node definition's version, recorded in saved workflows. */
+  version?: number;
 }
 
 export type ObjectInfo = Record<string, ObjectInfoEntry>;

@@ -18,6 +18,8 @@ export const SOCKET_COLORS: Record<string, string> = { IMAGE: '#64b5f6', VIDEO: 
 export interface EditorHooks {
   /** LoadImage's upload button. */
   pickImage(node: LGraphNode): void;
+  /** A widget value or a connection changed (the estimate follows). */
+  changed(): void;
 }
 
 type Widget = IWidget & { options: Record<string, unknown> };
@@ -46,12 +48,20 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
       followCatalog(this, catalog);
       const size = this.computeSize();
       this.size = [Math.max(size[0], 300), size[1]];
+      // The definition's version travels in saved workflows; ui-to-graph.ts reads `properties.ver`.
+      if (entry.version !== undefined) this.properties.ver = String(entry.version);
     }
     override onDrawForeground(ctx: CanvasRenderingContext2D): void {
       drawNodeState(this, ctx);
     }
     override onConfigure(): void {
       followCatalog(this, catalog, false);
+    }
+    override onWidgetChanged(): void {
+      hooks.changed();
+    }
+    override onConnectionsChange(): void {
+      hooks.changed();
     }
   }
   return ReelgraphNode as unknown as typeof LGraphNode;

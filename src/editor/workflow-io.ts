@@ -1,4 +1,5 @@
 import { LiteGraph, type LGraph, type LGraphNode, type ISerialisedGraph } from '@comfyorg/litegraph';
+import { readVideoWorkflowTags } from '../runtime/mp4-tags.js';
 
 /** Opening, saving and autosaving workflows: UI JSON (0.4 or 1) and API prompts. */
 
@@ -71,6 +72,35 @@ export function downloadJson(fileName: string, data: unknown): void {
 
 export async function readJsonFile(file: File): Promise<unknown> {
   return JSON.parse(await file.text()) as unknown;
+}
+
+/** Videos ComfyUI's SaveVideo embeds its workflow in (by name, or by MIME type when the name says nothing). */
+export function isVideoFile(file: File): boolean {
+  return /\.(mp4|mov|m4v)$/i.test(file.name) || file.type.startsWith('video/');
+}
+
+/**
+ * The workflow a video carries: the UI workflow when present, else the API prompt.
+ * Only box headers and the moov box are read (at most 64 MiB), whatever the file size.
+ * @throws Error naming the file when it is not an MP4 or carries neither
+ */
+export async function readVideoWorkflow(file: File): Promise<unknown> {
+  const read = async (offset: number, length: number): Promise<Uint8Array> => new Uint8Array(await file.slice(offset, offset + length).arrayBuffer());
+  const tags = await readVideoWorkflowTags(read, file.size);
+  if (!tags) throw new Error(`${file.name} is not an MP4/MOV video with a readable movie header.`);
+  const workflow = tags.workflow ?? tags.prompt;
+  if (workflow === undefined) throw new Error(`${file.name} has no embedded workflow (no "workflow" or "prompt" metadata).`);
+  return workflow;
+}
+
+/** A dropped or opened file's workflow: JSON as text, or the one embedded in a video. */
+export async function readWorkflowFile(file: File): Promise<unknown> {
+  if (isVideoFile(file)) return readVideoWorkflow(file);
+  try {
+    return await readJsonFile(file);
+  } catch {
+    throw new Error(`${file.name} is not a JSON workflow or a video with one embedded.`);
+  }
 }
 
 export function autosave(graph: LGraph): void {

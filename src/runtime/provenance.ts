@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { PROVIDERS } from '../providers/catalog.js';
 import { RuntimeError, WorkflowParseError } from './errors.js';
+import { MAX_SCAN_BYTES, UTF8_TYPE, boxAt, childBoxes, readMdtaTags, topLevelBoxes as readBoxHeaders, workflowTagsOf, type Mp4Box } from './mp4-tags.js';
 
 /**
  * Provenance in MP4 outputs, the way ComfyUI's SaveVideo writes it through PyAV
@@ -16,24 +17,11 @@ export interface WorkflowMetadata {
   prompt?: unknown;
 }
 
-/** ComfyUI's frontend reads at most this much of a video looking for metadata. */
-const MAX_SCAN_BYTES = 64 * 1024 * 1024;
 const COPY_CHUNK_BYTES = 1024 * 1024;
-/** ilst data type 1: UTF-8 text without a terminator. */
-const UTF8_TYPE = 1;
-
 /** The file is not an MP4 we can read or edit. */
 export class Mp4FormatError extends RuntimeError {
   override name = 'Mp4FormatError';
   override exitCode = 2;
-}
-
-interface Box {
-  type: string;
-  /** Offset of the box header. */
-  start: number;
-  size: number;
-  headerSize: number;
 }
 
 /** Writes `workflow` and `prompt` into the MP4's metadata (secrets scrubbed first), via a temp file and rename. */
@@ -72,13 +60,7 @@ export async function readWorkflowMetadata(mp4Path: string): Promise<WorkflowMet
   try {
     const { boxes } = await topLevelBoxes(file);
     const moov = findMoov(boxes, mp4Path);
-    const tags = readMdtaTags(await readBox(file, moov));
-    const result: WorkflowMetadata = {};
-    for (const [key, text] of tags) {
-      const name = key.toLowerCase();
-      if (name === 'workflow' || name === 'prompt') result[name] = parseLenientJson(text);
-    }
-    return result;
+    return workflowTagsOf(readMdtaTags(await readBox(file, moov)));
   } finally {
     await file.close();
   }
@@ -119,64 +101,24 @@ export function scrubSecrets(value: unknown, env: NodeJS.ProcessEnv = process.en
   return walk(value);
 }
 
-function parseLenientJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Python's json.dumps writes NaN/Infinity, which ComfyUI's frontend accepts too.
-    return JSON.parse(text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null'));
-  }
-}
-
-function findMoov(boxes: Box[], path: string): Box {
+function findMoov(boxes: Mp4Box[], path: string): Mp4Box {
   const moov = boxes.find((box) => box.type === 'moov');
   if (!moov) throw new Mp4FormatError(`"${path}" is not an MP4 file with a movie header (no moov box).`);
   if (moov.size > MAX_SCAN_BYTES) throw new Mp4FormatError(`"${path}" has a movie header larger than 64 MiB.`);
   return moov;
 }
 
-async function topLevelBoxes(file: FileHandle): Promise<{ boxes: Box[]; fileSize: number }> {
+async function topLevelBoxes(file: FileHandle): Promise<{ boxes: Mp4Box[]; fileSize: number }> {
   const fileSize = (await file.stat()).size;
-  const boxes: Box[] = [];
-  const header = Buffer.alloc(16);
-  for (let start = 0; start + 8 <= fileSize; ) {
-    await file.read(header, 0, 16, start);
-    const box = boxAt(header, 0, fileSize - start);
-    if (!box) break;
-    boxes.push({ ...box, start });
-    start += box.size;
-  }
-  return { boxes, fileSize };
+  const read = async (offset: number, length: number): Promise<Uint8Array> => {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await file.read(buf, 0, length, offset);
+    return buf.subarray(0, bytesRead);
+  };
+  return { boxes: await readBoxHeaders(read, fileSize), fileSize };
 }
 
-/** The box whose header is at `offset` in `buf`, or undefined if the header is malformed. */
-function boxAt(buf: Buffer, offset: number, available: number): Box | undefined {
-  if (offset + 8 > buf.length) return undefined;
-  let size = buf.readUInt32BE(offset);
-  let headerSize = 8;
-  if (size === 1) {
-    if (offset + 16 > buf.length) return undefined;
-    size = Number(buf.readBigUInt64BE(offset + 8));
-    headerSize = 16;
-  } else if (size === 0) {
-    size = available;
-  }
-  if (size < headerSize || size > available) return undefined;
-  return { type: buf.toString('latin1', offset + 4, offset + 8), start: offset, size, headerSize };
-}
-
-function children(buf: Buffer, start: number, end: number): Box[] {
-  const result: Box[] = [];
-  for (let offset = start; offset + 8 <= end; ) {
-    const box = boxAt(buf, offset, end - offset);
-    if (!box) break;
-    result.push(box);
-    offset += box.size;
-  }
-  return result;
-}
-
-async function readBox(file: FileHandle, box: Box): Promise<Buffer> {
+async function readBox(file: FileHandle, box: Mp4Box): Promise<Buffer> {
   const buf = Buffer.alloc(box.size);
   await file.read(buf, 0, box.size, box.start);
   return buf;
@@ -196,45 +138,6 @@ function u32(...values: number[]): Buffer {
   return buf;
 }
 
-/** meta is a full box in ISO files (ffmpeg writes it so) but a plain box in QuickTime ones. */
-function metaChildrenStart(buf: Buffer, meta: Box): number {
-  const plain = buf.toString('latin1', meta.start + meta.headerSize + 4, meta.start + meta.headerSize + 8) === 'hdlr';
-  return meta.start + meta.headerSize + (plain ? 0 : 4);
-}
-
-function findChild(buf: Buffer, parent: Box, type: string, start = parent.start + parent.headerSize): Box | undefined {
-  return children(buf, start, parent.start + parent.size).find((box) => box.type === type);
-}
-
-/** The mdta key/value pairs of moov/udta/meta (UTF-8 values only). */
-function readMdtaTags(moov: Buffer): Map<string, string> {
-  const tags = new Map<string, string>();
-  const root = boxAt(moov, 0, moov.length);
-  const udta = root && findChild(moov, root, 'udta');
-  const meta = udta && findChild(moov, udta, 'meta');
-  if (!meta) return tags;
-  const start = metaChildrenStart(moov, meta);
-  const keysBox = findChild(moov, meta, 'keys', start);
-  const ilst = findChild(moov, meta, 'ilst', start);
-  if (!keysBox || !ilst) return tags;
-  const names = readKeyNames(moov, keysBox);
-  for (const item of children(moov, ilst.start + ilst.headerSize, ilst.start + ilst.size)) {
-    const name = names[moov.readUInt32BE(item.start + 4) - 1];
-    const data = findChild(moov, item, 'data');
-    if (name === undefined || !data || data.size < data.headerSize + 8) continue;
-    if (moov.readUInt32BE(data.start + data.headerSize) !== UTF8_TYPE) continue;
-    tags.set(name, moov.toString('utf8', data.start + data.headerSize + 8, data.start + data.size));
-  }
-  return tags;
-}
-
-function readKeyNames(buf: Buffer, keys: Box): string[] {
-  // keys: version/flags, entry_count, then boxes of (size, namespace, name bytes).
-  return children(buf, keys.start + keys.headerSize + 8, keys.start + keys.size).map((entry) =>
-    buf.toString('utf8', entry.start + 8, entry.start + entry.size),
-  );
-}
-
 /** moov with udta/meta replaced by one holding the existing tags merged with `entries`. */
 function rebuildMoov(moov: Buffer, entries: Map<string, string>): Buffer {
   const tags = readMdtaTags(moov);
@@ -242,15 +145,15 @@ function rebuildMoov(moov: Buffer, entries: Map<string, string>): Buffer {
   for (const [name, value] of entries) tags.set(name, value);
   const root = boxAt(moov, 0, moov.length);
   if (!root) throw new Mp4FormatError('The movie header is malformed.');
-  const kids = children(moov, root.headerSize, moov.length);
+  const kids = childBoxes(moov, root.headerSize, moov.length);
   const udta = kids.find((box) => box.type === 'udta');
-  const udtaKids = udta ? children(moov, udta.start + udta.headerSize, udta.start + udta.size).filter((box) => box.type !== 'meta') : [];
+  const udtaKids = udta ? childBoxes(moov, udta.start + udta.headerSize, udta.start + udta.size).filter((box) => box.type !== 'meta') : [];
   const newUdta = makeBox('udta', ...udtaKids.map((box) => slice(moov, box)), buildMeta(tags));
   const rest = kids.filter((box) => box.type !== 'udta').map((box) => slice(moov, box));
   return makeBox('moov', ...rest, newUdta);
 }
 
-function slice(buf: Buffer, box: Box): Buffer {
+function slice(buf: Buffer, box: Mp4Box): Buffer {
   return buf.subarray(box.start, box.start + box.size);
 }
 
@@ -274,7 +177,7 @@ const CONTAINERS = new Set(['trak', 'mdia', 'minf', 'stbl']);
 function shiftChunkOffsets(moov: Buffer, delta: number, path: string): Buffer {
   const copy = Buffer.from(moov);
   const visit = (start: number, end: number) => {
-    for (const box of children(copy, start, end)) {
+    for (const box of childBoxes(copy, start, end)) {
       const body = box.start + box.headerSize;
       if (CONTAINERS.has(box.type)) visit(body, box.start + box.size);
       const count = box.type === 'stco' || box.type === 'co64' ? copy.readUInt32BE(body + 4) : 0;
@@ -295,7 +198,7 @@ function shiftChunkOffsets(moov: Buffer, delta: number, path: string): Buffer {
   return copy;
 }
 
-async function writeReplaced(file: FileHandle, tempPath: string, moov: Box, newMoov: Buffer, fileSize: number): Promise<void> {
+async function writeReplaced(file: FileHandle, tempPath: string, moov: Mp4Box, newMoov: Buffer, fileSize: number): Promise<void> {
   const out = await open(tempPath, 'wx');
   try {
     await copyRange(file, out, 0, moov.start);

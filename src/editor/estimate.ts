@@ -1,0 +1,94 @@
+/**
+ * The dry-run estimate shown before Run: what the current graph would cost, from the
+ * server's POST /reelgraph/estimate (nothing is queued or submitted). Refreshed 500 ms
+ * after the last change, and only when the API prompt actually differs from the last one
+ * asked about, so dragging nodes around or loading a big file costs one request.
+ */
+
+export interface EstimateResponse {
+  jobs: { nodeId: string; provider: string; usd?: number; credits?: number }[];
+  totals: { provider: string; jobs: number; usd: number; credits?: number; assumed: boolean }[];
+  totalUsd: number;
+}
+
+/** What the badge shows: the text, and a longer tooltip. */
+export interface EstimateView {
+  text: string;
+  title: string;
+  tone: 'ok' | 'error' | 'idle';
+}
+
+const DEBOUNCE_MS = 500;
+
+/** "≈ $0.25 · 25 credits · 1 job"; credits only when a provider bills in them. */
+export function formatEstimate(estimate: EstimateResponse): EstimateView {
+  const jobs = estimate.jobs.length;
+  const credits = estimate.totals.reduce<number | undefined>((sum, total) => (total.credits === undefined ? sum : (sum ?? 0) + total.credits), undefined);
+  const parts = [`≈ ${formatUsd(estimate.totalUsd)}`];
+  if (credits !== undefined) parts.push(`${credits} credits`);
+  parts.push(`${jobs} ${jobs === 1 ? 'job' : 'jobs'}`);
+  const text = parts.join(' · ');
+  const perProvider = estimate.totals.map((total) => `${total.provider}: ${total.jobs} × ≈ ${formatUsd(total.usd)}${total.assumed ? ' (assumed price)' : ''}`);
+  const title = [`Estimated cost of a run: ${text}`, ...perProvider].join('\n');
+  return { text, title, tone: 'ok' };
+}
+
+function formatUsd(usd: number): string {
+  // Cents for real prices; more digits only when a total is below a cent but not zero.
+  return usd > 0 && usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+/** A 400 from the route: the graph is not runnable yet, so there is no price to show. */
+export function estimateProblem(body: unknown): EstimateView {
+  const error = (body as { error?: { message?: string; details?: string } } | undefined)?.error;
+  const nodeErrors = (body as { node_errors?: Record<string, unknown> } | undefined)?.node_errors ?? {};
+  const count = Object.keys(nodeErrors).length;
+  const reason = count > 0 ? `${count} node(s) need attention` : [error?.message, error?.details].filter(Boolean).join(': ') || 'the graph is not valid yet';
+  return { text: '≈ ?', title: `No estimate: ${reason}`, tone: 'error' };
+}
+
+export async function fetchEstimate(prompt: unknown, signal: AbortSignal): Promise<EstimateView> {
+  const response = await fetch('/api/reelgraph/estimate', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ prompt }),
+    signal,
+  });
+  const body = (await response.json().catch(() => undefined)) as unknown;
+  if (response.ok) return formatEstimate(body as EstimateResponse);
+  return response.status === 400 ? estimateProblem(body) : { text: '≈ ?', title: `No estimate: the server answered ${response.status}`, tone: 'error' };
+}
+
+/**
+ * Calls `show` with a fresh estimate DEBOUNCE_MS after the last `changed()`. `promptOf`
+ * returns undefined for an empty graph. A newer change aborts an older request.
+ */
+export function createEstimator(promptOf: () => Record<string, unknown> | undefined, show: (view: EstimateView) => void): { changed(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let lastJson: string | undefined;
+  let inFlight: AbortController | undefined;
+  const refresh = async (): Promise<void> => {
+    const prompt = promptOf();
+    const json = JSON.stringify(prompt ?? null);
+    if (json === lastJson) return;
+    lastJson = json;
+    inFlight?.abort();
+    if (!prompt) return show({ text: '', title: '', tone: 'idle' });
+    const controller = (inFlight = new AbortController());
+    try {
+      const view = await fetchEstimate(prompt, controller.signal);
+      if (!controller.signal.aborted) show(view);
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      // Forget the prompt, so the next change asks again once the server is back.
+      lastJson = undefined;
+      show({ text: '≈ ?', title: `No estimate: ${error instanceof Error ? error.message : String(error)}`, tone: 'error' });
+    }
+  };
+  return {
+    changed() {
+      clearTimeout(timer);
+      timer = setTimeout(() => void refresh(), DEBOUNCE_MS);
+    },
+  };
+}
