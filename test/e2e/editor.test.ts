@@ -106,13 +106,17 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
     const savedPath = join(root, 'input', 'saved-workflow.json');
     await download.saveAs(savedPath);
-    const saved = JSON.parse(await readFile(savedPath, 'utf8')) as { nodes: { type: string; widgets_values: unknown[] }[] };
+    const saved = JSON.parse(await readFile(savedPath, 'utf8')) as { nodes: { type: string; widgets_values: unknown[]; properties: { ver?: string } }[] };
     expect(saved.nodes.map((n) => n.type).sort()).toEqual([...types].sort());
+    // Each node records its definition's version where ui-to-graph.ts reads it.
+    const registry = createNodeRegistry();
+    for (const node of saved.nodes) expect(node.properties.ver, node.type).toBe(String(registry.get(node.type)!.version));
     const runwayNode = saved.nodes.find((n) => n.type === 'RunwayI2V')!;
     expect(runwayNode.widgets_values).toHaveLength(8);
     expect(['fixed', 'increment', 'decrement', 'randomize']).toContain(runwayNode.widgets_values[6]);
-    const parsed = parseWorkflow(saved, createNodeRegistry());
+    const parsed = parseWorkflow(saved, registry);
     expect(parsed.graph.nodes.size).toBe(5);
+    for (const node of parsed.graph.nodes.values()) expect(node.version, node.type).toBe(registry.get(node.type)!.version);
 
     await runSavedWithCli(savedPath, root, env, emulator);
     // Generous: a loaded 2-core CI box runs Chromium, the server, the emulator and the CLI at once.
