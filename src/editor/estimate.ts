@@ -63,7 +63,14 @@ export async function fetchEstimate(prompt: unknown, signal: AbortSignal): Promi
  * Calls `show` with a fresh estimate DEBOUNCE_MS after the last `changed()`. `promptOf`
  * returns undefined for an empty graph. A newer change aborts an older request.
  */
-export function createEstimator(promptOf: () => Record<string, unknown> | undefined, show: (view: EstimateView) => void): { changed(): void } {
+export interface Estimator {
+  /** The graph changed: estimate again once changes stop for 500 ms. */
+  changed(): void;
+  /** The same graph may now cost something else (a run filled the cache): ask again. */
+  invalidate(): void;
+}
+
+export function createEstimator(promptOf: () => Record<string, unknown> | undefined, show: (view: EstimateView) => void): Estimator {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastJson: string | undefined;
   let inFlight: AbortController | undefined;
@@ -85,10 +92,24 @@ export function createEstimator(promptOf: () => Record<string, unknown> | undefi
       show({ text: '≈ ?', title: `No estimate: ${error instanceof Error ? error.message : String(error)}`, tone: 'error' });
     }
   };
-  return {
-    changed() {
-      clearTimeout(timer);
-      timer = setTimeout(() => void refresh(), DEBOUNCE_MS);
-    },
+  // One timer at a time, re-armed for the remainder: loading a big file reports a change
+  // per node, and each report must stay as cheap as reading the clock.
+  let lastChange = 0;
+  const fire = (): void => {
+    const wait = lastChange + DEBOUNCE_MS - performance.now();
+    if (wait > 0) timer = setTimeout(fire, wait);
+    else {
+      timer = undefined;
+      void refresh();
+    }
   };
+  const changed = (): void => {
+    lastChange = performance.now();
+    timer ??= setTimeout(fire, DEBOUNCE_MS);
+  };
+  const invalidate = (): void => {
+    lastJson = undefined;
+    changed();
+  };
+  return { changed, invalidate };
 }

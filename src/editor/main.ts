@@ -4,10 +4,10 @@ import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/lite
 import { fetchCatalog, fetchExample, fetchExamples, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
 import { clearPreviews, positionPreviews } from './previews.js';
 import { registerNodeTypes } from './register-nodes.js';
-import { createEstimator, type EstimateView } from './estimate.js';
+import { createEstimator, type EstimateView, type Estimator } from './estimate.js';
 import { handleMessage, showValidationErrors, type RunView } from './run-events.js';
 import { runStates } from './run-state.js';
-import { connectEvents } from './socket.js';
+import { connectEvents, type ServerMessage } from './socket.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
 import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
 
@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node), changed: () => graphChanged() });
   LiteGraph.release_link_on_empty_shows_menu = true;
   const graph = new LGraph();
-  graphChanged = watchEstimate(graph).changed;
+  const estimator = watchEstimate(graph);
+  graphChanged = () => estimator.changed();
   const canvasElement = $<HTMLCanvasElement>('graph-canvas');
   const canvas = new LGraphCanvas(canvasElement, graph);
   canvas.background_image = '';
@@ -45,7 +46,12 @@ async function main(): Promise<void> {
 
   const clientId = sessionStorage.getItem('reelgraph.clientId') ?? crypto.randomUUID().replaceAll('-', '');
   sessionStorage.setItem('reelgraph.clientId', clientId);
-  connectEvents(clientId, (message) => handleMessage(view, message), (connected) => $('connection').classList.toggle('online', connected));
+  const onMessage = (message: ServerMessage): void => {
+    handleMessage(view, message);
+    // Outputs now in the cache make the same graph cheaper to run again.
+    if (message.type === 'execution_success') estimator.invalidate();
+  };
+  connectEvents(clientId, onMessage, (connected) => $('connection').classList.toggle('online', connected));
 
   const load = (data: unknown, name: string): void => {
     try {
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
 }
 
 /** The estimate badge and the Run button's tooltip follow every change to the graph. */
-function watchEstimate(graph: LGraph): { changed(): void } {
+function watchEstimate(graph: LGraph): Estimator {
   const run = $('run');
   const runTitle = run.title;
   const show = (view: EstimateView): void => {

@@ -33,12 +33,18 @@ export function registerNodeTypes(info: ObjectInfo, catalog: Catalog, hooks: Edi
 
 function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks): typeof LGraphNode {
   const title = entry.display_name ?? entry.name;
+  // A fresh node's size depends only on its title, slots and widgets, so it is measured once
+  // per title, not once per node (measuring text dominated opening large workflows).
+  const sizes = new Map<string, [number, number]>();
   class ReelgraphNode extends LGraphNode {
     static override title = title;
     static override category = entry.category ?? 'reelgraph';
     static comfyClass = entry.name;
+    /** True while the constructor adds slots and widgets: it sizes the node once at the end. */
+    private building = true;
     constructor(nodeTitle?: string) {
       super(nodeTitle ?? title);
+      this.building = true;
       this.serialize_widgets = true;
       for (const socket of socketsOf(entry)) {
         this.addInput(socket.name, socket.type, { color_on: SOCKET_COLORS[socket.type], shape: socket.optional ? 4 : undefined });
@@ -46,10 +52,20 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
       entry.output.forEach((type, index) => this.addOutput(entry.output_name?.[index] ?? type, type, { color_on: SOCKET_COLORS[type] }));
       for (const spec of widgetsOf(entry)) addWidgetFor(this, spec, hooks);
       followCatalog(this, catalog);
-      const size = this.computeSize();
-      this.size = [Math.max(size[0], 300), size[1]];
+      let size = sizes.get(this.title);
+      if (!size) {
+        const measured = this.computeSize();
+        size = [Math.max(measured[0], 300), measured[1]];
+        sizes.set(this.title, size);
+      }
+      this.size = [size[0], size[1]];
+      this.building = false;
       // The definition's version travels in saved workflows; ui-to-graph.ts reads `properties.ver`.
       if (entry.version !== undefined) this.properties.ver = String(entry.version);
+    }
+    /** litegraph re-measures the node after every addInput/addOutput; once is enough while building. */
+    override expandToFitContent(): void {
+      if (!this.building) super.expandToFitContent();
     }
     override onDrawForeground(ctx: CanvasRenderingContext2D): void {
       drawNodeState(this, ctx);
@@ -67,25 +83,34 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
   return ReelgraphNode as unknown as typeof LGraphNode;
 }
 
+/**
+ * LGraphNode.addWidget, without its two per-widget costs: a console warning for widgets
+ * without a callback (ours are read on serialize) and re-measuring the node after each
+ * one (the constructor sizes the node once, after the last widget).
+ */
+function addWidget(node: LGraphNode, type: string, name: string, value: unknown, callback: (() => void) | null, options: Record<string, unknown>): void {
+  node.addCustomWidget({ type, name, value, callback: callback ?? undefined, options, y: 0 } as unknown as IWidget);
+}
+
 function addWidgetFor(node: LGraphNode, spec: WidgetSpec, hooks: EditorHooks): void {
   const opts = spec.opts;
   if (spec.kind === 'combo') {
-    node.addWidget('combo', spec.name, spec.default as string, null, { values: spec.options as string[] });
+    addWidget(node, 'combo', spec.name, spec.default, null, { values: spec.options });
   } else if (spec.kind === 'number') {
     const integer = spec.integer;
-    node.addWidget('number', spec.name, spec.default, null, {
+    addWidget(node, 'number', spec.name, spec.default, null, {
       min: typeof opts.min === 'number' ? opts.min : undefined,
       max: typeof opts.max === 'number' ? opts.max : undefined,
       step2: typeof opts.step === 'number' ? opts.step : integer ? 1 : 0.01,
       precision: integer ? 0 : 2,
     });
-    if (opts.control_after_generate) node.addWidget('combo', 'control_after_generate', 'randomize', null, { values: CONTROL_VALUES });
+    if (opts.control_after_generate) addWidget(node, 'combo', 'control_after_generate', 'randomize', null, { values: CONTROL_VALUES });
   } else if (spec.kind === 'toggle') {
-    node.addWidget('toggle', spec.name, spec.default, null, { on: 'true', off: 'false' });
+    addWidget(node, 'toggle', spec.name, spec.default, null, { on: 'true', off: 'false' });
   } else {
-    node.addWidget('text', spec.name, spec.default, null, { multiline: spec.multiline || spec.name === 'promptText' });
+    addWidget(node, 'text', spec.name, spec.default, null, { multiline: spec.multiline || spec.name === 'promptText' });
   }
-  if (opts.image_upload) node.addWidget('button', 'upload', 'image', () => hooks.pickImage(node), {});
+  if (opts.image_upload) addWidget(node, 'button', 'upload', 'image', () => hooks.pickImage(node), {});
 }
 
 function widget(node: LGraphNode, name: string): Widget | undefined {
