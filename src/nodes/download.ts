@@ -53,7 +53,7 @@ async function writeBody(response: HttpResponse, dest: string, append: boolean, 
     throw error;
   });
   try {
-    await pipeline(response.body, file.createWriteStream(), { signal });
+    await pipeline(response.body, file.createWriteStream({ highWaterMark: 1024 * 1024 }), { signal });
     return true;
   } catch (error) {
     if (signal.aborted) throw error;

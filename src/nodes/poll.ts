@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TaskStatus, VideoProvider } from '../providers/provider.js';
 import { defineNode, type NodeContext } from '../runtime/define-node.js';
-import { CancelledError, ProviderTaskFailedError, ProviderTimeoutError, messageOf } from '../runtime/errors.js';
+import { CancelledError, ProviderHttpError, ProviderTaskFailedError, ProviderTimeoutError, messageOf } from '../runtime/errors.js';
 import { TaskHandleSchema, type TaskHandle, type VideoRef } from './values.js';
 
 const TYPE = 'Poll';
@@ -66,12 +66,27 @@ function finish(task: TaskHandle, status: TerminalStatus, times: PhaseTimes): { 
   return { VIDEO: { url, task, queuedMs: times.queuedMs, runningMs: times.runningMs } };
 }
 
+/**
+ * A 404 for a task we created means the provider no longer has it (deleted, expired, another
+ * server): it will never deliver, so it is treated as failed and a re-run may submit again.
+ */
+async function getTaskOrGone(provider: VideoProvider, task: TaskHandle, ctx: NodeContext): Promise<TaskStatus> {
+  try {
+    return await provider.getTask(task.taskId, { signal: ctx.signal });
+  } catch (error) {
+    if (error instanceof ProviderHttpError && error.status === 404) {
+      return { state: 'failed', reason: `the provider no longer knows this task (HTTP 404); running the workflow again submits a new job` };
+    }
+    throw error;
+  }
+}
+
 async function pollUntilDone(provider: VideoProvider, task: TaskHandle, p: z.infer<typeof params>, ctx: NodeContext) {
   const startedAt = ctx.clock.now();
   const deadline = startedAt + p.timeout_s * 1000;
   const times: PhaseTimes = { queuedMs: 0, runningMs: 0, phase: 'queued', lastAt: startedAt };
   for (;;) {
-    const status = await provider.getTask(task.taskId, { signal: ctx.signal });
+    const status = await getTaskOrGone(provider, task, ctx);
     const now = ctx.clock.now();
     account(times, now, status);
     if (status.state !== 'queued' && status.state !== 'running') return finish(task, status, times);

@@ -4,11 +4,11 @@ import { ALL_RATIOS, PROVIDERS } from '../providers/catalog.js';
 import type { ProviderInfo, SubmitRequest } from '../providers/provider.js';
 import { defineNode, type NodeContext, type UpstreamNode, type ValidationContext } from '../runtime/define-node.js';
 import { InputError, type Issue } from '../runtime/errors.js';
-import { submitOnce } from '../runtime/journal.js';
+import { canDeliver, submitOnce } from '../runtime/journal.js';
 import { dataUriLength } from './image-limits.js';
 import { nodeIssue, quote } from './issues.js';
 import { isRemoteUrl } from './paths.js';
-import { ImageRefSchema, type ImageRef, type TaskHandle } from './values.js';
+import { ImageRefSchema, TaskHandleSchema, type ImageRef, type TaskHandle } from './values.js';
 
 const TYPE = 'RunwayI2V';
 
@@ -117,6 +117,13 @@ export const runwayI2V = defineNode({
   outputs: [{ name: 'TASK', type: 'TASK' }],
   // A cached handle means re-running an unchanged workflow never pays twice.
   cacheable: true,
+  // …unless the journal says that task has since failed or was cancelled: then a re-run submits anew.
+  async isCacheValid(outputs, ctx) {
+    const task = TaskHandleSchema.safeParse(outputs.TASK);
+    if (!task.success) return false;
+    const record = ctx.journal?.findByTask(task.data.provider, task.data.taskId);
+    return !record || canDeliver(record);
+  },
   validate: (p, ctx) => validateRunwayI2V(p, ctx),
   async run(inputs, p, ctx) {
     const info = PROVIDERS[p.provider];

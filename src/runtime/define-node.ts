@@ -96,6 +96,11 @@ export interface ValidationContext {
 
 export type Values = Record<string, unknown>;
 
+/** What isCacheValid may consult: the journal knows whether a cached task has since failed. */
+export interface CacheCheckContext {
+  journal?: JobJournal;
+}
+
 export interface NodeDefinition<P extends z.ZodObject = z.ZodObject> {
   /** Stable forever: saved workflows refer to it. */
   type: string;
@@ -118,8 +123,8 @@ export interface NodeDefinition<P extends z.ZodObject = z.ZodObject> {
   fingerprint?(params: z.infer<P>, ctx: { files: FilesContext }): Promise<string>;
   /** Whether outputs of this node may be reused from the cache (default true). */
   cacheable?: boolean;
-  /** Whether a cached output is still usable (e.g. the saved file still exists). */
-  isCacheValid?(outputs: Values): Promise<boolean>;
+  /** Whether a cached output is still usable (e.g. the saved file still exists, the task is not dead). */
+  isCacheValid?(outputs: Values, ctx: CacheCheckContext): Promise<boolean>;
   /** Outputs keyed by output socket name. */
   run(inputs: Values, params: z.infer<P>, ctx: NodeContext): Promise<Values>;
   /** What the UI shows for an output node (ComfyUI's `executed.output`). */

@@ -1,6 +1,6 @@
 import type { ModelId, ProviderId } from '../providers/provider.js';
 import type { OutputCache } from './cache.js';
-import type { AnyNodeDefinition, FilesContext } from './define-node.js';
+import type { AnyNodeDefinition, CacheCheckContext, FilesContext } from './define-node.js';
 import { checkParams } from './formats/param-issues.js';
 import type { ParsedWorkflow } from './formats/index.js';
 import type { Graph } from './graph.js';
@@ -22,6 +22,8 @@ export interface DryRunOptions {
   /** The output cache a real run would use; without one every node would run. */
   cache?: OutputCache;
   prices?: PriceTable;
+  /** What a real run's cache check would consult (the job journal). */
+  cacheCheck?: CacheCheckContext;
 }
 
 export interface DryRunJob {
@@ -65,7 +67,7 @@ export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry,
   const order = planGraph(graph).order;
   const params = new Map(order.map((id) => [id, checkParams(graph.nodes.get(id)!, registry.get(graph.nodes.get(id)!.type)!).params ?? {}]));
   const { keys, volatile } = await computeCacheKeys(graph, registry, order, params, options.files);
-  const hits = await cachedNodes(graph, registry, order, keys, volatile, options.cache);
+  const hits = await cachedNodes(graph, registry, order, keys, volatile, options.cache, options.cacheCheck);
   const toRun = nodesToRun(graph, registry, hits);
   const nodes = order.map((id) => ({ id, type: graph.nodes.get(id)!.type, action: hits.has(id) ? ('cached' as const) : toRun.has(id) ? ('run' as const) : ('unused' as const) }));
   const jobs = order.filter((id) => toRun.has(id) && graph.nodes.get(id)!.type === JOB_NODE).map((id) => jobOf(id, params.get(id)!, options.prices ?? DEFAULT_PRICES));
@@ -75,7 +77,15 @@ export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry,
 }
 
 /** Nodes whose outputs a run would take from the cache (the executor's rule: cacheable, complete, still valid). */
-async function cachedNodes(graph: Graph, registry: NodeRegistry, order: string[], keys: Map<string, string>, volatile: Set<string>, cache?: OutputCache): Promise<Set<string>> {
+async function cachedNodes(
+  graph: Graph,
+  registry: NodeRegistry,
+  order: string[],
+  keys: Map<string, string>,
+  volatile: Set<string>,
+  cache?: OutputCache,
+  check: CacheCheckContext = {},
+): Promise<Set<string>> {
   const hits = new Set<string>();
   if (!cache) return hits;
   for (const id of order) {
@@ -83,7 +93,7 @@ async function cachedNodes(graph: Graph, registry: NodeRegistry, order: string[]
     if (def.cacheable === false || volatile.has(id)) continue;
     const outputs = await cache.get(keys.get(id)!);
     if (!outputs || def.outputs.some((output) => !(output.name in outputs))) continue;
-    if (def.isCacheValid && !(await def.isCacheValid(outputs).catch(() => false))) continue;
+    if (def.isCacheValid && !(await def.isCacheValid(outputs, check).catch(() => false))) continue;
     hits.add(id);
   }
   return hits;

@@ -1,6 +1,6 @@
 import type { OutputCache } from './cache.js';
 import { systemClock, type Clock } from './clock.js';
-import type { AnyNodeDefinition, FilesContext, NodeContext, Values } from './define-node.js';
+import type { AnyNodeDefinition, CacheCheckContext, FilesContext, NodeContext, Values } from './define-node.js';
 import { CancelledError, NodeExecutionError, RuntimeError, WorkflowValidationError, type Issue } from './errors.js';
 import type { RunEvent } from './events.js';
 import { checkParams } from './formats/param-issues.js';
@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   clock?: Clock;
   /** Output node ids to run (ComfyUI's partial_execution_targets); default: every output node. */
   targets?: string[];
+  /** Passed to each definition's isCacheValid. */
+  cacheCheck?: CacheCheckContext;
 }
 
 export interface ExecuteResult {
@@ -66,7 +68,7 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   const emit = (event: RunEvent) => safeEmit(options.onEvent, event);
   const prepared = prepare(graph, registry, relevantNodes(graph, registry, options.targets));
   const { keys, volatile } = await computeCacheKeys(graph, registry, prepared.order, prepared.params, options.files);
-  const hits = await lookUpCache(prepared, keys, volatile, options.cache);
+  const hits = await lookUpCache(prepared, keys, volatile, options.cache, options.cacheCheck);
   const toRun = nodesToRun(graph, prepared, hits, options.targets ?? outputNodes(graph, registry));
   const state: RunState = { results: new Map(hits), uiOutputs: {}, executed: [], running: new Map(), controller: new AbortController() };
   const base = { prompt_id: options.promptId };
@@ -143,7 +145,7 @@ function prepare(graph: Graph, registry: NodeRegistry, relevant: Set<string>): P
 }
 
 /** Usable cache entries: cacheable, complete, and still valid by the definition's own check. */
-async function lookUpCache(prepared: Prepared, keys: Map<string, string>, volatile: Set<string>, cache?: OutputCache) {
+async function lookUpCache(prepared: Prepared, keys: Map<string, string>, volatile: Set<string>, cache?: OutputCache, check: CacheCheckContext = {}) {
   const hits = new Map<string, Values>();
   if (!cache) return hits;
   for (const id of prepared.order) {
@@ -151,7 +153,7 @@ async function lookUpCache(prepared: Prepared, keys: Map<string, string>, volati
     if (def.cacheable === false || volatile.has(id)) continue;
     const outputs = await cache.get(keys.get(id)!);
     if (!outputs || missingOutput(def, outputs) !== undefined) continue;
-    if (def.isCacheValid && !(await def.isCacheValid(outputs).catch(() => false))) continue;
+    if (def.isCacheValid && !(await def.isCacheValid(outputs, check).catch(() => false))) continue;
     hits.set(id, outputs);
   }
   return hits;

@@ -81,6 +81,11 @@ export function isLive(record: JobRecord): boolean {
   return !DEAD_STATES.has(record.state);
 }
 
+/** Whether the task can still give its video: a cached TASK handle for a dead task must not be reused. */
+export function canDeliver(record: JobRecord): boolean {
+  return record.state !== 'failed' && record.state !== 'cancelled' && record.state !== 'rejected';
+}
+
 export class JobJournal {
   readonly file: string;
   private readonly jobs = new Map<string, JobRecord>();

@@ -78,6 +78,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
       signal: options.signal,
       onEvent: options.onEvent,
       files,
+      cacheCheck: { journal },
       context: (nodeId, signal): Omit<NodeContext, 'progress'> => ({
         nodeId,
         http,

@@ -8,6 +8,7 @@ import { OutputCache, defaultCacheDir } from '../../runtime/cache.js';
 import type { FilesContext } from '../../runtime/define-node.js';
 import { formatDryRun, planDryRun } from '../../runtime/estimate.js';
 import { loadPrices } from '../../runtime/prices.js';
+import { JobJournal, defaultStateDir } from '../../runtime/journal.js';
 
 /** `run --dry-run`: validate, show what would run and what it would cost; submit nothing. Exit 0, or 2 when invalid. */
 export async function dryRun(workflow: LoadedWorkflow, options: { files: FilesContext; cache: boolean; prices?: string; json: boolean }): Promise<number> {
@@ -16,6 +17,7 @@ export async function dryRun(workflow: LoadedWorkflow, options: { files: FilesCo
     env: process.env,
     cache: options.cache ? new OutputCache(defaultCacheDir()) : undefined,
     prices: await loadPrices(options.prices),
+    cacheCheck: { journal: new JobJournal(defaultStateDir()) },
   });
   if (!plan.ok) {
     printValidation(plan.validation, options.json);

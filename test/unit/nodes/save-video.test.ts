@@ -93,9 +93,9 @@ describe('SaveVideo', () => {
     const out = await saveVideo.run({ video: video('/ok.mp4') }, { ...defaults, filename_prefix: 'clip' }, context());
     const entry = { filename: 'clip_00001_.mp4', subfolder: '', type: 'output' };
     expect(saveVideo.uiOutput!(out)).toEqual({ images: [entry], animated: [true], videos: [entry] });
-    expect(await saveVideo.isCacheValid!(out)).toBe(true);
+    expect(await saveVideo.isCacheValid!(out, {})).toBe(true);
     await writeFile((out.files as SavedVideo[])[0]!.path, 'changed');
-    expect(await saveVideo.isCacheValid!(out)).toBe(false);
+    expect(await saveVideo.isCacheValid!(out, {})).toBe(false);
   });
 
   it('resumes a cut download with a Range request from the bytes written', async () => {
