@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { emulatorEnv } from '../dist/cli/commands/demo.js';
+import { emulatorEnv } from '../dist/cli/emulator-env.js';
 import { parseWorkflow } from '../dist/runtime/formats/index.js';
 import { runWorkflow } from '../dist/runtime/run.js';
 import { createNodeRegistry } from '../dist/nodes/index.js';

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../dist/emulator/index.js';
-import { emulatorEnv } from '../dist/cli/commands/demo.js';
+import { emulatorEnv } from '../dist/cli/emulator-env.js';
 import { parseWorkflow } from '../dist/runtime/formats/index.js';
 import { runWorkflow } from '../dist/runtime/run.js';
 import { JobJournal } from '../dist/runtime/journal.js';

@@ -1,28 +1,24 @@
 #!/usr/bin/env node
 import { RuntimeError } from '../runtime/errors.js';
 import { UsageError } from './args.js';
-import { convertCommand } from './commands/convert.js';
-import { demoCommand } from './commands/demo.js';
-import { emulateCommand } from './commands/emulate.js';
-import { extractCommand } from './commands/extract.js';
-import { jobsCommand } from './commands/jobs.js';
-import { nodesCommand } from './commands/nodes.js';
-import { packCommand } from './commands/pack.js';
-import { runCommand } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
-import { validateCommand } from './commands/validate.js';
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand,
-  validate: validateCommand,
-  convert: convertCommand,
-  nodes: nodesCommand,
-  serve: serveCommand,
-  emulate: emulateCommand,
-  demo: demoCommand,
-  extract: extractCommand,
-  pack: packCommand,
-  jobs: jobsCommand,
+type Command = (args: string[]) => Promise<number>;
+
+/**
+ * Loaded on demand: `run` should not load the emulator's video encoder, whose WebAssembly
+ * runtime installs process-wide handlers and slows start-up.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./commands/run.js')).runCommand,
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
+  convert: async () => (await import('./commands/convert.js')).convertCommand,
+  nodes: async () => (await import('./commands/nodes.js')).nodesCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  emulate: async () => (await import('./commands/emulate.js')).emulateCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  extract: async () => (await import('./commands/extract.js')).extractCommand,
+  pack: async () => (await import('./commands/pack.js')).packCommand,
+  jobs: async () => (await import('./commands/jobs.js')).jobsCommand,
 };
 
 const HELP = `reelgraph — run Runway image-to-video node graphs (ComfyUI workflow format)
@@ -51,9 +47,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`Unknown command "${name}". Run "reelgraph --help" for the list.`);
-  return command(args);
+  const load = COMMANDS[name];
+  if (!load) throw new UsageError(`Unknown command "${name}". Run "reelgraph --help" for the list.`);
+  return (await load())(args);
 }
 
 const verbose = process.argv.includes('--verbose');

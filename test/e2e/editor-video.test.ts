@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorEnv } from '../../src/cli/commands/demo.js';
+import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { embedWorkflowMetadata, readWorkflowMetadata } from '../../src/runtime/provenance.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';

@@ -7,7 +7,7 @@ import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
 import { runWorkflow } from '../../runtime/run.js';
 import { startEmulator } from '../../emulator/index.js';
-import { PROVIDERS } from '../../providers/catalog.js';
+import { emulatorEnv } from '../emulator-env.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
@@ -48,16 +48,6 @@ export async function demoCommand(args: string[]): Promise<number> {
     await emulator.close();
   }
   return failures === 0 ? 0 : 1;
-}
-
-/** Environment that points every provider at the emulator, with placeholder keys. */
-export function emulatorEnv(url: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const info of Object.values(PROVIDERS)) {
-    env[info.baseUrlEnv] = url;
-    env[info.keyEnv] = info.id === 'runway' ? `key_${'0'.repeat(128)}` : 'emulator-key';
-  }
-  return env;
 }
 
 async function freePort(): Promise<number> {

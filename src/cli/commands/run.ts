@@ -68,7 +68,7 @@ export async function runCommand(args: string[]): Promise<number> {
       log: values.verbose ? stderrLogger : undefined,
     });
     view?.stop();
-    return report(result, json, view);
+    return report(result, json, view, values.verbose === true);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
@@ -77,7 +77,7 @@ export async function runCommand(args: string[]): Promise<number> {
 }
 
 /** Machine output goes to stdout in --json mode; the human sentence always goes to stderr. */
-function report(result: RunResult, json: boolean, view: TerminalView | undefined): number {
+function report(result: RunResult, json: boolean, view: TerminalView | undefined, verbose: boolean): number {
   if (result.status === 'invalid') {
     if (json) printValidation(result.validation, true);
     printValidation(result.validation, false);
@@ -94,6 +94,9 @@ function report(result: RunResult, json: boolean, view: TerminalView | undefined
   }
   const error = result.error;
   process.stderr.write(`Failed: ${error?.message ?? 'unknown error'}\n`);
+  // The stack of what the node threw, for bug reports; users get the sentence above.
+  const cause = error?.cause instanceof Error ? error.cause : error;
+  if (verbose && cause?.stack) process.stderr.write(`${cause.stack}\n`);
   return error instanceof RuntimeError ? error.exitCode : 1;
 }
 

@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
-import { emulatorEnv } from '../../../src/cli/commands/demo.js';
+import { emulatorEnv } from '../../../src/cli/emulator-env.js';
 import type { Workflow } from '../../helpers/make-bad-corpus.js';
 
 /**

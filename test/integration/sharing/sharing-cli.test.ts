@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { emulatorEnv } from '../../../src/cli/commands/demo.js';
+import { emulatorEnv } from '../../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { createNodeRegistry } from '../../../src/nodes/index.js';
 import { prepareWorkflowJson } from '../../../src/runtime/comfy-import.js';
