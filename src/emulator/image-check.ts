@@ -57,13 +57,10 @@ async function fetchImage(url: string): Promise<ImageResult> {
   }
 }
 
+const BASE64 = /^[A-Za-z0-9+/=\r\n ]+$/;
+
 function isBase64(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 61 || c === 10 || c === 13 || c === 32;
-    if (!ok) return false;
-  }
-  return text.length > 0;
+  return BASE64.test(text);
 }
 
 /**

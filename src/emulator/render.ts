@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import HME from 'h264-mp4-encoder';
 import sharp from 'sharp';
 
@@ -58,9 +59,23 @@ async function frameAt(base: RawImage, t: number, width: number, height: number)
 let queue: Promise<unknown> = Promise.resolve();
 let counter = 0;
 
+/**
+ * The same image, ratio and duration always render the same video: reuse it. The encoder runs
+ * on the emulator's only thread, so rendering a batch of identical jobs again and again would
+ * stall every other response (a real provider renders elsewhere).
+ */
+const rendered = new Map<string, Promise<Buffer>>();
+const MAX_RENDERED = 32;
+
 export function renderVideo(request: RenderRequest): Promise<Buffer> {
+  const key = [createHash('sha1').update(request.image).digest('hex'), request.ratio, request.durationS, request.frameWidth, request.fps].join('|');
+  const hit = rendered.get(key);
+  if (hit) return hit;
   const run = queue.then(() => encode(request));
   queue = run.catch(() => undefined);
+  if (rendered.size >= MAX_RENDERED) rendered.delete(rendered.keys().next().value!);
+  rendered.set(key, run);
+  run.catch(() => rendered.delete(key));
   return run;
 }
 

@@ -40,18 +40,28 @@ function specSchema(spec: ModelSpec, provider: ProviderId): z.ZodType<ParsedBody
   return provider === 'cometapi' ? base.extend({ watermark: z.boolean().optional() }) : base;
 }
 
+/** Built once per provider and model: zod compiles a schema on first use, which is slow per request. */
+const schemas = new Map<string, z.ZodType<ParsedBody>>();
+
+function schemaFor(provider: ProviderId, model: ModelId, spec: ModelSpec): z.ZodType<ParsedBody> {
+  const key = `${provider}/${model}`;
+  let schema = schemas.get(key);
+  if (!schema) schemas.set(key, (schema = specSchema(spec, provider)));
+  return schema;
+}
+
 /** Validates one create body for `provider`; `pathModel` is the model named by the URL (RunComfy). */
 export function checkCreateBody(provider: ProviderId, body: unknown, pathModel?: ModelId): BodyCheck {
   const models = Object.keys(PROVIDERS[provider].models) as [ModelId, ...ModelId[]];
   let model = pathModel;
   if (!model) {
-    const picked = z.object({ model: z.enum(models) }).safeParse(body);
+    const picked = modelPicker(provider, models).safeParse(body);
     if (!picked.success) return { ok: false, issues: toIssues(picked.error) };
     model = picked.data.model;
   }
   const spec = PROVIDERS[provider].models[model];
   if (!spec) return { ok: false, issues: [{ code: 'invalid_value', message: `Unknown model ${model}`, path: ['model'] }] };
-  const parsed = specSchema(spec, provider).safeParse(body);
+  const parsed = schemaFor(provider, model, spec).safeParse(body);
   if (!parsed.success) return { ok: false, issues: toIssues(parsed.error) };
   const data = parsed.data;
   const promptImage = typeof data.promptImage === 'string' ? data.promptImage : (data.promptImage[0]?.uri ?? '');
@@ -59,6 +69,14 @@ export function checkCreateBody(provider: ProviderId, body: unknown, pathModel?:
   if (data.promptText !== undefined) request.promptText = data.promptText;
   if (data.seed !== undefined) request.seed = data.seed;
   return { ok: true, request };
+}
+
+const pickers = new Map<ProviderId, z.ZodType<{ model: ModelId }>>();
+
+function modelPicker(provider: ProviderId, models: [ModelId, ...ModelId[]]): z.ZodType<{ model: ModelId }> {
+  let picker = pickers.get(provider);
+  if (!picker) pickers.set(provider, (picker = z.object({ model: z.enum(models) })));
+  return picker;
 }
 
 function toIssues(error: z.ZodError): BodyIssue[] {

@@ -28,8 +28,8 @@ export class Mp4FormatError extends RuntimeError {
 export async function embedWorkflowMetadata(mp4Path: string, meta: WorkflowMetadata, options: { env?: NodeJS.ProcessEnv } = {}): Promise<void> {
   const env = options.env ?? process.env;
   const entries = new Map<string, string>();
-  if (meta.workflow !== undefined) entries.set('workflow', JSON.stringify(scrubSecrets(meta.workflow, env)));
-  if (meta.prompt !== undefined) entries.set('prompt', JSON.stringify(scrubSecrets(meta.prompt, env)));
+  if (meta.workflow !== undefined) entries.set('workflow', scrubbedJson(meta.workflow, env));
+  if (meta.prompt !== undefined) entries.set('prompt', scrubbedJson(meta.prompt, env));
   const file = await open(mp4Path, 'r');
   const tempPath = `${mp4Path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
@@ -83,6 +83,21 @@ export async function readEmbeddedWorkflow(mp4Path: string): Promise<unknown> {
 const SECRET_KEY = /api[_-]?key|auth[_-]?token|secret|password|authorization|bearer/i;
 
 /** A deep copy without credential-named fields and with any provider key from `env` blanked. */
+/**
+ * Every SaveVideo of a run embeds the same workflow: scrub and serialise it once per workflow
+ * object (a 600-node workflow saved 200 times otherwise costs seconds of CPU in the middle of a run).
+ */
+const scrubbed = new WeakMap<object, { env: NodeJS.ProcessEnv; json: string }>();
+
+function scrubbedJson(value: unknown, env: NodeJS.ProcessEnv): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(scrubSecrets(value, env));
+  const hit = scrubbed.get(value);
+  if (hit && hit.env === env) return hit.json;
+  const json = JSON.stringify(scrubSecrets(value, env));
+  scrubbed.set(value, { env, json });
+  return json;
+}
+
 export function scrubSecrets(value: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
   // Short values would blank innocent text; real keys are long.
   const keys = Object.values(PROVIDERS)
