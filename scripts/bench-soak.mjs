@@ -106,8 +106,10 @@ export async function benchSoak({ jobs = 1000, faultRate = 0.05 } = {}) {
     await runPhase({ jobs: Math.min(50, jobs), firstSeed: 2_000_000, emulator, http, root: join(root, 'warmup') });
     emulator.reset();
     const baseline = await runPhase({ jobs, firstSeed: 1, emulator, http, root: join(root, 'baseline') });
+    // Creates are never faulted, so the faultable responses get a higher rate: `faultRate` of ALL responses.
+    const faultable = emulator.log.filter((entry) => entry.kind !== 'create').length / Math.max(1, emulator.log.length);
     emulator.reset();
-    emulator.setFaults(faultPlan(faultRate));
+    emulator.setFaults(faultPlan(Math.min(0.5, faultRate / Math.max(0.1, faultable))));
     const faulted = await runPhase({ jobs, firstSeed: 1_000_000, emulator, http, root: join(root, 'faulted') });
     const injected = emulator.log.filter((entry) => entry.fault).length;
     const total = emulator.log.length;
