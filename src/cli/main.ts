@@ -25,19 +25,19 @@ const HELP = `reelgraph — run Runway image-to-video node graphs (ComfyUI workf
 
 Usage:
   reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache]
-                           [--public-url URL] [--listen HOST:PORT] [--verbose]
+                           [--public-url URL] [--listen HOST:PORT] [--provider P] [--no-metadata]
+                           [--dry-run [--prices FILE]] [--verbose]
   reelgraph validate <workflow> [--json]
   reelgraph convert <workflow> --to api|ui [-o FILE]
   reelgraph nodes [--json]
-  reelgraph serve [--port 8188] [--host 127.0.0.1]
+  reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR]
   reelgraph emulate [--port 8189]
-  reelgraph demo
+  reelgraph demo [--output-dir DIR]
   reelgraph extract <video.mp4> [--prompt] [-o FILE]   (the workflow a SaveVideo embedded)
   reelgraph pack <workflow> -o bundle.zip              (workflow + images; run it with reelgraph run bundle.zip)
-
-<workflow> may be a .json file (ours or ComfyUI's), a video with an embedded workflow, or a bundle .zip.
   reelgraph jobs [list|resume|cancel <id>|forget <key>] [--json]
 
+<workflow> may be a .json file (ours or ComfyUI's), a video with an embedded workflow, or a bundle .zip.
 Exit codes: 0 success, 1 execution failure, 2 invalid workflow or input, 130 interrupted.
 Keys come from the environment: RUNWAYML_API_SECRET, COMETAPI_KEY, RUNCOMFY_API_TOKEN.`;
 
