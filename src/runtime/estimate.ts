@@ -1,9 +1,9 @@
 import type { ModelId, ProviderId } from '../providers/provider.js';
 import type { OutputCache } from './cache.js';
-import type { AnyNodeDefinition, CacheCheckContext, FilesContext } from './define-node.js';
+import { findCacheHits, nodesToRun, outputNodes } from './cache-plan.js';
+import type { CacheCheckContext, FilesContext } from './define-node.js';
 import { checkParams } from './formats/param-issues.js';
 import type { ParsedWorkflow } from './formats/index.js';
-import type { Graph } from './graph.js';
 import { computeCacheKeys } from './hash.js';
 import { planGraph } from './plan.js';
 import { DEFAULT_PRICES, priceJob, type PriceTable } from './prices.js';
@@ -67,49 +67,14 @@ export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry,
   const order = planGraph(graph).order;
   const params = new Map(order.map((id) => [id, checkParams(graph.nodes.get(id)!, registry.get(graph.nodes.get(id)!.type)!).params ?? {}]));
   const { keys, volatile } = await computeCacheKeys(graph, registry, order, params, options.files);
-  const hits = await cachedNodes(graph, registry, order, keys, volatile, options.cache, options.cacheCheck);
-  const toRun = nodesToRun(graph, registry, hits);
+  const defOf = (id: string) => registry.get(graph.nodes.get(id)!.type)!;
+  const hits = await findCacheHits({ order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
+  const toRun = nodesToRun(graph, hits, outputNodes(graph, registry));
   const nodes = order.map((id) => ({ id, type: graph.nodes.get(id)!.type, action: hits.has(id) ? ('cached' as const) : toRun.has(id) ? ('run' as const) : ('unused' as const) }));
   const jobs = order.filter((id) => toRun.has(id) && graph.nodes.get(id)!.type === JOB_NODE).map((id) => jobOf(id, params.get(id)!, options.prices ?? DEFAULT_PRICES));
   const totals = totalsOf(jobs, options.prices ?? DEFAULT_PRICES);
   const totalUsd = round(totals.reduce((sum, total) => sum + total.usd, 0));
   return { ok: true, validation, nodes, jobs, totals, totalUsd };
-}
-
-/** Nodes whose outputs a run would take from the cache (the executor's rule: cacheable, complete, still valid). */
-async function cachedNodes(
-  graph: Graph,
-  registry: NodeRegistry,
-  order: string[],
-  keys: Map<string, string>,
-  volatile: Set<string>,
-  cache?: OutputCache,
-  check: CacheCheckContext = {},
-): Promise<Set<string>> {
-  const hits = new Set<string>();
-  if (!cache) return hits;
-  for (const id of order) {
-    const def = registry.get(graph.nodes.get(id)!.type) as AnyNodeDefinition;
-    if (def.cacheable === false || volatile.has(id)) continue;
-    const outputs = await cache.get(keys.get(id)!);
-    if (!outputs || def.outputs.some((output) => !(output.name in outputs))) continue;
-    if (def.isCacheValid && !(await def.isCacheValid(outputs, check).catch(() => false))) continue;
-    hits.add(id);
-  }
-  return hits;
-}
-
-/** Walks back from the output nodes; a cached node needs nothing upstream of it. */
-function nodesToRun(graph: Graph, registry: NodeRegistry, hits: Set<string>): Set<string> {
-  const toRun = new Set<string>();
-  const queue = [...graph.nodes.values()].filter((node) => registry.get(node.type)?.outputNode).map((node) => node.id);
-  while (queue.length > 0) {
-    const id = queue.shift()!;
-    if (toRun.has(id) || hits.has(id) || !graph.nodes.has(id)) continue;
-    toRun.add(id);
-    for (const link of Object.values(graph.nodes.get(id)!.inputs)) queue.push(link.from);
-  }
-  return toRun;
 }
 
 function jobOf(nodeId: string, params: Record<string, unknown>, prices: PriceTable): DryRunJob {

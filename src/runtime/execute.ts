@@ -1,4 +1,5 @@
 import type { OutputCache } from './cache.js';
+import { findCacheHits, missingOutput, nodesToRun, outputNodes } from './cache-plan.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AnyNodeDefinition, CacheCheckContext, FilesContext, NodeContext, Values } from './define-node.js';
 import { CancelledError, NodeExecutionError, RuntimeError, WorkflowValidationError, type Issue } from './errors.js';
@@ -68,8 +69,10 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   const emit = (event: RunEvent) => safeEmit(options.onEvent, event);
   const prepared = prepare(graph, registry, relevantNodes(graph, registry, options.targets));
   const { keys, volatile } = await computeCacheKeys(graph, registry, prepared.order, prepared.params, options.files);
-  const hits = await lookUpCache(prepared, keys, volatile, options.cache, options.cacheCheck);
-  const toRun = nodesToRun(graph, prepared, hits, options.targets ?? outputNodes(graph, registry));
+  const defOf = (id: string) => prepared.defs.get(id)!;
+  const hits = await findCacheHits({ order: prepared.order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
+  const targets = (options.targets ?? outputNodes(graph, registry)).filter((id) => prepared.defs.has(id));
+  const toRun = nodesToRun(graph, hits, targets);
   const state: RunState = { results: new Map(hits), uiOutputs: {}, executed: [], running: new Map(), controller: new AbortController() };
   const base = { prompt_id: options.promptId };
 
@@ -98,10 +101,6 @@ function safeEmit(listener: ExecuteOptions['onEvent'], event: RunEvent): void {
   } catch {
     // The run matters more than one listener.
   }
-}
-
-function outputNodes(graph: Graph, registry: NodeRegistry): string[] {
-  return [...graph.nodes.values()].filter((node) => registry.get(node.type)?.outputNode).map((node) => node.id);
 }
 
 /** The targets and everything they depend on; like ComfyUI, nodes no output needs never run. */
@@ -142,38 +141,6 @@ function prepare(graph: Graph, registry: NodeRegistry, relevant: Set<string>): P
   }
   if (issues.length > 0) throw new WorkflowValidationError(issues);
   return { order: plan.order.filter((id) => relevant.has(id)), defs, params };
-}
-
-/** Usable cache entries: cacheable, complete, and still valid by the definition's own check. */
-async function lookUpCache(prepared: Prepared, keys: Map<string, string>, volatile: Set<string>, cache?: OutputCache, check: CacheCheckContext = {}) {
-  const hits = new Map<string, Values>();
-  if (!cache) return hits;
-  for (const id of prepared.order) {
-    const def = prepared.defs.get(id)!;
-    if (def.cacheable === false || volatile.has(id)) continue;
-    const outputs = await cache.get(keys.get(id)!);
-    if (!outputs || missingOutput(def, outputs) !== undefined) continue;
-    if (def.isCacheValid && !(await def.isCacheValid(outputs, check).catch(() => false))) continue;
-    hits.set(id, outputs);
-  }
-  return hits;
-}
-
-/** Walks back from the targets; a cached node needs nothing upstream of it. */
-function nodesToRun(graph: Graph, prepared: Prepared, hits: Map<string, Values>, targets: string[]): Set<string> {
-  const toRun = new Set<string>();
-  const queue = targets.filter((id) => prepared.defs.has(id));
-  while (queue.length > 0) {
-    const id = queue.shift()!;
-    if (toRun.has(id) || hits.has(id)) continue;
-    toRun.add(id);
-    for (const link of Object.values(graph.nodes.get(id)!.inputs)) queue.push(link.from);
-  }
-  return toRun;
-}
-
-function missingOutput(def: AnyNodeDefinition, outputs: Values): string | undefined {
-  return def.outputs.find((output) => !(output.name in outputs))?.name;
 }
 
 type Emit = (event: RunEvent) => void;
