@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseByteRange, type ByteRange } from '../runtime/http-range.js';
 import type { JobStore } from './jobs.js';
 import type { UrlSigner } from './signing.js';
 import type { EmulatorOptions, Reply } from './types.js';
@@ -60,24 +61,12 @@ export function keyAccepted(req: IncomingMessage, options: EmulatorOptions, runw
   return options.acceptAnyKey || options.keys.includes(key);
 }
 
-export type ByteRange = { start: number; end: number };
+export type { ByteRange };
 
-/** A single `bytes=` range (start-end, start-, -suffix), 'unsatisfiable', or undefined when there is none. */
+/** A single `bytes=` range, 'unsatisfiable', or undefined when there is none; a malformed header is ignored. */
 export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
-  if (!header) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (match[1] === '') {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  }
-  if (start >= size || start > end) return 'unsatisfiable';
-  return { start, end };
+  const range = parseByteRange(header, size);
+  return range === 'malformed' ? undefined : range;
 }
 
 /** Range reply headers for a `size`-byte resource: 206 with Content-Range, 416, or a plain 200. */

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, extname, join, sep } from 'node:path';
+import { parseByteRange } from '../runtime/http-range.js';
 import { sendJson } from './http-util.js';
 
 /**
@@ -85,8 +86,9 @@ export function sendFile(request: IncomingMessage, response: ServerResponse, pat
     'Cache-Control': 'no-cache',
   };
   if (active) headers['Content-Disposition'] = `attachment; filename="${encodeURIComponent(basename(path))}"`;
-  const range = parseRange(request.headers.range, size);
-  if (range === 'invalid') {
+  const range = parseByteRange(request.headers.range, size);
+  // A malformed header gets 416 like an unsatisfiable one, so a broken client learns of it.
+  if (range === 'malformed' || range === 'unsatisfiable') {
     response.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
     return;
   }
@@ -100,23 +102,6 @@ export function sendFile(request: IncomingMessage, response: ServerResponse, pat
   }
   if (request.method === 'HEAD') return void response.end();
   createReadStream(path, range ?? {}).pipe(response);
-}
-
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | undefined {
-  if (!header) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return 'invalid';
-  let start: number;
-  let end: number;
-  if (match[1] === '') {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  }
-  if (start > end || start >= size) return 'invalid';
-  return { start, end };
 }
 
 export interface StoredUpload {
