@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { PROVIDERS, RUNWAY_API_VERSION } from './catalog.js';
-import type { ProviderCall, ReadResponse } from './errors.js';
-import { describeBody, isRecord, joinUrl, parseOrThrow, providerError, requireVideo, send } from './errors.js';
-import type { CallOptions, CancelOutcome, ProviderConfig, ProviderInfo, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
-import { RunwayTaskSchema, mapRunwayTask, toFraction } from './runway.js';
+import { ProviderBase } from './base.js';
+import type { ReadResponse } from './errors.js';
+import { describeBody, isRecord, parseOrThrow, providerError, requireVideo } from './errors.js';
+import type { CallOptions, CancelOutcome, ProviderConfig, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
+import { RunwayTaskSchema, mapRunwayTask, runwayFormatBody, toFraction } from './runway.js';
 
 /**
  * CometAPI's Runway ("official") format. Docs:
@@ -74,34 +75,19 @@ function isTaskNotExist(res: ReadResponse): boolean {
   return res.status === 400 && isRecord(res.body) && res.body.code === 'task_not_exist';
 }
 
-export class CometApiProvider implements VideoProvider {
-  readonly info: ProviderInfo = PROVIDERS.cometapi;
-  /** Where tasks are created, so a TaskHandle can be polled at the same server later. */
-  get baseUrl(): string {
-    return this.config.baseUrl;
-  }
-  private readonly call: ProviderCall;
-
-  constructor(private readonly config: ProviderConfig) {
-    this.call = { http: config.http, info: this.info, apiKey: config.apiKey };
+export class CometApiProvider extends ProviderBase implements VideoProvider {
+  constructor(config: ProviderConfig) {
+    super(PROVIDERS.cometapi, config, { 'X-Runway-Version': RUNWAY_API_VERSION });
   }
 
   async submit(request: SubmitRequest, options: CallOptions = {}): Promise<SubmitResult> {
-    const body = {
-      promptImage: request.promptImage,
-      model: request.model,
-      ratio: request.ratio,
-      duration: request.duration,
-      ...(request.promptText ? { promptText: request.promptText } : {}),
-      ...(request.seed !== undefined ? { seed: request.seed } : {}),
-      ...(request.watermark !== undefined ? { watermark: request.watermark } : {}),
-    };
-    const res = await this.send('POST', '/runwayml/v1/image_to_video', options, JSON.stringify(body));
+    const body = runwayFormatBody(request, { watermark: true });
+    const res = await this.send('POST', '/runwayml/v1/image_to_video', options, 'create', JSON.stringify(body));
     return { taskId: parseOrThrow(this.call, CreateResponseSchema, this.ok(res), 'create').id };
   }
 
   async getTask(taskId: string, options: CallOptions = {}): Promise<TaskStatus> {
-    const res = await this.send('GET', `/runwayml/v1/tasks/${encodeURIComponent(taskId)}`, options);
+    const res = await this.send('GET', `/runwayml/v1/tasks/${encodeURIComponent(taskId)}`, options, 'poll');
     if (isTaskNotExist(res)) return { state: 'queued' };
     const parsed = parseOrThrow(this.call, TaskResponseSchema, this.ok(res), 'task');
     if (!('code' in parsed)) return requireVideo(this.call, mapRunwayTask(parsed), res);
@@ -112,17 +98,6 @@ export class CometApiProvider implements VideoProvider {
   /** CometAPI documents no cancel endpoint for this format. */
   cancel(_taskId: string): Promise<CancelOutcome> {
     return Promise.resolve('unsupported');
-  }
-
-  private send(method: 'GET' | 'POST', path: string, options: CallOptions, body?: string): Promise<ReadResponse> {
-    return send(this.call, {
-      method,
-      url: joinUrl(this.config.baseUrl, path),
-      headers: { 'X-Runway-Version': RUNWAY_API_VERSION },
-      kind: method === 'POST' ? 'create' : 'poll',
-      ...(body !== undefined ? { body } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
   }
 
   private ok(res: ReadResponse): ReadResponse {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { PROVIDERS } from './catalog.js';
-import type { ProviderCall, ReadResponse } from './errors.js';
-import { describeBody, isRecord, joinUrl, parseOrThrow, providerError, requireVideo, send } from './errors.js';
-import type { CallOptions, CancelOutcome, ModelId, ProviderConfig, ProviderInfo, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
+import { ProviderBase } from './base.js';
+import type { ReadResponse } from './errors.js';
+import { describeBody, isRecord, parseOrThrow, providerError, requireVideo } from './errors.js';
+import type { CallOptions, CancelOutcome, ModelId, ProviderConfig, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
 
 /**
  * RunComfy Model API (async queue). Docs: https://docs.runcomfy.com/model-apis/async-queue-endpoints,
@@ -61,16 +62,9 @@ function errorText(error: unknown): string {
   return error === undefined || error === null ? 'RunComfy reported the request as failed' : describeBody(error);
 }
 
-export class RunComfyProvider implements VideoProvider {
-  readonly info: ProviderInfo = PROVIDERS.runcomfy;
-  /** Where tasks are created, so a TaskHandle can be polled at the same server later. */
-  get baseUrl(): string {
-    return this.config.baseUrl;
-  }
-  private readonly call: ProviderCall;
-
-  constructor(private readonly config: ProviderConfig) {
-    this.call = { http: config.http, info: this.info, apiKey: config.apiKey };
+export class RunComfyProvider extends ProviderBase implements VideoProvider {
+  constructor(config: ProviderConfig) {
+    super(PROVIDERS.runcomfy, config);
   }
 
   async submit(request: SubmitRequest, options: CallOptions = {}): Promise<SubmitResult> {
@@ -115,16 +109,6 @@ export class RunComfyProvider implements VideoProvider {
 
   private requestPath(taskId: string): string {
     return `/v1/requests/${encodeURIComponent(taskId)}`;
-  }
-
-  private send(method: 'GET' | 'POST', path: string, options: CallOptions, kind: 'create' | 'poll', body?: string): Promise<ReadResponse> {
-    return send(this.call, {
-      method,
-      url: joinUrl(this.config.baseUrl, path),
-      kind,
-      ...(body !== undefined ? { body } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
   }
 
   /** Non-2xx, or any body with an error_code (even under HTTP 200), becomes our error. */

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { PROVIDERS, RUNWAY_API_VERSION } from './catalog.js';
-import type { ProviderCall, ReadResponse } from './errors.js';
-import { describeBody, isRecord, joinUrl, parseOrThrow, providerError, requireVideo, send } from './errors.js';
-import type { CallOptions, CancelOutcome, ProviderConfig, ProviderInfo, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
+import { ProviderBase } from './base.js';
+import type { ReadResponse } from './errors.js';
+import { describeBody, isRecord, parseOrThrow, providerError, requireVideo } from './errors.js';
+import type { CallOptions, CancelOutcome, ProviderConfig, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
 
 /**
  * Runway's own API. Docs: https://docs.dev.runwayml.com/api (image_to_video, tasks),
@@ -63,27 +64,29 @@ export function runwayErrorMessage(body: unknown): string {
   return issues.length > 0 ? `${parsed.data.error} (${issues.join('; ')})` : parsed.data.error;
 }
 
-export class RunwayProvider implements VideoProvider {
-  readonly info: ProviderInfo = PROVIDERS.runway;
-  /** Where tasks are created, so a TaskHandle can be polled at the same server later. */
-  get baseUrl(): string {
-    return this.config.baseUrl;
-  }
-  private readonly call: ProviderCall;
+/**
+ * Runway's image_to_video body. CometAPI forwards this format and also takes `watermark`,
+ * which Runway's own API does not document, so only `{ watermark: true }` sends it.
+ */
+export function runwayFormatBody(request: SubmitRequest, options: { watermark: boolean }): Record<string, unknown> {
+  return {
+    model: request.model,
+    promptImage: request.promptImage,
+    ratio: request.ratio,
+    duration: request.duration,
+    ...(request.promptText ? { promptText: request.promptText } : {}),
+    ...(request.seed !== undefined ? { seed: request.seed } : {}),
+    ...(options.watermark && request.watermark !== undefined ? { watermark: request.watermark } : {}),
+  };
+}
 
-  constructor(private readonly config: ProviderConfig) {
-    this.call = { http: config.http, info: this.info, apiKey: config.apiKey };
+export class RunwayProvider extends ProviderBase implements VideoProvider {
+  constructor(config: ProviderConfig) {
+    super(PROVIDERS.runway, config, { 'X-Runway-Version': RUNWAY_API_VERSION });
   }
 
   async submit(request: SubmitRequest, options: CallOptions = {}): Promise<SubmitResult> {
-    const body = {
-      model: request.model,
-      promptImage: request.promptImage,
-      ratio: request.ratio,
-      duration: request.duration,
-      ...(request.promptText ? { promptText: request.promptText } : {}),
-      ...(request.seed !== undefined ? { seed: request.seed } : {}),
-    };
+    const body = runwayFormatBody(request, { watermark: false });
     const res = await this.send('POST', '/v1/image_to_video', options, 'create', JSON.stringify(body));
     const created = parseOrThrow(this.call, CreateResponseSchema, this.ok(res), 'create');
     return { taskId: created.id, ...(created.estimatedCost ? { estimatedCredits: created.estimatedCost.credits } : {}) };
@@ -99,17 +102,6 @@ export class RunwayProvider implements VideoProvider {
     const res = await this.send('DELETE', `/v1/tasks/${encodeURIComponent(taskId)}`, options, 'poll');
     this.ok(res);
     return 'cancelled';
-  }
-
-  private send(method: 'GET' | 'POST' | 'DELETE', path: string, options: CallOptions, kind: 'create' | 'poll', body?: string): Promise<ReadResponse> {
-    return send(this.call, {
-      method,
-      url: joinUrl(this.config.baseUrl, path),
-      headers: { 'X-Runway-Version': RUNWAY_API_VERSION },
-      kind,
-      ...(body !== undefined ? { body } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
   }
 
   private ok(res: ReadResponse): ReadResponse {
