@@ -1,5 +1,4 @@
 import { readdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from '../args.js';
@@ -8,6 +7,7 @@ import { TerminalView } from '../render.js';
 import { runWorkflow } from '../../runtime/run.js';
 import { startEmulator } from '../../emulator/index.js';
 import { emulatorEnv } from '../emulator-env.js';
+import { freePort } from '../../runtime/free-port.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 
@@ -48,15 +48,4 @@ export async function demoCommand(args: string[]): Promise<number> {
     await emulator.close();
   }
   return failures === 0 ? 0 : 1;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

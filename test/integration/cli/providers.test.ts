@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import type { RunEvent } from '../../../src/runtime/events.js';
 import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../faults/harness.js';
+import { freePort } from '../../../src/runtime/free-port.js';
 
 /**
  * Issue 3's main path: each provider × model workflow through the built CLI against the
@@ -66,17 +66,6 @@ async function probe(path: string) {
   const track = (await input.getPrimaryVideoTrack())!;
   expect(await track.getCodecParameterString()).toMatch(/^avc1/);
   return { seconds: await input.computeDuration(), width: track.displayWidth, height: track.displayHeight };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 export type { Sandbox };

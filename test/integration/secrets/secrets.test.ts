@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../faults/harness.js';
+import { freePort } from '../../../src/runtime/free-port.js';
 
 /**
  * Provider keys come from the environment and must never be written anywhere: not in outputs,
@@ -18,17 +18,6 @@ const KEYS = {
 /** Any recognisable piece of a key counts as a leak, not only the whole key. */
 function fragments(): string[] {
   return Object.values(KEYS).flatMap((key) => [key, key.slice(-12), Buffer.from(key).toString('base64').slice(0, 16)]);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 let emulator: Emulator;

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpConnectionError, createHttpClient } from '../../../src/runtime/http-client.js';
 import { SubmitOutcomeUnknownError } from '../../../src/runtime/errors.js';
 import type { ScriptedServer } from './scripted-server.js';
-import { freePort, recordingClock, startScriptedServer } from './scripted-server.js';
+import { freePort } from '../../../src/runtime/free-port.js';
+import { recordingClock, startScriptedServer } from './scripted-server.js';
 
 const servers: ScriptedServer[] = [];
 const clients: { close(): Promise<void> }[] = [];

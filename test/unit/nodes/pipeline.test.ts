@@ -1,5 +1,4 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRegistry } from '../../../src/nodes/index.js';
@@ -8,6 +7,7 @@ import { parseWorkflow } from '../../../src/runtime/formats/index.js';
 import { runWorkflow } from '../../../src/runtime/run.js';
 import { makeTempDir } from '../../helpers/fake-context.js';
 import { makeImages } from '../../helpers/make-images.js';
+import { freePort } from '../../../src/runtime/free-port.js';
 
 /**
  * The five nodes end to end through the real runtime, against the provider emulator on
@@ -17,14 +17,6 @@ import { makeImages } from '../../helpers/make-images.js';
 let emulator: Emulator;
 let tmp: { dir: string; cleanup(): Promise<void> };
 let env: NodeJS.ProcessEnv;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   emulator = await startEmulator({ timing: { queuedMs: 40, runningMs: 80 } });
