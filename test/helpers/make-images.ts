@@ -1,7 +1,8 @@
-import { appendFile, copyFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { makeTempDir } from './fake-context.js';
 
 /**
  * Test images generated with sharp at test time (no binaries in git), plus
@@ -83,4 +84,22 @@ export async function makeImages(dir: string): Promise<TestImages> {
   await solid(64, 48).jpeg().withMetadata({ orientation: 6 }).toFile(images.rotatedJpeg);
   await solid(64, 48).toColourspace('cmyk').jpeg().toFile(images.cmykJpeg);
   return images;
+}
+
+/** A temp folder whose `input` folder holds the standard test images; `files()` points the nodes at it. */
+export interface ImageFolder {
+  dir: string;
+  inputDir: string;
+  images: TestImages;
+  files(): { inputDir: string; outputDir: string };
+  cleanup(): Promise<void>;
+}
+
+/** The setup the image node tests share; call cleanup() in afterAll. */
+export async function makeImageFolder(): Promise<ImageFolder> {
+  const root = await makeTempDir();
+  const inputDir = join(root.dir, 'input');
+  await mkdir(inputDir);
+  const images = await makeImages(inputDir);
+  return { dir: root.dir, inputDir, images, files: () => ({ inputDir, outputDir: join(root.dir, 'out') }), cleanup: root.cleanup };
 }

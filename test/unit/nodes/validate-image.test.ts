@@ -1,43 +1,37 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataUriLength } from '../../../src/nodes/image-limits.js';
 import { downstreamFromApiPrompt, validateImage } from '../../../src/nodes/validate-image.js';
 import { ImageRefSchema, type ImageRef } from '../../../src/nodes/values.js';
 import { InputError } from '../../../src/runtime/errors.js';
-import { fakeContext, fakeValidationContext, makeTempDir } from '../../helpers/fake-context.js';
-import { makeImages, writePaddedPng, writePngHeader, type TestImages } from '../../helpers/make-images.js';
+import { fakeContext, fakeValidationContext } from '../../helpers/fake-context.js';
+import { makeImageFolder, writePaddedPng, writePngHeader, type ImageFolder } from '../../helpers/make-images.js';
 
 const MB = 1024 * 1024;
-let root: { dir: string; cleanup(): Promise<void> };
-let inputDir: string;
-let images: TestImages;
-const files = () => ({ inputDir, outputDir: join(root.dir, 'out') });
+let folder: ImageFolder;
 
 beforeAll(async () => {
-  root = await makeTempDir();
-  inputDir = join(root.dir, 'input');
-  await mkdir(inputDir);
-  images = await makeImages(inputDir);
-  const pngBytes = (await stat(images.png)).size;
-  await writePaddedPng(images.png, join(inputDir, 'big16.png'), 16 * MB, pngBytes);
-  await writePaddedPng(images.png, join(inputDir, 'big6.png'), 6 * MB, pngBytes);
-  await writePngHeader(join(inputDir, 'wide8000.png'), 8000, 5000);
-  await writePngHeader(join(inputDir, 'tall8000.png'), 5000, 8000);
-  await writePngHeader(join(inputDir, 'ok7999.png'), 7999, 7999);
-  await writePngHeader(join(inputDir, 'wide3.png'), 3000, 1000);
-  await writePngHeader(join(inputDir, 'exact2to1.png'), 2000, 1000);
-  await writePngHeader(join(inputDir, 'exact1to2.png'), 1000, 2000);
-  await writePngHeader(join(inputDir, 'almost2to1.png'), 1999, 1000);
+  folder = await makeImageFolder();
+  const pngBytes = (await stat(folder.images.png)).size;
+  await writePaddedPng(folder.images.png, join(folder.inputDir, 'big16.png'), 16 * MB, pngBytes);
+  await writePaddedPng(folder.images.png, join(folder.inputDir, 'big6.png'), 6 * MB, pngBytes);
+  await writePngHeader(join(folder.inputDir, 'wide8000.png'), 8000, 5000);
+  await writePngHeader(join(folder.inputDir, 'tall8000.png'), 5000, 8000);
+  await writePngHeader(join(folder.inputDir, 'ok7999.png'), 7999, 7999);
+  await writePngHeader(join(folder.inputDir, 'wide3.png'), 3000, 1000);
+  await writePngHeader(join(folder.inputDir, 'exact2to1.png'), 2000, 1000);
+  await writePngHeader(join(folder.inputDir, 'exact1to2.png'), 1000, 2000);
+  await writePngHeader(join(folder.inputDir, 'almost2to1.png'), 1999, 1000);
 });
-afterAll(() => root.cleanup());
+afterAll(() => folder.cleanup());
 
 const i2v = (provider: string, model = 'gen4_turbo') => ({ type: 'RunwayI2V', params: { provider, model } });
 
 async function validateFile(name: string, downstream = [i2v('runway')]) {
   const ctx = fakeValidationContext({
     nodeId: '5',
-    files: files(),
+    files: folder.files(),
     upstream: { image: { type: 'LoadImage', params: { image: name } } },
     downstream,
   });
