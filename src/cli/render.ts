@@ -16,6 +16,8 @@ interface NodeLine {
   endedAt?: number;
   percent?: number;
   phase?: string;
+  /** The provider's own words, e.g. "running for 12s (queued 3s)". */
+  note?: string;
 }
 
 const SYMBOL: Record<NodeState, string> = { pending: '·', cached: '≡', running: '▸', done: '✓', error: '✗', interrupted: '■' };
@@ -50,7 +52,10 @@ export class TerminalView {
     if (event.type === 'progress_state') {
       for (const [id, node] of Object.entries(event.data.nodes)) if (node.state === 'finished') this.finish(id);
     }
-    if (event.type === 'progress') this.set(event.data.node, { percent: Math.round((100 * event.data.value) / (event.data.max || 1)), phase: event.data.phase });
+    if (event.type === 'progress') {
+      const { node, value, max, phase, note } = event.data;
+      this.set(node, { percent: Math.round((100 * value) / (max || 1)), phase, note });
+    }
     if (event.type === 'executed') this.collectOutputs(event.data.output);
     if (event.type === 'execution_error') this.set(event.data.node_id, { state: 'error', endedAt: at });
     if (event.type === 'execution_interrupted') {
@@ -98,7 +103,8 @@ export class TerminalView {
 
   private row(line: NodeLine): string {
     const elapsed = line.startedAt ? `${(((line.endedAt ?? this.now()) - line.startedAt) / 1000).toFixed(1)}s` : '';
-    return `  ${SYMBOL[line.state]} ${line.id.padEnd(4)} ${line.type.padEnd(14)} ${line.state.padEnd(11)} ${progressText(line).padEnd(16)} ${elapsed}`.trimEnd();
+    const note = line.state === 'running' && line.note ? `  ${line.note}` : '';
+    return `  ${SYMBOL[line.state]} ${line.id.padEnd(4)} ${line.type.padEnd(14)} ${line.state.padEnd(11)} ${progressText(line).padEnd(16)} ${elapsed.padStart(6)}${note}`.trimEnd();
   }
 }
 
