@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator, type FaultRule, type EmulatorOptions } from '../../../src/emulator/index.js';
-import { fastPoll, listFiles, makeSandbox, mp4Duration, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import type { EmulatorOptions, FaultRule } from '../../../src/emulator/index.js';
+import { fastPoll, listFiles, mp4Duration, placeWorkflow, readExample, runCli, useCliSandbox } from './harness.js';
 
 /**
  * Fault injection through the real CLI: whatever the provider or the network does, a job is
@@ -84,27 +84,10 @@ const scenarios: Scenario[] = [
   },
 ];
 
-let emulator: Emulator;
-let box: Sandbox;
-
-beforeAll(async () => {
-  requireBuiltCli();
-  emulator = await startEmulator(FAST);
-});
-afterAll(async () => {
-  await emulator?.close();
-});
-beforeEach(async () => {
-  emulator.reset();
-  emulator.configure({ ...FAST, cometNotExistPolls: 1, failJobs: undefined });
-  box = await makeSandbox(emulator.url);
-});
-afterEach(async () => {
-  await box.cleanup();
-});
+const setup = useCliSandbox(FAST, { ...FAST, cometNotExistPolls: 1, failJobs: undefined });
 
 async function assertOutputs(success: boolean): Promise<void> {
-  const files = await listFiles(box.output);
+  const files = await listFiles(setup.box.output);
   expect(files.filter((file) => file.endsWith('.partial'))).toEqual([]);
   const videos = files.filter((file) => file.endsWith('.mp4'));
   if (!success) return;
@@ -114,27 +97,27 @@ async function assertOutputs(success: boolean): Promise<void> {
 
 describe('fault injection through the CLI', () => {
   it.each(scenarios)('$name', async (scenario) => {
-    emulator.configure({ ...FAST, ...scenario.options });
-    emulator.setFaults({ rules: scenario.rules, seed: 7 });
+    setup.emulator.configure({ ...FAST, ...scenario.options });
+    setup.emulator.setFaults({ rules: scenario.rules, seed: 7 });
     const workflow = fastPoll(await readExample(scenario.example), ...(scenario.poll ?? [0.05, 120]));
-    const path = await placeWorkflow(box, 'workflow.json', workflow);
-    const args = ['run', path, '--output-dir', box.output, '--json'];
+    const path = await placeWorkflow(setup.box, 'workflow.json', workflow);
+    const args = ['run', path, '--output-dir', setup.box.output, '--json'];
 
-    const first = await runCli(args, box);
+    const first = await runCli(args, setup.box);
     const output = first.stdout + first.stderr;
     expect(first.code, output).toBe(scenario.exit);
     if (scenario.message) expect(output).toMatch(scenario.message);
     expect(first.stderr).not.toMatch(/\n\s+at /);
-    expect(emulator.creates()).toBe(1);
+    expect(setup.emulator.creates()).toBe(1);
     await assertOutputs(scenario.exit === 0);
 
     if (!scenario.rerun) return;
-    emulator.setFaults({ rules: [] });
-    emulator.configure(FAST);
-    const second = await runCli(args, box);
+    setup.emulator.setFaults({ rules: [] });
+    setup.emulator.configure(FAST);
+    const second = await runCli(args, setup.box);
     expect(second.code, second.stdout + second.stderr).toBe(scenario.rerun.exit);
     if (scenario.rerun.message) expect(second.stdout + second.stderr).toMatch(scenario.rerun.message);
-    expect(emulator.creates()).toBe(1);
+    expect(setup.emulator.creates()).toBe(1);
     await assertOutputs(scenario.rerun.exit === 0);
   });
 });

@@ -4,6 +4,8 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../../src/emulator/index.js';
 import { emulatorEnv } from '../../../src/cli/emulator-env.js';
 import type { Workflow } from '../../helpers/make-bad-corpus.js';
 
@@ -142,4 +144,34 @@ export async function journalLines(box: Sandbox): Promise<{ type: string; [key: 
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { type: string });
+}
+
+/** Filled in by useCliSandbox's hooks; read it inside tests only. */
+export interface CliSandbox {
+  emulator: Emulator;
+  box: Sandbox;
+}
+
+/**
+ * Registers the hooks the CLI fault tests share: one emulator for the file (`options`), reset and
+ * given `perTest` before each test so no test sees another's faults or jobs, and a fresh sandbox per test.
+ */
+export function useCliSandbox(options: Partial<EmulatorOptions>, perTest: Partial<EmulatorOptions> = options): CliSandbox {
+  const setup = {} as CliSandbox;
+  beforeAll(async () => {
+    requireBuiltCli();
+    setup.emulator = await startEmulator(options);
+  });
+  afterAll(async () => {
+    await setup.emulator?.close();
+  });
+  beforeEach(async () => {
+    setup.emulator.reset();
+    setup.emulator.configure(perTest);
+    setup.box = await makeSandbox(setup.emulator.url);
+  });
+  afterEach(async () => {
+    await setup.box.cleanup();
+  });
+  return setup;
 }
