@@ -4,12 +4,15 @@ import { CONTROL_VALUES, EXTRA_WIDGETS } from './register-nodes.js';
 /**
  * The graph in ComfyUI's API "prompt" format, as its frontend's graphToPrompt makes it:
  * `{id: {class_type, inputs, _meta}}`, links as `[origin_id, origin_slot]`, UI-only widgets
- * left out, muted (2) and bypassed (4) nodes dropped together with their links.
+ * left out, muted (2) nodes dropped with their links, and bypassed (4) nodes passed through: a
+ * consumer is linked to the bypassed node's input of the same type, as ComfyUI does.
  */
 
 export type ApiPrompt = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta: { title: string } }>;
 
-const SKIPPED_MODES = new Set([2, 4]);
+const MUTED = 2;
+const BYPASSED = 4;
+const SKIPPED_MODES = new Set([MUTED, BYPASSED]);
 
 export function graphToApiPrompt(graph: LGraph): ApiPrompt {
   const prompt: ApiPrompt = {};
@@ -23,15 +26,22 @@ export function graphToApiPrompt(graph: LGraph): ApiPrompt {
       inputs[widget.name] = Array.isArray(widget.value) ? { __value__: widget.value } : widget.value;
     }
     for (const slot of node.inputs ?? []) {
-      if (slot.link == null) continue;
-      const link = graph.links.get(slot.link);
-      const origin = link ? graph.getNodeById(link.origin_id) : undefined;
-      if (!link || !origin || SKIPPED_MODES.has(origin.mode)) continue;
-      inputs[slot.name] = [String(link.origin_id), link.origin_slot];
+      const source = slot.link == null ? undefined : sourceOf(graph, slot.link, String(slot.type));
+      if (source) inputs[slot.name] = source;
     }
     prompt[String(node.id)] = { class_type: node.type, inputs, _meta: { title: node.title } };
   }
   return prompt;
+}
+
+/** Where a link's value really comes from: through bypassed nodes; nowhere from a muted one. */
+function sourceOf(graph: LGraph, linkId: number, type: string, hops = 0): [string, number] | undefined {
+  const link = graph.links.get(linkId);
+  const origin = link ? graph.getNodeById(link.origin_id) : undefined;
+  if (!link || !origin || origin.mode === MUTED || hops > graph.nodes.length) return undefined;
+  if (origin.mode !== BYPASSED) return [String(link.origin_id), link.origin_slot];
+  const through = (origin.inputs ?? []).find((input) => String(input.type) === type && input.link != null);
+  return through ? sourceOf(graph, through.link!, type, hops + 1) : undefined;
 }
 
 /** Applies each seed's control value after a prompt was queued, as ComfyUI does by default. */
