@@ -29,6 +29,7 @@ const ConfigSchema = z
     acceptAnyKey: z.boolean(),
     keys: z.array(z.string()),
     strictKeys: z.boolean(),
+    runwayMaxConcurrent: z.number().int().min(0),
   })
   .partial()
   .strict();

@@ -11,7 +11,7 @@ const ProviderSchema = z.enum(['runcomfy', 'cometapi', 'runway', 'emulator']);
 const KindSchema = z.enum(['create', 'poll', 'result', 'cancel', 'download', 'other']);
 
 const FaultActionSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('status'), status: z.number().int().min(100).max(599), retryAfterS: z.number().min(0).optional(), body: z.unknown().optional(), afterCommit: z.boolean().optional() }),
+  z.object({ type: z.literal('status'), status: z.number().int().min(100).max(599), retryAfterS: z.number().min(0).optional(), body: z.unknown().optional(), afterCommit: z.boolean().optional(), shouldRetry: z.boolean().optional() }),
   z.object({ type: z.literal('drop-before-response') }),
   z.object({ type: z.literal('delay'), ms: z.number().min(0).max(600_000) }),
   z.object({ type: z.literal('truncate'), atFraction: z.number().min(0).max(1) }),

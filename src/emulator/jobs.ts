@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ProviderId } from '../providers/provider.js';
+import { slotStartTimes } from './throttle.js';
 import type { EmulatedJob, EmulatedJobRequest, EmulatorOptions, JobPhase } from './types.js';
 
 /**
  * Emulated jobs. Each job's phase is derived from the time since it was created, on the
  * emulator's clock: queued for timing.queuedMs, then running with rising progress for
- * timing.runningMs, then succeeded (or failed). No timers run in the background.
+ * timing.runningMs, then succeeded (or failed). No timers run in the background. With
+ * runwayMaxConcurrent set, a Runway job's timeline starts when it gets a slot (throttle.ts);
+ * until then it is queued and throttled.
  */
 
 export interface JobState {
@@ -15,6 +18,8 @@ export interface JobState {
   /** When the job reached its current phase (ms on the emulator clock), 0 when queued. */
   startedAt: number;
   finishedAt: number;
+  /** Waiting for one of the runwayMaxConcurrent slots (Runway's THROTTLED); phase is 'queued'. */
+  throttled: boolean;
 }
 
 export class JobStore {
@@ -57,16 +62,29 @@ export class JobStore {
   state(job: EmulatedJob): JobState {
     const { timing, now } = this.options();
     const at = job.cancelledAt ?? now();
-    const elapsed = Math.max(0, at - job.createdAt);
-    const startedAt = job.createdAt + timing.queuedMs;
+    const beginAt = this.timelineStart(job);
+    const elapsed = Math.max(0, at - beginAt);
+    const startedAt = beginAt + timing.queuedMs;
     const finishedAt = startedAt + timing.runningMs;
-    if (job.cancelledAt !== undefined) return { phase: 'cancelled', progress: 0, startedAt, finishedAt: job.cancelledAt };
-    if (elapsed < timing.queuedMs) return { phase: 'queued', progress: 0, startedAt: 0, finishedAt: 0 };
+    const waiting = { progress: 0, startedAt: 0, finishedAt: 0 };
+    if (job.cancelledAt !== undefined) return { phase: 'cancelled', progress: 0, startedAt, finishedAt: job.cancelledAt, throttled: false };
+    if (at < beginAt) return { phase: 'queued', ...waiting, throttled: true };
+    if (elapsed < timing.queuedMs) return { phase: 'queued', ...waiting, throttled: false };
     if (elapsed < timing.queuedMs + timing.runningMs) {
       const progress = timing.runningMs > 0 ? (elapsed - timing.queuedMs) / timing.runningMs : 1;
-      return { phase: 'running', progress: Math.min(0.99, Math.round(progress * 100) / 100), startedAt, finishedAt: 0 };
+      return { phase: 'running', progress: Math.min(0.99, Math.round(progress * 100) / 100), startedAt, finishedAt: 0, throttled: false };
     }
-    return { phase: job.willFail ? 'failed' : 'succeeded', progress: 1, startedAt, finishedAt };
+    return { phase: job.willFail ? 'failed' : 'succeeded', progress: 1, startedAt, finishedAt, throttled: false };
+  }
+
+  /** When the job's own queued→running timeline starts: creation, or later if it waits for a Runway slot. */
+  private timelineStart(job: EmulatedJob): number {
+    const { runwayMaxConcurrent, timing } = this.options();
+    if (job.provider !== 'runway' || !runwayMaxConcurrent) return job.createdAt;
+    // Map order is creation order, which is the FIFO order Runway serves throttled tasks in.
+    const runwayJobs = [...this.jobs.values()].filter((other) => other.provider === 'runway');
+    const starts = slotStartTimes(runwayJobs, runwayMaxConcurrent, timing.queuedMs + timing.runningMs);
+    return starts.get(job.id) ?? job.createdAt;
   }
 
   /** Marks a job cancelled; only queued or running jobs can be. */
@@ -89,7 +107,9 @@ export class JobStore {
   list(): EmulatedJob[] {
     return [...this.jobs.values()].map((job) => {
       const state = this.state(job);
-      return { ...job, request: { ...job.request }, phase: state.phase, progress: state.progress };
+      const snapshot: EmulatedJob = { ...job, request: { ...job.request }, phase: state.phase, progress: state.progress };
+      if (state.throttled) snapshot.throttled = true;
+      return snapshot;
     });
   }
 

@@ -26,12 +26,13 @@ export function checkRunwayHeaders(state: EmulatorState, ctx: RouteContext, runw
 
 /** The Runway task object for a job; CometAPI embeds the same object. */
 export function runwayTaskObject(state: EmulatorState, job: EmulatedJob, videoUrl: () => string): Record<string, unknown> {
-  const { phase, progress } = state.jobs.state(job);
+  const { phase, progress, throttled } = state.jobs.state(job);
   const credits = { credits: CREDITS_PER_SECOND * job.request.duration };
   const base = { id: job.id, createdAt: new Date(job.createdAt).toISOString() };
   switch (phase) {
     case 'queued':
-      return { ...base, status: 'PENDING', estimatedCost: credits };
+      // Only Runway jobs are ever throttled, so CometAPI's embedded task never says THROTTLED.
+      return { ...base, status: throttled ? 'THROTTLED' : 'PENDING', estimatedCost: credits };
     case 'running':
       return { ...base, status: 'RUNNING', progress, estimatedCost: credits };
     case 'succeeded':
@@ -83,7 +84,7 @@ function deleteTask(state: EmulatorState, ctx: RouteContext, id: string): Reply 
 
 function organization(state: EmulatorState, ctx: RouteContext): Reply {
   if (checkRunwayHeaders(state, ctx, true) === 'unauthorized') return runwayError(401, 'Invalid API key.');
-  const limits = { maxConcurrentGenerations: 2, maxDailyGenerations: 200 };
+  const limits = { maxConcurrentGenerations: state.options().runwayMaxConcurrent || 2, maxDailyGenerations: 200 };
   return json(200, { creditBalance: 10_000, tier: { maxMonthlyCreditSpend: 10_000, models: { gen4_turbo: limits } }, usage: { models: { gen4_turbo: { dailyGenerations: state.jobs.list().length } } } });
 }
 

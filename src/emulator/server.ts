@@ -160,6 +160,7 @@ async function replyFor(route: Route, ctx: RouteContext, fault: FaultAction | un
 function injectedStatus(route: Route, fault: Extract<FaultAction, { type: 'status' }>): Reply {
   const headers: Record<string, string> = {};
   if (fault.retryAfterS !== undefined) headers['Retry-After'] = String(fault.retryAfterS);
+  if (fault.shouldRetry !== undefined) headers['x-should-retry'] = String(fault.shouldRetry);
   return json(fault.status, fault.body ?? defaultFaultBody(route, fault.status), headers);
 }
 

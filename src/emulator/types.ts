@@ -49,6 +49,8 @@ export interface EmulatedJob {
   /** Current phase and progress (0..1) on the emulator clock; filled in by jobs(). */
   phase?: JobPhase;
   progress?: number;
+  /** True while a Runway job waits for a runwayMaxConcurrent slot (phase 'queued'); filled in by jobs(). */
+  throttled?: boolean;
 }
 
 export interface EmulatorTiming {
@@ -75,6 +77,11 @@ export interface EmulatorOptions {
   keys: string[];
   /** Runway keys must look like key_<128 hex>. */
   strictKeys: boolean;
+  /**
+   * Runway's per-organisation concurrency limit: over it, new Runway tasks report THROTTLED and
+   * start in creation order as slots free. 0 or absent means unlimited (the default).
+   */
+  runwayMaxConcurrent?: number;
   /** Jobs for which this returns true end FAILED (as do prompts containing "[fail]"). */
   failJobs?: (request: EmulatedJobRequest) => boolean;
   /** The emulator's clock; injectable so tests can move jobs along without waiting. */
@@ -82,7 +89,16 @@ export interface EmulatorOptions {
 }
 
 export type FaultAction =
-  | { type: 'status'; status: number; retryAfterS?: number; body?: unknown; /** create: commit the job first, then answer with this status. */ afterCommit?: boolean }
+  | {
+      type: 'status';
+      status: number;
+      retryAfterS?: number;
+      body?: unknown;
+      /** create: commit the job first, then answer with this status. */
+      afterCommit?: boolean;
+      /** Sends `x-should-retry: true|false`, the header Runway's SDK obeys over its own retry rules. */
+      shouldRetry?: boolean;
+    }
   | { type: 'drop-before-response' }
   | { type: 'delay'; ms: number }
   | { type: 'truncate'; atFraction: number }
