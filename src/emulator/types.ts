@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ModelId, ProviderId } from '../providers/provider.js';
+import type { ModelId, ProviderId, SubmitRequest } from '../providers/provider.js';
 
 /** The emulator's public types: options, the request log, jobs, and fault rules. */
 
@@ -22,14 +22,8 @@ export interface RequestLogEntry {
   fault?: FaultAction['type'];
 }
 
-export interface EmulatedJobRequest {
-  model: ModelId;
-  promptImage: string;
-  promptText?: string;
-  ratio: string;
-  duration: number;
-  seed?: number;
-}
+/** What the emulator keeps of a create: our own request type, less what no emulated job uses. */
+export type EmulatedJobRequest = Omit<SubmitRequest, 'watermark'>;
 
 export type JobPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
