@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ModelId, ProviderId, SubmitRequest } from '../providers/provider.js';
+import type { ProviderId, SubmitRequest } from '../providers/provider.js';
 
 /** The emulator's public types: options, the request log, jobs, and fault rules. */
 
