@@ -5,6 +5,7 @@ import { PROVIDERS } from '../providers/catalog.js';
 import { serveView, type FileRoots } from './files.js';
 import { HttpError, isRecord, readJson, sendJson } from './http-util.js';
 import { postEstimate } from './estimate-route.js';
+import { postImport } from './import-route.js';
 import { postPrompt, type PromptRouteContext } from './prompt-route.js';
 import { postUpload } from './upload.js';
 
@@ -56,6 +57,7 @@ const routes: Record<string, Handler> = {
   'GET /extensions': (_request, response) => sendJson(response, 200, []),
   'GET /embeddings': (_request, response) => sendJson(response, 200, []),
   'POST /reelgraph/estimate': (request, response, _url, ctx) => postEstimate(request, response, ctx),
+  'POST /reelgraph/import': (request, response, url, ctx) => postImport(request, response, url, ctx.registry),
   'GET /reelgraph/catalog': (_request, response) => sendJson(response, 200, PROVIDERS),
   'GET /reelgraph/examples': (_request, response, _url, ctx) => listExamples(response, ctx.examplesDir),
 };
