@@ -54,3 +54,22 @@ export function viewUrl(file: { filename: string; subfolder?: string; type?: str
   const params = new URLSearchParams({ filename: file.filename, subfolder: file.subfolder ?? '', type: file.type ?? 'output' });
   return `/api/view?${params.toString()}`;
 }
+
+export interface ImportResponse {
+  workflow: unknown;
+  /** Ids of the ComfyUI Runway nodes mapped onto ours. */
+  mapped: string[];
+  unsupported: { id: string; type: string }[];
+}
+
+/** ComfyUI's Runway nodes mapped onto ours by the server, as `reelgraph run --provider` would. */
+export async function importWorkflow(workflow: unknown, provider: string): Promise<ImportResponse> {
+  const response = await fetch(`/api/reelgraph/import?provider=${encodeURIComponent(provider)}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(workflow),
+  });
+  const body = (await response.json().catch(() => ({}))) as Partial<ImportResponse> & { error?: string };
+  if (!response.ok) throw new Error(body.error ?? `/api/reelgraph/import answered ${response.status}`);
+  return { workflow: body.workflow, mapped: body.mapped ?? [], unsupported: body.unsupported ?? [] };
+}

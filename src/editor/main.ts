@@ -5,6 +5,7 @@ import { fetchCatalog, fetchExample, fetchExamples, fetchObjectInfo, interrupt, 
 import { clearPreviews, positionPreviews } from './previews.js';
 import { registerNodeTypes } from './register-nodes.js';
 import { createEstimator, type EstimateView, type Estimator } from './estimate.js';
+import { importProvider, prepareForEditor } from './import.js';
 import { handleMessage, showValidationErrors, type RunView } from './run-events.js';
 import { runStates } from './run-state.js';
 import { connectEvents, type ServerMessage } from './socket.js';
@@ -53,14 +54,15 @@ async function main(): Promise<void> {
   };
   connectEvents(clientId, onMessage, (connected) => $('connection').classList.toggle('online', connected));
 
-  const load = (data: unknown, name: string): void => {
+  const load = async (data: unknown, name: string): Promise<void> => {
     try {
+      const prepared = await prepareForEditor(data, name, importProvider(location.search));
       clearPreviews();
       runStates.clear();
-      loadWorkflowData(graph, data);
+      loadWorkflowData(graph, prepared.data);
       autosave(graph);
       graphChanged();
-      setStatus(`Opened ${name}`, 'ok');
+      setStatus(prepared.status, prepared.tone);
     } catch (error) {
       setStatus(error instanceof Error ? error.message : String(error), 'error');
     }
@@ -127,6 +129,8 @@ function watchEstimate(graph: LGraph): Estimator {
   return estimator;
 }
 
+type Load = (data: unknown, name: string) => Promise<void>;
+
 function setStatus(text: string, tone: 'ok' | 'busy' | 'error' = 'ok'): void {
   const status = $('status');
   status.textContent = text;
@@ -152,7 +156,7 @@ function pickImage(node: LGraphNode): void {
   input.click();
 }
 
-function setupExamples(load: (data: unknown, name: string) => void): void {
+function setupExamples(load: Load): void {
   const select = $<HTMLSelectElement>('examples');
   void fetchExamples().then((names) => {
     for (const name of names) select.append(new Option(name.replace(/\.json$/, ''), name));
@@ -160,12 +164,12 @@ function setupExamples(load: (data: unknown, name: string) => void): void {
   });
   select.addEventListener('change', async () => {
     if (!select.value) return;
-    load(await fetchExample(select.value), select.value);
+    await load(await fetchExample(select.value), select.value);
     select.value = '';
   });
 }
 
-function setupDrop(load: (data: unknown, name: string) => void): void {
+function setupDrop(load: Load): void {
   document.addEventListener('dragover', (event) => {
     event.preventDefault();
     document.body.classList.add('dragging');
@@ -180,9 +184,9 @@ function setupDrop(load: (data: unknown, name: string) => void): void {
 }
 
 /** Opens a workflow JSON, or the workflow embedded in an MP4/MOV, saying in the status bar why not. */
-async function openFile(file: File, load: (data: unknown, name: string) => void): Promise<void> {
+async function openFile(file: File, load: Load): Promise<void> {
   try {
-    load(await readWorkflowFile(file), file.name);
+    await load(await readWorkflowFile(file), file.name);
   } catch (error) {
     setStatus(error instanceof Error ? error.message : String(error), 'error');
   }

@@ -1,5 +1,6 @@
 import { LiteGraph, type LGraph, type LGraphNode, type ISerialisedGraph } from '@comfyorg/litegraph';
 import { readVideoWorkflowTags } from '../runtime/mp4-tags.js';
+import { keepPlaceholders } from './placeholders.js';
 
 /** Opening, saving and autosaving workflows: UI JSON (0.4 or 1) and API prompts. */
 
@@ -13,6 +14,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function loadWorkflowData(graph: LGraph, data: unknown): void {
   if (isRecord(data) && Array.isArray(data.nodes)) {
     graph.configure(data as unknown as ISerialisedGraph);
+    keepPlaceholders(graph);
     return;
   }
   if (isRecord(data) && Object.values(data).length > 0 && Object.values(data).every((node) => isRecord(node) && typeof node.class_type === 'string')) {
