@@ -13,12 +13,14 @@ export type ApiPrompt = Record<string, { class_type: string; inputs: Record<stri
 const MUTED = 2;
 const BYPASSED = 4;
 const SKIPPED_MODES = new Set([MUTED, BYPASSED]);
+/** ComfyUI's frontend-only notes: they reach us as placeholders and never run. */
+const DISPLAY_ONLY = new Set(['Note', 'MarkdownNote']);
 
 export function graphToApiPrompt(graph: LGraph): ApiPrompt {
   const prompt: ApiPrompt = {};
   const nodes = (graph.computeExecutionOrder(false) ?? graph.nodes) as LGraphNode[];
   for (const node of nodes) {
-    if (SKIPPED_MODES.has(node.mode) || !node.type) continue;
+    if (SKIPPED_MODES.has(node.mode) || !node.type || DISPLAY_ONLY.has(node.type)) continue;
     const inputs: Record<string, unknown> = {};
     for (const widget of node.widgets ?? []) {
       if (EXTRA_WIDGETS.has(widget.name) || widget.type === 'button') continue;
