@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -8,6 +7,7 @@ import { embedWorkflowMetadata } from '../runtime/provenance.js';
 import { downloadToFile, DownloadError, hasMp4Signature } from './download.js';
 import { sha256File } from './hash.js';
 import { claimOutputName, resolveOutputTarget } from './output-path.js';
+import { partialPath, removeStalePartials } from './partials.js';
 import { SavedVideoSchema, VideoRefSchema, type SavedVideo, type VideoRef } from './values.js';
 
 const TYPE = 'SaveVideo';
@@ -47,8 +47,10 @@ async function embedProvenance(path: string, ctx: NodeContext): Promise<void> {
 
 async function downloadAndSave(video: VideoRef, prefix: string, ctx: NodeContext): Promise<SavedVideo> {
   const target = await resolveOutputTarget(ctx.files.outputDir, prefix);
+  const stale = await removeStalePartials(target.dir);
+  if (stale.length > 0) ctx.log.info(`removed ${stale.length} half-written download(s) left by a killed run`);
   // Dot-prefixed so a half-written file is never mistaken for an output, and removed on any failure.
-  const temp = join(target.dir, `.${target.base}.${randomBytes(4).toString('hex')}.partial`);
+  const temp = partialPath(target.dir, target.base);
   try {
     await downloadToFile({
       http: ctx.http,
