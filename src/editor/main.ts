@@ -134,6 +134,8 @@ type Load = (data: unknown, name: string) => Promise<void>;
 function setStatus(text: string, tone: 'ok' | 'busy' | 'error' = 'ok'): void {
   const status = $('status');
   status.textContent = text;
+  // A long message (every missing node type) is cut off in the toolbar; the tooltip has it all.
+  status.title = text;
   status.dataset.tone = tone;
 }
 
