@@ -4,6 +4,7 @@ import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/lite
 import { fetchCatalog, fetchExample, fetchExamples, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
 import { clearPreviews, positionPreviews } from './previews.js';
 import { registerNodeTypes } from './register-nodes.js';
+import { registerNoteTypes } from './note-node.js';
 import { createEstimator, type EstimateView, type Estimator } from './estimate.js';
 import { importProvider, prepareForEditor } from './import.js';
 import { handleMessage, showValidationErrors, type RunView } from './run-events.js';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   // Nodes report changes before the graph exists; the estimator is attached right after.
   let graphChanged = (): void => undefined;
   registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node), changed: () => graphChanged() });
+  registerNoteTypes();
   LiteGraph.release_link_on_empty_shows_menu = true;
   const graph = new LGraph();
   const estimator = watchEstimate(graph);

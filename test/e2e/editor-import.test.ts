@@ -114,11 +114,13 @@ describe.skipIf(!chromiumAvailable)('editor: ComfyUI Runway workflows and missin
     await dropFile(page, bytes, 'runway-gen4-i2v.json', 'application/json');
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('Imported a ComfyUI workflow'));
     expect(await page.textContent('#status')).toBe(
-      'Imported a ComfyUI workflow: 1 Runway node(s) mapped to provider runway. Missing node types: Note, ImageScaleBy — kept as placeholders',
+      'Imported a ComfyUI workflow: 1 Runway node(s) mapped to provider runway. Missing node types: ImageScaleBy — kept as placeholders',
     );
     const nodes = await pageNodes(page);
     expect(nodes.map((node) => node.type).sort()).toEqual(['ImageScaleBy', 'LoadImage', 'Note', 'Poll', 'RunwayI2V', 'SaveVideo', 'ValidateImage']);
     expect(nodes.find((node) => node.type === 'ImageScaleBy')!.title).toBe('ImageScaleBy (missing)');
+    // ComfyUI's Note is a node type of ours too (display only), not a placeholder.
+    expect(nodes.find((node) => node.type === 'Note')!.title).toBe('Note');
     const runway = nodes.find((node) => node.type === 'RunwayI2V')!.id;
     expect(runway).toBe(8);
     expect(await widgetValue(page, runway, 'provider')).toBe('runway');
@@ -156,7 +158,7 @@ describe.skipIf(!chromiumAvailable)('editor: ComfyUI Runway workflows and missin
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('Missing node types'));
     expect(await page.textContent('#status')).toBe(
       'Imported a ComfyUI workflow: 1 Runway node(s) mapped to provider runway. ' +
-        'Missing node types: CheckpointLoaderSimple, KSampler, VAEDecode, MarkdownNote, UpscaleModelLoader — kept as placeholders',
+        'Missing node types: CheckpointLoaderSimple, KSampler, VAEDecode, UpscaleModelLoader — kept as placeholders',
     );
     expect(await page.getAttribute('#status', 'data-tone')).toBe('error');
     const titles = (await pageNodes(page)).filter((node) => node.type === 'KSampler').map((node) => node.title);
@@ -167,7 +169,9 @@ describe.skipIf(!chromiumAvailable)('editor: ComfyUI Runway workflows and missin
     const savedPath = join(root, 'saved-mixed.json');
     await download.saveAs(savedPath);
     const saved = JSON.parse(await readFile(savedPath, 'utf8')) as { nodes: UiNode[]; links: unknown[][] };
-    const unknown = ['CheckpointLoaderSimple', 'KSampler', 'VAEDecode', 'MarkdownNote', 'UpscaleModelLoader'];
+    const unknown = ['CheckpointLoaderSimple', 'KSampler', 'VAEDecode', 'UpscaleModelLoader'];
+    const markdown = json.nodes.find((node) => node.type === 'MarkdownNote')!;
+    expect(saved.nodes.find((node) => node.id === markdown.id)!.widgets_values).toEqual(markdown.widgets_values);
     for (const type of unknown) {
       const original = json.nodes.find((node) => node.type === type)!;
       const kept = saved.nodes.find((node) => node.id === original.id)!;
