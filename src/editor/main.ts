@@ -17,6 +17,26 @@ import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAuto
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 
+/**
+ * Workflows from ComfyUI are laid out wherever their author worked (often thousands of units from
+ * the origin): after opening one, fit the view to its nodes, zooming out but never in past 100%.
+ */
+function showWholeGraph(canvas: LGraphCanvas, graph: LGraph): void {
+  if (graph.nodes.length === 0) return;
+  const margin = 40;
+  const xs = graph.nodes.flatMap((node) => [node.pos[0], node.pos[0] + node.size[0]]);
+  const ys = graph.nodes.flatMap((node) => [node.pos[1] - LiteGraph.NODE_TITLE_HEIGHT, node.pos[1] + node.size[1]]);
+  const [left, top] = [Math.min(...xs) - margin, Math.min(...ys) - margin];
+  const [width, height] = [Math.max(...xs) - left + margin, Math.max(...ys) - top + margin];
+  const { clientWidth: viewWidth, clientHeight: viewHeight } = canvas.canvas;
+  const scale = Math.min(1, viewWidth / width, viewHeight / height);
+  // litegraph draws a point at (pos + offset) * scale: centre the bounds in the view.
+  canvas.ds.scale = scale;
+  canvas.ds.offset[0] = viewWidth / scale / 2 - (left + width / 2);
+  canvas.ds.offset[1] = viewHeight / scale / 2 - (top + height / 2);
+  canvas.setDirty(true, true);
+}
+
 async function main(): Promise<void> {
   const [info, catalog] = await Promise.all([fetchObjectInfo(), fetchCatalog()]);
   // Nodes report changes before the graph exists; the estimator is attached right after.
@@ -62,6 +82,7 @@ async function main(): Promise<void> {
       clearPreviews();
       runStates.clear();
       loadWorkflowData(graph, prepared.data);
+      showWholeGraph(canvas, graph);
       autosave(graph);
       graphChanged();
       setStatus(prepared.status, prepared.tone);
