@@ -2,6 +2,7 @@ import type { ModelId, ProviderId } from '../providers/provider.js';
 import type { OutputCache } from './cache.js';
 import { findCacheHits, nodesToRun, outputNodes } from './cache-plan.js';
 import type { CacheCheckContext, FilesContext } from './define-node.js';
+import { formatIssue, type Issue } from './errors.js';
 import { checkParams } from './formats/param-issues.js';
 import type { ParsedWorkflow } from './formats/index.js';
 import { computeCacheKeys } from './hash.js';
@@ -50,6 +51,8 @@ export interface DryRunTotal {
 export interface DryRunPlan {
   ok: boolean;
   validation: ValidationResult;
+  /** What must be fixed before a real run (a missing key), though the plan could be made. */
+  warnings: Issue[];
   /** Every node in execution order and what the run would do with it. */
   nodes: { id: string; type: string; action: 'run' | 'cached' | 'unused' }[];
   jobs: DryRunJob[];
@@ -60,9 +63,16 @@ export interface DryRunPlan {
 /** The type whose run() creates a paid provider job. */
 const JOB_NODE = 'RunwayI2V';
 
+/**
+ * Problems that stop a real run but not a look at what it would do and cost: someone opening a
+ * shared workflow may not have that provider's key yet.
+ */
+const SETUP_ONLY = new Set(['missing_api_key']);
+
 export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry, options: DryRunOptions): Promise<DryRunPlan> {
   const validation = await validateGraph(parsed.graph, registry, { files: options.files, env: options.env ?? process.env });
-  if (!validation.ok) return { ok: false, validation, nodes: [], jobs: [], totals: [], totalUsd: 0 };
+  const warnings = validation.issues.filter((issue) => SETUP_ONLY.has(issue.type));
+  if (warnings.length < validation.issues.length) return { ok: false, validation, warnings: [], nodes: [], jobs: [], totals: [], totalUsd: 0 };
   const graph = parsed.graph;
   const order = planGraph(graph).order;
   const params = new Map(order.map((id) => [id, checkParams(graph.nodes.get(id)!, registry.get(graph.nodes.get(id)!.type)!).params ?? {}]));
@@ -74,7 +84,7 @@ export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry,
   const jobs = order.filter((id) => toRun.has(id) && graph.nodes.get(id)!.type === JOB_NODE).map((id) => jobOf(id, params.get(id)!, options.prices ?? DEFAULT_PRICES));
   const totals = totalsOf(jobs, options.prices ?? DEFAULT_PRICES);
   const totalUsd = round(totals.reduce((sum, total) => sum + total.usd, 0));
-  return { ok: true, validation, nodes, jobs, totals, totalUsd };
+  return { ok: true, validation, warnings, nodes, jobs, totals, totalUsd };
 }
 
 function jobOf(nodeId: string, params: Record<string, unknown>, prices: PriceTable): DryRunJob {
@@ -119,5 +129,6 @@ export function formatDryRun(plan: DryRunPlan): string {
     lines.push(`Estimate for ${total.provider}: $${total.usd.toFixed(2)}${credits} for ${total.seconds}s of video${total.assumed ? ' (assumed price)' : ''}; ${total.source}`);
   }
   if (plan.jobs.length > 0) lines.push(`Estimated total: $${plan.totalUsd.toFixed(2)} (estimates; override with --prices FILE or REELGRAPH_PRICES, see docs/prices.md)`);
+  if (plan.warnings.length > 0) lines.push('', 'Before a real run:', ...plan.warnings.map((issue) => `  ${formatIssue(issue)}`));
   return lines.join('\n');
 }

@@ -30,6 +30,6 @@ export async function postEstimate(request: IncomingMessage, response: ServerRes
     prices: await loadPrices(undefined, ctx.env),
   });
   if (!plan.ok) return sendJson(response, 400, plan.validation.comfy ?? promptError('invalid_prompt', 'Invalid prompt', ''));
-  const { nodes, jobs, totals, totalUsd } = plan;
-  sendJson(response, 200, { nodes, jobs, totals, totalUsd });
+  const { nodes, jobs, totals, totalUsd, warnings } = plan;
+  sendJson(response, 200, { nodes, jobs, totals, totalUsd, warnings });
 }

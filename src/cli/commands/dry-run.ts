@@ -23,8 +23,8 @@ export async function dryRun(workflow: LoadedWorkflow, options: { files: FilesCo
     printValidation(plan.validation, options.json);
     return 2;
   }
-  const { nodes, jobs, totals, totalUsd } = plan;
-  if (options.json) process.stdout.write(`${JSON.stringify({ type: 'dry_run', data: { nodes, jobs, totals, totalUsd } })}\n`);
+  const { nodes, jobs, totals, totalUsd, warnings } = plan;
+  if (options.json) process.stdout.write(`${JSON.stringify({ type: 'dry_run', data: { nodes, jobs, totals, totalUsd, warnings } })}\n`);
   else process.stdout.write(`${formatDryRun(plan)}\n`);
   return 0;
 }

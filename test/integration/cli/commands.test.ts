@@ -100,6 +100,20 @@ describe('reelgraph run and the persistent cache', () => {
   });
 });
 
+describe('reelgraph run --dry-run', () => {
+  it('shows the plan and the estimate without a key, saying what a real run needs, and submits nothing', async () => {
+    const file = await placeWorkflow(box, 'stranger.json', fastPoll(await readExample('runway-gen4-turbo.json')));
+    const env = { ...box.env, REELGRAPH_CACHE_DIR: `${box.cache}-empty` };
+    delete env.RUNWAYML_API_SECRET;
+    const before = emulator.log.length;
+    const result = await runCli(['run', file, '--dry-run', '--output-dir', box.output], box, env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Estimated total: $0.25');
+    expect(result.stdout).toMatch(/Before a real run:\n {2}Node "3" \(RunwayI2V\) provider: API key missing: RUNWAYML_API_SECRET is not set/);
+    expect(emulator.log.length).toBe(before);
+  });
+});
+
 describe('reelgraph convert and nodes', () => {
   it('converts a UI workflow to the API format, which runs from the same cache', async () => {
     const file = await placeWorkflow(box, 'to-convert.json', fastPoll(await readExample('runway-gen4-turbo.json')));

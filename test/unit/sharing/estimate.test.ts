@@ -56,10 +56,20 @@ describe('planDryRun', () => {
 
   it('returns the validation problems instead of a plan for an invalid workflow', async () => {
     const { parsed, files } = await example('runway-gen4-turbo.json');
-    const plan = await planDryRun(parsed, registry, { files, env: {} });
+    parsed.graph.nodes.get('3')!.params.ratio = '1280:768';
+    const plan = await planDryRun(parsed, registry, { files, env });
     expect(plan.ok).toBe(false);
-    expect(plan.validation.issues.some((issue) => issue.field === 'provider' && /RUNWAYML_API_SECRET/.test(issue.details))).toBe(true);
+    expect(plan.validation.issues.some((issue) => issue.field === 'ratio' && /1280:768/.test(issue.details))).toBe(true);
     expect(plan.jobs).toEqual([]);
+  });
+
+  it('still plans and estimates without an API key, listing the key as what a real run needs', async () => {
+    const { parsed, files } = await example('runway-gen4-turbo.json');
+    const plan = await planDryRun(parsed, registry, { files, env: {} });
+    expect(plan.ok).toBe(true);
+    expect(plan.totalUsd).toBe(0.25);
+    expect(plan.warnings.map((issue) => [issue.type, issue.field])).toEqual([['missing_api_key', 'provider']]);
+    expect(formatDryRun(plan)).toMatch(/Before a real run:\n {2}Node "3" \(RunwayI2V\) provider: API key missing: RUNWAYML_API_SECRET/);
   });
 
   it('uses prices from a user file over the defaults', async () => {
