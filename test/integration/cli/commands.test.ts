@@ -103,7 +103,7 @@ describe('reelgraph run and the persistent cache', () => {
 describe('reelgraph run --dry-run', () => {
   it('shows the plan and the estimate without a key, saying what a real run needs, and submits nothing', async () => {
     const file = await placeWorkflow(box, 'stranger.json', fastPoll(await readExample('runway-gen4-turbo.json')));
-    const env = { ...box.env, REELGRAPH_CACHE_DIR: `${box.cache}-empty` };
+    const env: NodeJS.ProcessEnv = { ...box.env, REELGRAPH_CACHE_DIR: `${box.cache}-empty` };
     delete env.RUNWAYML_API_SECRET;
     const before = emulator.log.length;
     const result = await runCli(['run', file, '--dry-run', '--output-dir', box.output], box, env);
