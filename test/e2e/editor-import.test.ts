@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
-import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
+import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
 import { type EditorWindow, widgetValue } from './editor-page.js';
 
 /**
@@ -74,10 +74,7 @@ describe.skipIf(!chromiumAvailable)('editor: ComfyUI Runway workflows and missin
     const env = { ...emulatorEnv(emulator.url), REELGRAPH_STATE_DIR: join(root, 'state'), REELGRAPH_CACHE_DIR: join(root, 'cache') };
     server = await startServer({ port: 0, host: '127.0.0.1', inputDir: join(root, 'input'), outputDir: join(root, 'output'), env, cache: false });
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: true });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]');
+    page = await openEditorPage(browser, server.url, { acceptDownloads: true });
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { embedWorkflowMetadata, readWorkflowMetadata } from '../../src/runtime/provenance.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
-import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
+import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
 import { makeMp4 } from '../unit/sharing/mp4.js';
 import { chooseInCombo, type EditorWindow, widgetValue } from './editor-page.js';
 
@@ -83,10 +83,7 @@ describe.skipIf(!chromiumAvailable)('editor: videos and estimates in Chromium', 
     expected = await writeWorkflow(root);
     video = await runCli(expected.path, root, env);
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]');
+    page = await openEditorPage(browser, server.url);
   });
 
   afterAll(async () => {

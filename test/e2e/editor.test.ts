@@ -9,7 +9,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { parseWorkflow } from '../../src/runtime/formats/index.js';
 import { createNodeRegistry } from '../../src/nodes/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
-import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
+import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
 import { RUNWAY_KEY, writeInputImage } from '../integration/server/run-helpers.js';
 import { addNodeBySearch, chooseInCombo, openFileChooser, type EditorWindow, dragLink, linkCount, nodeState, typeIntoWidget, widgetValue } from './editor-page.js';
 
@@ -38,19 +38,15 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
       REELGRAPH_STATE_DIR: join(root, 'state'),
       REELGRAPH_CACHE_DIR: join(root, 'cache'),
     };
-    // Until run.ts hands `env` to the node context, RunwayI2V reads the base URL from process.env.
-    process.env.RUNWAYML_BASE_URL = emulator.url;
     server = await startServer({ port: 0, host: '127.0.0.1', inputDir: join(root, 'input'), outputDir: join(root, 'output'), env, cache: false });
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: true });
-    page.on('pageerror', (error) => console.error('page error:', error.message));
-    page.on('websocket', (ws) => ws.on('framereceived', (frame) => frames.push(String(frame.payload))));
-    await page.goto(server.url);
-    await page.waitForSelector('body[data-ready="true"]');
+    page = await openEditorPage(browser, server.url, {
+      acceptDownloads: true,
+      beforeLoad: (opened) => opened.on('websocket', (ws) => ws.on('framereceived', (frame) => frames.push(String(frame.payload)))),
+    });
   });
 
   afterAll(async () => {
-    delete process.env.RUNWAYML_BASE_URL;
     await browser?.close();
     await server?.close();
     await emulator?.close();

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Chromium for browser tests: the system build, headless, with nothing that calls home. */
 
@@ -26,4 +26,17 @@ export function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A 1600×900 page on the editor at `url`, once it says it is ready. `beforeLoad` runs before the
+ * page opens (to listen for websocket frames, say); page errors are printed.
+ */
+export async function openEditorPage(browser: Browser, url: string, options: { acceptDownloads?: boolean; beforeLoad?: (page: Page) => void } = {}): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: options.acceptDownloads ?? false });
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  options.beforeLoad?.(page);
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]');
+  return page;
 }

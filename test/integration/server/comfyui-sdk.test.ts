@@ -13,13 +13,10 @@ let api: ComfyApi | undefined;
 
 beforeAll(async () => {
   emulator = await startEmulator({ timing: { queuedMs: 50, runningMs: 200 } });
-  // Until run.ts hands `env` to the node context, RunwayI2V reads the base URL from process.env.
-  process.env.RUNWAYML_BASE_URL = emulator.url;
   server = await startTestServer({ RUNWAYML_BASE_URL: emulator.url, RUNWAYML_API_SECRET: RUNWAY_KEY });
 });
 
 afterAll(async () => {
-  delete process.env.RUNWAYML_BASE_URL;
   api?.destroy();
   await server?.close();
   await emulator?.close();

@@ -10,16 +10,12 @@ let image: string;
 
 beforeAll(async () => {
   emulator = await startEmulator({ timing: { queuedMs: 50, runningMs: 150 } });
-  // Until run.ts hands `env` to the node context, RunwayI2V reads the base URL from process.env;
-  // this is this test process's own copy, restored below.
-  process.env.RUNWAYML_BASE_URL = emulator.url;
   server = await startTestServer({ RUNWAYML_BASE_URL: emulator.url, RUNWAYML_API_SECRET: RUNWAY_KEY });
   await mkdir(server.inputDir, { recursive: true });
   image = await writeInputImage(server.inputDir);
 });
 
 afterAll(async () => {
-  delete process.env.RUNWAYML_BASE_URL;
   await server?.close();
   await emulator?.close();
 });
