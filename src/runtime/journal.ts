@@ -25,15 +25,10 @@ export type JobState = 'intent' | 'submitted' | 'rejected' | 'succeeded' | 'fail
 const DEAD_STATES: ReadonlySet<JobState> = new Set(['rejected', 'failed', 'cancelled', 'saved']);
 
 /** The request as recorded: the image is summarised (a data URI would be megabytes). */
-export interface RequestSummary {
+export type RequestSummary = Omit<SubmitRequest, 'model'> & {
+  /** Any string: records from older versions may name models we no longer offer. */
   model: string;
-  promptImage: string;
-  promptText?: string;
-  ratio: string;
-  duration: number;
-  seed?: number;
-  watermark?: boolean;
-}
+};
 
 /** Where a job came from, so `reelgraph jobs resume` can run the same workflow again. */
 export interface JobOrigin {
