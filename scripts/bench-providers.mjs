@@ -9,12 +9,12 @@ import sharp from 'sharp';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { emulatorEnv } from '../dist/cli/emulator-env.js';
-import { parseWorkflow } from '../dist/runtime/formats/index.js';
-import { runWorkflow } from '../dist/runtime/run.js';
+import { parseWorkflow } from '../dist/comfy/index.js';
+import { runWorkflow } from '../dist/app/run.js';
 import { createNodeRegistry } from '../dist/nodes/index.js';
-import { createHttpClient } from '../dist/runtime/http-client.js';
+import { createHttpClient } from '../dist/http/client.js';
 import { downloadToFile } from '../dist/nodes/download.js';
-import { readImageHeader } from '../dist/runtime/image-header.js';
+import { readImageHeader } from '../dist/nodes/image-header.js';
 
 const EXAMPLES = new URL('../examples/', import.meta.url).pathname;
 const CLI = new URL('../dist/cli/main.js', import.meta.url).pathname;

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator } from '../dist/emulator/index.js';
 import { emulatorEnv } from '../dist/cli/emulator-env.js';
-import { parseWorkflow } from '../dist/runtime/formats/index.js';
-import { runWorkflow } from '../dist/runtime/run.js';
-import { JobJournal } from '../dist/runtime/journal.js';
-import { createHttpClient } from '../dist/runtime/http-client.js';
+import { parseWorkflow } from '../dist/comfy/index.js';
+import { runWorkflow } from '../dist/app/run.js';
+import { JobJournal } from '../dist/jobs/journal.js';
+import { createHttpClient } from '../dist/http/client.js';
 import { createNodeRegistry } from '../dist/nodes/index.js';
 
 const EXAMPLES = new URL('../examples/', import.meta.url).pathname;

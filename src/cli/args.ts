@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../engine/errors.js';
 
 /** A mistake on the command line: exit 2, with the usage hint. */
 export class UsageError extends RuntimeError {

@@ -1,9 +1,9 @@
 import { dirname, resolve } from 'node:path';
-import { parseWorkflow, type ParsedWorkflow } from '../runtime/formats/index.js';
-import { readWorkflowFile } from '../runtime/load-workflow.js';
-import { openBundle, isBundlePath } from '../runtime/bundle.js';
-import { prepareWorkflowJson } from '../runtime/comfy-import.js';
-import { isVideoPath, readEmbeddedWorkflow } from '../runtime/provenance.js';
+import { parseWorkflow, type ParsedWorkflow } from '../comfy/index.js';
+import { readWorkflowFile } from '../comfy/read-json.js';
+import { openBundle, isBundlePath } from '../sharing/bundle.js';
+import { prepareWorkflowJson } from '../sharing/comfy-runway-import.js';
+import { isVideoPath, readEmbeddedWorkflow } from '../sharing/provenance.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import type { ProviderId } from '../providers/provider.js';
 

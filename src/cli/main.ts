@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../engine/errors.js';
 import { UsageError } from './args.js';
 
 type Command = (args: string[]) => Promise<number>;

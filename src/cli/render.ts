@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { RunEvent } from '../runtime/events.js';
+import type { RunEvent } from '../engine/events.js';
 
 /**
  * The terminal view of a run: one live line per node (state, provider progress,

@@ -1,5 +1,5 @@
 import { LiteGraph, type LGraph, type LGraphNode, type ISerialisedGraph } from '@comfyorg/litegraph';
-import { readVideoWorkflowTags } from '../runtime/mp4-tags.js';
+import { readVideoWorkflowTags } from '../sharing/mp4-tags.js';
 import { keepPlaceholders } from './placeholders.js';
 
 /** Opening, saving and autosaving workflows: UI JSON (0.4 or 1) and API prompts. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseByteRange, type ByteRange } from '../runtime/http-range.js';
+import { parseByteRange, type ByteRange } from '../http/range.js';
 import type { JobStore } from './jobs.js';
 import type { UrlSigner } from './signing.js';
 import type { EmulatorOptions, Reply } from './types.js';

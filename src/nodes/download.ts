@@ -1,8 +1,8 @@
 import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import type { Logger } from '../runtime/define-node.js';
-import { RuntimeError, messageOf } from '../runtime/errors.js';
-import type { HttpClient, HttpResponse } from '../runtime/http.js';
+import type { Logger } from '../engine/define-node.js';
+import { RuntimeError, messageOf } from '../engine/errors.js';
+import type { HttpClient, HttpResponse } from '../http/types.js';
 
 /**
  * Streams a remote file to disk: never buffered, resumed with Range after a cut

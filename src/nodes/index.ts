@@ -1,5 +1,5 @@
-import type { AnyNodeDefinition } from '../runtime/define-node.js';
-import { NodeRegistry } from '../runtime/registry.js';
+import type { AnyNodeDefinition } from '../engine/define-node.js';
+import { NodeRegistry } from '../engine/registry.js';
 import { loadImage } from './load-image.js';
 import { poll } from './poll.js';
 import { runwayI2V } from './runway-i2v.js';

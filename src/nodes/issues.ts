@@ -1,4 +1,4 @@
-import type { Issue } from '../runtime/errors.js';
+import type { Issue } from '../engine/errors.js';
 
 /** Builds one validation issue; `details` carries the value and the limit. */
 export function nodeIssue(

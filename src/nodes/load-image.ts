@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineNode, type ValidationContext } from '../runtime/define-node.js';
-import { InputError, type Issue } from '../runtime/errors.js';
-import { ImageHeaderError, readImageHeader, type ImageHeader } from '../runtime/image-header.js';
-import { sha256File } from './hash.js';
+import { defineNode, type ValidationContext } from '../engine/define-node.js';
+import { InputError, type Issue } from '../engine/errors.js';
+import { ImageHeaderError, readImageHeader, type ImageHeader } from './image-header.js';
+import { sha256File } from './content-hash.js';
 import { nodeIssue, quote } from './issues.js';
 import { confineExisting, isAllowedImageUrl, isRemoteUrl } from './paths.js';
 import { probeRemoteImage } from './remote-image.js';

@@ -1,6 +1,6 @@
 import { link, mkdir, readdir, realpath, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { InputError } from '../runtime/errors.js';
+import { InputError } from '../engine/errors.js';
 import { isInside } from './paths.js';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TaskStatus, VideoProvider } from '../providers/provider.js';
-import { defineNode, type NodeContext } from '../runtime/define-node.js';
-import { CancelledError, ProviderHttpError, ProviderTaskFailedError, ProviderTimeoutError, messageOf } from '../runtime/errors.js';
+import { defineNode, type NodeContext } from '../engine/define-node.js';
+import { CancelledError, ProviderHttpError, ProviderTaskFailedError, ProviderTimeoutError, messageOf } from '../engine/errors.js';
 import { TaskHandleSchema, type TaskHandle, type VideoRef } from './values.js';
 
 const TYPE = 'Poll';

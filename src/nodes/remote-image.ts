@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { ImageHeaderError, parseImageHeader, type ImageHeader } from '../runtime/image-header.js';
-import type { HttpClient } from '../runtime/http.js';
+import { ImageHeaderError, parseImageHeader, type ImageHeader } from './image-header.js';
+import type { HttpClient } from '../http/types.js';
 
 /** Enough for every header format we read except JPEGs with huge EXIF, which we accept as unreadable here. */
 const HEAD_BYTES = 64 * 1024;

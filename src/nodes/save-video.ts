@@ -1,11 +1,11 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { defineNode, type NodeContext } from '../runtime/define-node.js';
-import { messageOf } from '../runtime/errors.js';
-import { embedWorkflowMetadata } from '../runtime/provenance.js';
+import { defineNode, type NodeContext } from '../engine/define-node.js';
+import { messageOf } from '../engine/errors.js';
+import { embedWorkflowMetadata } from '../sharing/provenance.js';
 import { downloadToFile, DownloadError, hasMp4Signature } from './download.js';
-import { sha256File } from './hash.js';
+import { sha256File } from './content-hash.js';
 import { claimOutputName, resolveOutputTarget } from './output-path.js';
 import { partialPath, removeStalePartials } from './partials.js';
 import { SavedVideoSchema, VideoRefSchema, type SavedVideo, type VideoRef } from './values.js';

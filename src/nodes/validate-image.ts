@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineNode, type NodeContext, type ValidationContext } from '../runtime/define-node.js';
-import { InputError, type Issue } from '../runtime/errors.js';
+import { defineNode, type NodeContext, type ValidationContext } from '../engine/define-node.js';
+import { InputError, type Issue } from '../engine/errors.js';
 import { checkImageLimits, strictestTarget, targetFor, type ImageFacts, type LimitTarget } from './image-limits.js';
 import { nodeIssue, quote } from './issues.js';
 import { inspectLocalImage } from './load-image.js';

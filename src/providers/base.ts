@@ -1,5 +1,5 @@
-import type { ProviderCall, ReadResponse } from './errors.js';
-import { joinUrl, send } from './errors.js';
+import type { ProviderCall, ReadResponse } from './requests.js';
+import { joinUrl, send } from './requests.js';
 import type { CallOptions, ProviderConfig, ProviderInfo } from './provider.js';
 
 /** What the three adapters share: their identity, where they send, and how. */

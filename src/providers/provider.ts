@@ -1,4 +1,4 @@
-import type { HttpClient } from '../runtime/http.js';
+import type { HttpClient } from '../http/types.js';
 
 /**
  * One interface for every hosted provider. Adapters parse every response with zod

@@ -1,5 +1,5 @@
-import { RuntimeError } from '../runtime/errors.js';
-import type { HttpClient } from '../runtime/http.js';
+import { RuntimeError } from '../engine/errors.js';
+import type { HttpClient } from '../http/types.js';
 import { PROVIDERS } from './catalog.js';
 import { CometApiProvider } from './cometapi.js';
 import type { ProviderConfig, ProviderId, ProviderRegistry, VideoProvider } from './provider.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { PROVIDERS } from './catalog.js';
 import { ProviderBase } from './base.js';
-import type { ReadResponse } from './errors.js';
-import { describeBody, isRecord, parseOrThrow, providerError, requireVideo } from './errors.js';
+import type { ReadResponse } from './requests.js';
+import { describeBody, isRecord, parseOrThrow, providerError, requireVideo } from './requests.js';
 import type { CallOptions, CancelOutcome, ModelId, ProviderConfig, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { PROVIDERS, RUNWAY_API_VERSION } from './catalog.js';
 import { ProviderBase } from './base.js';
-import type { ReadResponse } from './errors.js';
-import { describeBody, isRecord, parseOrThrow, providerError, requireVideo } from './errors.js';
+import type { ReadResponse } from './requests.js';
+import { describeBody, isRecord, parseOrThrow, providerError, requireVideo } from './requests.js';
 import type { CallOptions, CancelOutcome, ProviderConfig, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { OutputCache, defaultCacheDir } from '../runtime/cache.js';
-import { messageOf } from '../runtime/errors.js';
-import { planDryRun } from '../runtime/estimate.js';
-import { parseWorkflow, type ParsedWorkflow } from '../runtime/formats/index.js';
-import { loadPrices } from '../runtime/prices.js';
+import { OutputCache, defaultCacheDir } from '../engine/cache.js';
+import { messageOf } from '../engine/errors.js';
+import { planDryRun } from '../app/dry-run.js';
+import { parseWorkflow, type ParsedWorkflow } from '../comfy/index.js';
+import { loadPrices } from '../providers/prices.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
 import { promptError, type PromptRouteContext } from './prompt-route.js';
 

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, extname, join, sep } from 'node:path';
-import { parseByteRange } from '../runtime/http-range.js';
+import { parseByteRange } from '../http/range.js';
 import { sendJson } from './http-util.js';
 
 /**

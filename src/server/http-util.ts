@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseWorkflowText } from '../runtime/load-workflow.js';
+import { parseWorkflowText } from '../comfy/read-json.js';
 
 /** Small helpers shared by the routes. */
 

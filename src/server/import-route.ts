@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROVIDER_IDS } from '../providers/catalog.js';
 import type { ProviderId } from '../providers/provider.js';
-import { importComfyWorkflow, prepareWorkflowJson } from '../runtime/comfy-import.js';
-import type { NodeRegistry } from '../runtime/registry.js';
+import { importComfyWorkflow, prepareWorkflowJson } from '../sharing/comfy-runway-import.js';
+import type { NodeRegistry } from '../engine/registry.js';
 import { HttpError, isRecord, readJson, sendJson } from './http-util.js';
 
 const MAX_WORKFLOW_BYTES = 10 * 1024 * 1024;

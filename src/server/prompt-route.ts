@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { messageOf } from '../runtime/errors.js';
-import { parseWorkflow, type ParsedWorkflow } from '../runtime/formats/index.js';
-import type { NodeRegistry } from '../runtime/registry.js';
-import { validateWorkflow } from '../runtime/run.js';
+import { messageOf } from '../engine/errors.js';
+import { parseWorkflow, type ParsedWorkflow } from '../comfy/index.js';
+import type { NodeRegistry } from '../engine/registry.js';
+import { validateWorkflow } from '../app/run.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
 import type { PromptQueue } from './queue.js';
 

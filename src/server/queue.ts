@@ -1,4 +1,4 @@
-import type { RunEvent } from '../runtime/events.js';
+import type { RunEvent } from '../engine/events.js';
 
 /**
  * ComfyUI's prompt queue: one prompt runs at a time, the rest wait in order, and

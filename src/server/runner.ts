@@ -1,7 +1,7 @@
-import type { RunEvent } from '../runtime/events.js';
-import { formatIssue, isCancellation, messageOf } from '../runtime/errors.js';
-import type { ParsedWorkflow } from '../runtime/formats/index.js';
-import { runWorkflow } from '../runtime/run.js';
+import type { RunEvent } from '../engine/events.js';
+import { formatIssue, isCancellation, messageOf } from '../engine/errors.js';
+import type { ParsedWorkflow } from '../comfy/index.js';
+import { runWorkflow } from '../app/run.js';
 import type { QueueItem, RunPrompt } from './queue.js';
 
 /**

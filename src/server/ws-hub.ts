@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { RunEvent } from '../runtime/events.js';
+import type { RunEvent } from '../engine/events.js';
 
 /**
  * The /ws endpoint. Like ComfyUI, lifecycle events reach only the socket(s) of the client

@@ -7,10 +7,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { embedWorkflowMetadata, readWorkflowMetadata } from '../../src/runtime/provenance.js';
+import { embedWorkflowMetadata, readWorkflowMetadata } from '../../src/sharing/provenance.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { makeMp4 } from '../unit/sharing/mp4.js';
+import { makeMp4 } from '../helpers/mp4.js';
 import { chooseInCombo, type EditorWindow, widgetValue } from './editor-page.js';
 
 /**

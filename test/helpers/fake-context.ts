@@ -3,9 +3,9 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { FilesContext, NodeContext, Progress, UpstreamNode, ValidationContext } from '../../src/runtime/define-node.js';
-import type { Clock } from '../../src/runtime/clock.js';
-import type { HttpClient, HttpRequest, HttpResponse } from '../../src/runtime/http.js';
+import type { FilesContext, NodeContext, Progress, UpstreamNode, ValidationContext } from '../../src/engine/define-node.js';
+import type { Clock } from '../../src/engine/clock.js';
+import type { HttpClient, HttpRequest, HttpResponse } from '../../src/http/types.js';
 import { FakeProviderRegistry } from './fake-provider.js';
 
 /** A clock whose sleeps return at once and move time forward: a 30-minute timeout tests in milliseconds. */

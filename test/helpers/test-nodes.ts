@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ALL_RATIOS } from '../../src/providers/catalog.js';
-import { defineNode, type AnyNodeDefinition, type NodeContext } from '../../src/runtime/define-node.js';
-import type { Issue } from '../../src/runtime/errors.js';
-import { NodeRegistry } from '../../src/runtime/registry.js';
+import { defineNode, type AnyNodeDefinition, type NodeContext } from '../../src/engine/define-node.js';
+import type { Issue } from '../../src/engine/errors.js';
+import { NodeRegistry } from '../../src/engine/registry.js';
 
 /**
  * Small node definitions for runtime unit tests: no network, no files. A Probe records

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parse, requirePositional, UsageError } from '../args.js';
-import { readWorkflowFile } from '../../runtime/load-workflow.js';
-import { convertWorkflow } from '../../runtime/formats/index.js';
+import { readWorkflowFile } from '../../comfy/read-json.js';
+import { convertWorkflow } from '../../comfy/index.js';
 import { createNodeRegistry } from '../../nodes/index.js';
 
 const USAGE = 'reelgraph convert <workflow> --to api|ui [-o FILE]';

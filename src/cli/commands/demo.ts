@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { parse } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
-import { runWorkflow } from '../../runtime/run.js';
+import { runWorkflow } from '../../app/run.js';
 import { startEmulator } from '../../emulator/index.js';
 import { emulatorEnv } from '../emulator-env.js';
-import { freePort } from '../../runtime/free-port.js';
+import { freePort } from '../../http/free-port.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 

@@ -4,11 +4,11 @@ import { printValidation } from './validate.js';
 import { createNodeRegistry } from '../../nodes/index.js';
 import { PROVIDER_IDS } from '../../providers/catalog.js';
 import type { ProviderId } from '../../providers/provider.js';
-import { OutputCache, defaultCacheDir } from '../../runtime/cache.js';
-import type { FilesContext } from '../../runtime/define-node.js';
-import { formatDryRun, planDryRun } from '../../runtime/estimate.js';
-import { loadPrices } from '../../runtime/prices.js';
-import { JobJournal, defaultStateDir } from '../../runtime/journal.js';
+import { OutputCache, defaultCacheDir } from '../../engine/cache.js';
+import type { FilesContext } from '../../engine/define-node.js';
+import { formatDryRun, planDryRun } from '../../app/dry-run.js';
+import { loadPrices } from '../../providers/prices.js';
+import { JobJournal, defaultStateDir } from '../../jobs/journal.js';
 
 /** `run --dry-run`: validate, show what would run and what it would cost; submit nothing. Exit 0, or 2 when invalid. */
 export async function dryRun(workflow: LoadedWorkflow, options: { files: FilesContext; cache: boolean; prices?: string; json: boolean }): Promise<number> {

@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse, requirePositional } from '../args.js';
 import { createNodeRegistry } from '../../nodes/index.js';
-import { convertWorkflow } from '../../runtime/formats/index.js';
-import { readWorkflowMetadata } from '../../runtime/provenance.js';
+import { convertWorkflow } from '../../comfy/index.js';
+import { readWorkflowMetadata } from '../../sharing/provenance.js';
 
 const USAGE = 'reelgraph extract <video.mp4> [--prompt] [-o FILE]';
 

@@ -1,9 +1,9 @@
 import { parse } from '../args.js';
 import { UsageError } from '../args.js';
 import { runCommand } from './run.js';
-import { JobJournal, type JobRecord } from '../../runtime/journal.js';
-import { createHttpClient } from '../../runtime/http-client.js';
-import { messageOf } from '../../runtime/errors.js';
+import { JobJournal, type JobRecord } from '../../jobs/journal.js';
+import { createHttpClient } from '../../http/client.js';
+import { messageOf } from '../../engine/errors.js';
 import { PROVIDERS } from '../../providers/catalog.js';
 import { createProviderRegistry } from '../../providers/registry.js';
 import type { ProviderId } from '../../providers/provider.js';

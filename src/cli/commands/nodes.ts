@@ -1,5 +1,5 @@
 import { parse } from '../args.js';
-import { objectInfo } from '../../runtime/object-info.js';
+import { objectInfo } from '../../comfy/object-info.js';
 import { createNodeRegistry } from '../../nodes/index.js';
 
 /** `reelgraph nodes [--json]`: every node definition, in ComfyUI's /object_info shape. */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parse, requirePositional, UsageError } from '../args.js';
-import { packWorkflow } from '../../runtime/bundle.js';
+import { packWorkflow } from '../../sharing/bundle.js';
 
 const USAGE = 'reelgraph pack <workflow.json> -o bundle.zip';
 

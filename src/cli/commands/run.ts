@@ -4,10 +4,10 @@ import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
 import { printValidation } from './validate.js';
 import { dryRun, providerOption } from './dry-run.js';
-import { runWorkflow, type RunResult } from '../../runtime/run.js';
-import type { RunEvent } from '../../runtime/events.js';
-import { CancelledError, RuntimeError } from '../../runtime/errors.js';
-import type { Logger } from '../../runtime/define-node.js';
+import { runWorkflow, type RunResult } from '../../app/run.js';
+import type { RunEvent } from '../../engine/events.js';
+import { CancelledError, RuntimeError } from '../../engine/errors.js';
+import type { Logger } from '../../engine/define-node.js';
 
 const USAGE =
   'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]';

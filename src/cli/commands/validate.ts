@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parse, requirePositional } from '../args.js';
 import { loadWorkflow } from '../load.js';
-import { validateWorkflow } from '../../runtime/run.js';
-import { formatIssue } from '../../runtime/errors.js';
-import type { ValidationResult } from '../../runtime/validate.js';
+import { validateWorkflow } from '../../app/run.js';
+import { formatIssue } from '../../engine/errors.js';
+import type { ValidationResult } from '../../engine/validate.js';
 
 const USAGE = 'reelgraph validate <workflow> [--input-dir DIR] [--public-url URL] [--json]';
 

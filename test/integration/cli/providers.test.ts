@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
-import type { RunEvent } from '../../../src/runtime/events.js';
+import type { RunEvent } from '../../../src/engine/events.js';
 import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../faults/harness.js';
-import { freePort } from '../../../src/runtime/free-port.js';
+import { freePort } from '../../../src/http/free-port.js';
 
 /**
  * Issue 3's main path: each provider × model workflow through the built CLI against the

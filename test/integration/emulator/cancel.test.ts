@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CometApiProvider } from '../../../src/providers/cometapi.js';
 import { RunComfyProvider } from '../../../src/providers/runcomfy.js';
 import { RunwayProvider } from '../../../src/providers/runway.js';
-import { ProviderHttpError } from '../../../src/runtime/errors.js';
-import { createHttpClient } from '../../../src/runtime/http-client.js';
+import { ProviderHttpError } from '../../../src/engine/errors.js';
+import { createHttpClient } from '../../../src/http/client.js';
 import { manualNow, useEmulator } from '../../helpers/emulator.js';
 
 /** Cancel on each provider, through the real adapters against the emulator. */

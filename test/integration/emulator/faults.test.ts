@@ -1,9 +1,9 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CometApiProvider } from '../../../src/providers/cometapi.js';
 import { RunwayProvider } from '../../../src/providers/runway.js';
-import { SubmitOutcomeUnknownError } from '../../../src/runtime/errors.js';
-import { createHttpClient } from '../../../src/runtime/http-client.js';
-import { recordingClock } from '../../unit/http/scripted-server.js';
+import { SubmitOutcomeUnknownError } from '../../../src/engine/errors.js';
+import { createHttpClient } from '../../../src/http/client.js';
+import { recordingClock } from '../../helpers/scripted-server.js';
 import { manualNow, useEmulator } from '../../helpers/emulator.js';
 
 /** Fault injection, the control API and the quirk switches, seen through the real client and adapters. */

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunComfyProvider } from '../../../src/providers/runcomfy.js';
 import { RunwayProvider } from '../../../src/providers/runway.js';
-import { createHttpClient } from '../../../src/runtime/http-client.js';
+import { createHttpClient } from '../../../src/http/client.js';
 import { manualNow, useEmulator } from '../../helpers/emulator.js';
 
 /** Signed, expiring video URLs, Range requests, and the benchmark blob. */

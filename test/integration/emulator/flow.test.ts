@@ -2,7 +2,7 @@ import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProvider } from '../../../src/providers/registry.js';
 import type { ProviderId, SubmitRequest } from '../../../src/providers/provider.js';
-import { createHttpClient } from '../../../src/runtime/http-client.js';
+import { createHttpClient } from '../../../src/http/client.js';
 import { manualNow, useEmulator } from '../../helpers/emulator.js';
 
 /** Submit → poll → download against the emulator with each real adapter, and check the MP4. */

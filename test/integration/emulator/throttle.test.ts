@@ -3,7 +3,7 @@ import { slotStartTimes } from '../../../src/emulator/throttle.js';
 import { RUNWAY_API_VERSION } from '../../../src/providers/catalog.js';
 import { CometApiProvider } from '../../../src/providers/cometapi.js';
 import { RunwayProvider } from '../../../src/providers/runway.js';
-import { createHttpClient } from '../../../src/runtime/http-client.js';
+import { createHttpClient } from '../../../src/http/client.js';
 import { manualNow, useEmulator } from '../../helpers/emulator.js';
 
 /** Runway's THROTTLED state: over runwayMaxConcurrent, tasks wait for a slot in creation order. */

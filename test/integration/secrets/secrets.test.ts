@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../faults/harness.js';
-import { freePort } from '../../../src/runtime/free-port.js';
+import { freePort } from '../../../src/http/free-port.js';
 
 /**
  * Provider keys come from the environment and must never be written anywhere: not in outputs,

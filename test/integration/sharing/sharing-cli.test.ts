@@ -7,9 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { emulatorEnv } from '../../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { createNodeRegistry } from '../../../src/nodes/index.js';
-import { prepareWorkflowJson } from '../../../src/runtime/comfy-import.js';
-import { readWorkflowMetadata } from '../../../src/runtime/provenance.js';
-import { videoPackets } from '../../unit/sharing/mp4.js';
+import { prepareWorkflowJson } from '../../../src/sharing/comfy-runway-import.js';
+import { readWorkflowMetadata } from '../../../src/sharing/provenance.js';
+import { videoPackets } from '../../helpers/mp4.js';
 
 /**
  * The sharing features end to end: the built CLI (`node dist/cli/main.js`, built by

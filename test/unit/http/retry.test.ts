@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, canRetry, isNotSentError, isRetryableStatus, nextDelayMs, parseRetryAfterMs, resolveRetryPolicy } from '../../../src/runtime/retry.js';
+import { backoffDelayMs, canRetry, isNotSentError, isRetryableStatus, nextDelayMs, parseRetryAfterMs, resolveRetryPolicy } from '../../../src/http/retry.js';
 
 const policy = resolveRetryPolicy({ random: () => 0.5, baseDelayMs: 500, maxDelayMs: 8000, jitter: 0.25 });
 

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../../src/nodes/load-image.js';
 import { ImageRefSchema } from '../../../src/nodes/values.js';
-import { InputError } from '../../../src/runtime/errors.js';
-import { detectFormat, ImageHeaderError, parseImageHeader, readImageHeader } from '../../../src/runtime/image-header.js';
+import { InputError } from '../../../src/engine/errors.js';
+import { detectFormat, ImageHeaderError, parseImageHeader, readImageHeader } from '../../../src/nodes/image-header.js';
 import { fakeContext, fakeValidationContext, nodeHttpClient } from '../../helpers/fake-context.js';
 import { makeImageFolder, writeJpegWithHugeMetadata, writePngHeader, type ImageFolder } from '../../helpers/make-images.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { poll } from '../../../src/nodes/poll.js';
 import { VideoRefSchema, type TaskHandle } from '../../../src/nodes/values.js';
-import { CancelledError, ProviderTaskFailedError, ProviderTimeoutError } from '../../../src/runtime/errors.js';
+import { CancelledError, ProviderTaskFailedError, ProviderTimeoutError } from '../../../src/engine/errors.js';
 import type { TaskStatus } from '../../../src/providers/provider.js';
 import { fakeContext } from '../../helpers/fake-context.js';
 import { FakeProvider, FakeProviderRegistry, type ScriptStep } from '../../helpers/fake-provider.js';

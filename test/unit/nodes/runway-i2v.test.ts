@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../../src/nodes/load-image.js';
 import { runwayI2V } from '../../../src/nodes/runway-i2v.js';
 import { TaskHandleSchema, type ImageRef } from '../../../src/nodes/values.js';
-import type { ValidationContext } from '../../../src/runtime/define-node.js';
+import type { ValidationContext } from '../../../src/engine/define-node.js';
 import { fakeContext, fakeValidationContext, makeTempDir } from '../../helpers/fake-context.js';
 import { FakeProvider, FakeProviderRegistry } from '../../helpers/fake-provider.js';
 import { makeImages, type TestImages } from '../../helpers/make-images.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { saveVideo } from '../../../src/nodes/save-video.js';
 import type { SavedVideo, VideoRef } from '../../../src/nodes/values.js';
-import { InputError } from '../../../src/runtime/errors.js';
+import { InputError } from '../../../src/engine/errors.js';
 import { fakeContext, makeTempDir, nodeHttpClient } from '../../helpers/fake-context.js';
 import { FakeProvider, FakeProviderRegistry } from '../../helpers/fake-provider.js';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataUriLength } from '../../../src/nodes/image-limits.js';
 import { downstreamFromApiPrompt, validateImage } from '../../../src/nodes/validate-image.js';
 import { ImageRefSchema, type ImageRef } from '../../../src/nodes/values.js';
-import { InputError } from '../../../src/runtime/errors.js';
+import { InputError } from '../../../src/engine/errors.js';
 import { fakeContext, fakeValidationContext } from '../../helpers/fake-context.js';
 import { makeImageFolder, writePaddedPng, writePngHeader, type ImageFolder } from '../../helpers/make-images.js';
 

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CometApiProvider } from '../../../src/providers/cometapi.js';
-import { ProviderAuthError, ProviderHttpError } from '../../../src/runtime/errors.js';
-import { createHttpClient } from '../../../src/runtime/http-client.js';
-import type { ScriptedServer, Step } from '../http/scripted-server.js';
-import { recordingClock, startScriptedServer } from '../http/scripted-server.js';
+import { ProviderAuthError, ProviderHttpError } from '../../../src/engine/errors.js';
+import { createHttpClient } from '../../../src/http/client.js';
+import type { ScriptedServer, Step } from '../../helpers/scripted-server.js';
+import { recordingClock, startScriptedServer } from '../../helpers/scripted-server.js';
 
 const KEY = 'sk-comet-secret-456';
 const http = createHttpClient({ clock: recordingClock(), retry: { maxAttempts: 1 } });

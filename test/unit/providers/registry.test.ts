@@ -3,8 +3,8 @@ import { CometApiProvider } from '../../../src/providers/cometapi.js';
 import { createProvider, createProviderRegistry } from '../../../src/providers/registry.js';
 import { RunComfyProvider } from '../../../src/providers/runcomfy.js';
 import { RunwayProvider } from '../../../src/providers/runway.js';
-import { RuntimeError } from '../../../src/runtime/errors.js';
-import type { HttpClient } from '../../../src/runtime/http.js';
+import { RuntimeError } from '../../../src/engine/errors.js';
+import type { HttpClient } from '../../../src/http/types.js';
 
 const http: HttpClient = { request: () => Promise.reject(new Error('no network in this test')) };
 

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RunComfyProvider } from '../../../src/providers/runcomfy.js';
-import { ProviderAuthError, ProviderHttpError, ProviderRateLimitError } from '../../../src/runtime/errors.js';
-import { createHttpClient } from '../../../src/runtime/http-client.js';
-import type { ScriptedServer, Step } from '../http/scripted-server.js';
-import { recordingClock, startScriptedServer } from '../http/scripted-server.js';
+import { ProviderAuthError, ProviderHttpError, ProviderRateLimitError } from '../../../src/engine/errors.js';
+import { createHttpClient } from '../../../src/http/client.js';
+import type { ScriptedServer, Step } from '../../helpers/scripted-server.js';
+import { recordingClock, startScriptedServer } from '../../helpers/scripted-server.js';
 
 const KEY = 'rc-secret-token-123';
 const http = createHttpClient({ clock: recordingClock(), retry: { maxAttempts: 1 } });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_LIMITS, BundleError, openBundle, packWorkflow } from '../../../src/runtime/bundle.js';
+import { BUNDLE_LIMITS, BundleError, openBundle, packWorkflow } from '../../../src/sharing/bundle.js';
 
 const EXAMPLE = resolve('examples/runway-gen4-turbo.json');
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embedWorkflowMetadata, readWorkflowMetadata, scrubSecrets } from '../../../src/runtime/provenance.js';
-import { makeFastStart, makeMp4, topLevelTypes, videoPackets } from './mp4.js';
+import { embedWorkflowMetadata, readWorkflowMetadata, scrubSecrets } from '../../../src/sharing/provenance.js';
+import { makeFastStart, makeMp4, topLevelTypes, videoPackets } from '../../helpers/mp4.js';
 
 const workflow = {
   last_node_id: 2,

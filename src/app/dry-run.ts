@@ -1,0 +1,134 @@
+import type { ModelId, ProviderId } from '../providers/provider.js';
+import type { OutputCache } from '../engine/cache.js';
+import { findCacheHits, nodesToRun, outputNodes } from '../engine/cache-plan.js';
+import type { CacheCheckContext, FilesContext } from '../engine/define-node.js';
+import { formatIssue, type Issue } from '../engine/errors.js';
+import { checkParams } from '../engine/param-issues.js';
+import type { ParsedWorkflow } from '../comfy/index.js';
+import { computeCacheKeys } from '../engine/cache-key.js';
+import { planGraph } from '../engine/plan.js';
+import { DEFAULT_PRICES, priceJob, type PriceTable } from '../providers/prices.js';
+import type { NodeRegistry } from '../engine/registry.js';
+import { validateGraph, type ValidationResult } from '../engine/validate.js';
+
+/**
+ * `run --dry-run`: everything a run would decide before spending, and nothing else.
+ * Validates, computes cache keys, looks the cache up, and prices the provider jobs that
+ * would be created. No node runs, no provider is called.
+ */
+
+export interface DryRunOptions {
+  files: FilesContext;
+  env?: NodeJS.ProcessEnv;
+  /** The output cache a real run would use; without one every node would run. */
+  cache?: OutputCache;
+  prices?: PriceTable;
+  /** What a real run's cache check would consult (the job journal). */
+  cacheCheck?: CacheCheckContext;
+}
+
+export interface DryRunJob {
+  nodeId: string;
+  provider: ProviderId;
+  model: ModelId;
+  duration: number;
+  ratio: string;
+  usd?: number;
+  credits?: number;
+}
+
+export interface DryRunTotal {
+  provider: ProviderId;
+  jobs: number;
+  seconds: number;
+  usd: number;
+  credits?: number;
+  /** Where the price comes from, and whether it is an assumption. */
+  source: string;
+  assumed: boolean;
+}
+
+export interface DryRunPlan {
+  ok: boolean;
+  validation: ValidationResult;
+  /** What must be fixed before a real run (a missing key), though the plan could be made. */
+  warnings: Issue[];
+  /** Every node in execution order and what the run would do with it. */
+  nodes: { id: string; type: string; action: 'run' | 'cached' | 'unused' }[];
+  jobs: DryRunJob[];
+  totals: DryRunTotal[];
+  totalUsd: number;
+}
+
+/** The type whose run() creates a paid provider job. */
+const JOB_NODE = 'RunwayI2V';
+
+/**
+ * Problems that stop a real run but not a look at what it would do and cost: someone opening a
+ * shared workflow may not have that provider's key yet.
+ */
+const SETUP_ONLY = new Set(['missing_api_key']);
+
+export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry, options: DryRunOptions): Promise<DryRunPlan> {
+  const validation = await validateGraph(parsed.graph, registry, { files: options.files, env: options.env ?? process.env });
+  const warnings = validation.issues.filter((issue) => SETUP_ONLY.has(issue.type));
+  if (warnings.length < validation.issues.length) return { ok: false, validation, warnings: [], nodes: [], jobs: [], totals: [], totalUsd: 0 };
+  const graph = parsed.graph;
+  const order = planGraph(graph).order;
+  const params = new Map(order.map((id) => [id, checkParams(graph.nodes.get(id)!, registry.get(graph.nodes.get(id)!.type)!).params ?? {}]));
+  const { keys, volatile } = await computeCacheKeys(graph, registry, order, params, options.files);
+  const defOf = (id: string) => registry.get(graph.nodes.get(id)!.type)!;
+  const hits = await findCacheHits({ order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
+  const toRun = nodesToRun(graph, hits, outputNodes(graph, registry));
+  const nodes = order.map((id) => ({ id, type: graph.nodes.get(id)!.type, action: hits.has(id) ? ('cached' as const) : toRun.has(id) ? ('run' as const) : ('unused' as const) }));
+  const jobs = order.filter((id) => toRun.has(id) && graph.nodes.get(id)!.type === JOB_NODE).map((id) => jobOf(id, params.get(id)!, options.prices ?? DEFAULT_PRICES));
+  const totals = totalsOf(jobs, options.prices ?? DEFAULT_PRICES);
+  const totalUsd = round(totals.reduce((sum, total) => sum + total.usd, 0));
+  return { ok: true, validation, warnings, nodes, jobs, totals, totalUsd };
+}
+
+function jobOf(nodeId: string, params: Record<string, unknown>, prices: PriceTable): DryRunJob {
+  const provider = params.provider as ProviderId;
+  const model = params.model as ModelId;
+  const duration = Number(params.duration);
+  const job: DryRunJob = { nodeId, provider, model, duration, ratio: String(params.ratio) };
+  const price = priceJob(prices, provider, model, duration);
+  if (price) Object.assign(job, price);
+  return job;
+}
+
+function totalsOf(jobs: DryRunJob[], prices: PriceTable): DryRunTotal[] {
+  const byProvider = new Map<ProviderId, DryRunTotal>();
+  for (const job of jobs) {
+    const { source, assumed } = prices[job.provider];
+    const total = byProvider.get(job.provider) ?? { provider: job.provider, jobs: 0, seconds: 0, usd: 0, source, assumed };
+    total.jobs++;
+    total.seconds += job.duration;
+    total.usd = round(total.usd + (job.usd ?? 0));
+    if (job.credits !== undefined) total.credits = (total.credits ?? 0) + job.credits;
+    byProvider.set(job.provider, total);
+  }
+  return [...byProvider.values()];
+}
+
+function round(usd: number): number {
+  return Math.round(usd * 10000) / 10000;
+}
+
+/** The plan as the CLI prints it. */
+export function formatDryRun(plan: DryRunPlan): string {
+  const lines = ['Dry run: nothing was submitted.', ''];
+  for (const node of plan.nodes) lines.push(`  ${node.action === 'run' ? 'would run' : node.action === 'cached' ? 'cached   ' : 'unused   '}  #${node.id} ${node.type}`);
+  lines.push('', plan.jobs.length === 0 ? 'No provider jobs would be created.' : `Provider jobs that would be created: ${plan.jobs.length}`);
+  for (const job of plan.jobs) {
+    const cost = job.usd === undefined ? 'no price known' : `$${job.usd.toFixed(2)}${job.credits !== undefined ? ` (${job.credits} credits)` : ''}`;
+    lines.push(`  #${job.nodeId} ${job.provider} ${job.model} ${job.duration}s ${job.ratio}: ${cost}`);
+  }
+  for (const total of plan.totals) {
+    const credits = total.credits !== undefined ? `, ${total.credits} credits` : '';
+    lines.push(`Estimate for ${total.provider}: $${total.usd.toFixed(2)}${credits} for ${total.seconds}s of video${total.assumed ? ' (assumed price)' : ''}; ${total.source}`);
+  }
+  if (plan.jobs.length > 0) lines.push(`Estimated total: $${plan.totalUsd.toFixed(2)} (estimates; override with --prices FILE or REELGRAPH_PRICES, see docs/prices.md)`);
+  if (plan.warnings.length > 0) lines.push('', 'Before a real run:', ...plan.warnings.map((issue) => `  ${formatIssue(issue)}`));
+  return lines.join('\n');
+}

@@ -1,0 +1,88 @@
+import type { z } from 'zod';
+import { prepareWorkflowJson } from '../sharing/comfy-runway-import.js';
+import { WorkflowParseError } from '../engine/errors.js';
+import type { Graph } from '../engine/graph.js';
+import type { NodeRegistry } from '../engine/registry.js';
+import { apiToGraph, toApiPrompt } from './api.js';
+import { graphToUiWorkflow } from './graph-to-ui.js';
+import { ApiPromptSchema, LinkObjectSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt, type UiLink } from './schemas.js';
+import { linkFromTuple, uiToGraph } from './ui-to-graph.js';
+import { updateUiWorkflowParams } from './ui-update.js';
+
+export { apiToGraph, toApiPrompt } from './api.js';
+export { graphToUiWorkflow } from './graph-to-ui.js';
+export { updateUiWorkflowParams } from './ui-update.js';
+export { isApiLink, type ApiNode, type ApiPrompt } from './schemas.js';
+export { paramSpecs, paramsJsonSchema, widgetsToParams, paramsToWidgets, type ParamSpec, type WidgetKind } from './widgets.js';
+
+export interface ParsedWorkflow {
+  format: 'ui' | 'api';
+  graph: Graph;
+  /** The original UI document, kept for re-save and provenance. */
+  ui?: Record<string, unknown>;
+  api: ApiPrompt;
+}
+
+/**
+ * Any ComfyUI workflow document (UI v0.4, UI v1 or API prompt) as our graph.
+ * @throws WorkflowParseError when the document is none of these.
+ */
+export function parseWorkflow(input: unknown, registry: NodeRegistry): ParsedWorkflow {
+  // ComfyUI Runway nodes and older node versions become today's nodes (docs/comfyui.md §4).
+  const json = prepareWorkflowJson(input, { registry });
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new WorkflowParseError('The workflow must be a JSON object (a ComfyUI UI workflow or an API prompt).');
+  }
+  const doc = json as Record<string, unknown>;
+  if (Array.isArray(doc.nodes)) {
+    const graph = parseUi(doc, registry);
+    return { format: 'ui', graph, ui: doc, api: toApiPrompt(graph) };
+  }
+  const notApi = Object.entries(doc).find(([, value]) => typeof value !== 'object' || value === null || !('class_type' in value));
+  if (notApi) {
+    throw new WorkflowParseError(
+      `The workflow is neither a UI workflow (it has no "nodes" list) nor an API prompt (entry "${notApi[0]}" has no class_type).`,
+    );
+  }
+  const prompt = check(ApiPromptSchema, doc, 'API prompt') as ApiPrompt;
+  const graph = apiToGraph(prompt);
+  return { format: 'api', graph, api: toApiPrompt(graph) };
+}
+
+function parseUi(doc: Record<string, unknown>, registry: NodeRegistry): Graph {
+  if (doc.version === 1) {
+    const v1 = check(UiWorkflow1Schema, doc, 'UI workflow (version 1)');
+    return uiToGraph(v1.nodes, (v1.links ?? []).map(linkFromObject), registry);
+  }
+  const v04 = check(UiWorkflow04Schema, doc, 'UI workflow (version 0.4)');
+  const links = (v04.links ?? []).filter((l) => l !== null).map((l) => (Array.isArray(l) ? linkFromTuple(l) : linkFromObject(l)));
+  return uiToGraph(v04.nodes, links, registry);
+}
+
+function linkFromObject(link: z.infer<typeof LinkObjectSchema>): UiLink {
+  return {
+    id: link.id,
+    originId: String(link.origin_id),
+    originSlot: link.origin_slot,
+    targetId: String(link.target_id),
+    targetSlot: link.target_slot,
+    type: link.type,
+  };
+}
+
+function check<T extends z.ZodType>(schema: T, doc: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(doc);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+  const more = result.error.issues.length > 1 ? ` (and ${result.error.issues.length - 1} more problems)` : '';
+  throw new WorkflowParseError(`The ${what} is malformed at ${path || 'the top level'}: ${issue.message}${more}.`);
+}
+
+/** UI → API or API → UI (or a UI re-save that keeps every unknown key). */
+export function convertWorkflow(json: unknown, to: 'api' | 'ui', registry: NodeRegistry): Record<string, unknown> {
+  const parsed = parseWorkflow(json, registry);
+  if (to === 'api') return parsed.api;
+  if (parsed.ui) return updateUiWorkflowParams(parsed.ui, parsed.graph, registry);
+  return graphToUiWorkflow(parsed.graph, registry);
+}

@@ -1,0 +1,254 @@
+import type { AnyNodeDefinition, FilesContext, UpstreamNode, ValidationContext } from './define-node.js';
+import { messageOf, type Issue } from './errors.js';
+import { checkParams } from './param-issues.js';
+import type { Graph, GraphNode } from './graph.js';
+import { findCycle, formatCyclePath } from './plan.js';
+import type { NodeRegistry } from './registry.js';
+
+/**
+ * One pass that reports every problem at once, before anything is spent: unknown
+ * types, missing or mismatched links, bad widget values, cycles, no outputs, and each
+ * definition's own checks. The result also comes in ComfyUI's HTTP 400 shape.
+ */
+
+export interface ComfyError {
+  type: string;
+  message: string;
+  details: string;
+  extra_info: Record<string, unknown>;
+}
+
+export interface ComfyValidation {
+  error: ComfyError;
+  node_errors: Record<string, { class_type: string; errors: ComfyError[]; dependent_outputs: string[] }>;
+}
+
+export interface ValidationResult {
+  ok: boolean;
+  issues: Issue[];
+  comfy: ComfyValidation | null;
+}
+
+export interface ValidateOptions {
+  files: FilesContext;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function validateGraph(graph: Graph, registry: NodeRegistry, options: ValidateOptions): Promise<ValidationResult> {
+  const issues: Issue[] = [...unknownTypeIssues(graph, registry)];
+  const parsed = new Map<string, Record<string, unknown>>();
+  for (const node of graph.nodes.values()) {
+    const def = registry.get(node.type);
+    if (!def) continue;
+    issues.push(...versionIssues(node, def), ...linkIssues(node, def, graph, registry));
+    const check = checkParams(node, def);
+    issues.push(...check.issues);
+    if (check.params) parsed.set(node.id, check.params);
+  }
+  issues.push(...cycleIssues(graph), ...outputIssues(graph, registry));
+  issues.push(...(await customIssues(graph, registry, parsed, options)));
+  return { ok: issues.length === 0, issues, comfy: toComfy(issues, graph, registry) };
+}
+
+/** Subgraph instances use their definition's uuid as the node type. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function unknownTypeIssues(graph: Graph, registry: NodeRegistry): Issue[] {
+  const unknown = [...graph.nodes.values()].filter((node) => !registry.get(node.type));
+  if (unknown.length === 0) return [];
+  const types = [...new Set(unknown.map((node) => node.type))];
+  const known = registry.list().map((def) => def.type).join(', ');
+  const prompt: Issue = {
+    type: 'invalid_prompt',
+    message: `Unknown node type${types.length > 1 ? 's' : ''}`,
+    details: `${types.map((t) => `"${t}"`).join(', ')} (known types: ${known})`,
+    extra_info: { missing_node_types: types },
+  };
+  const perNode = unknown.map(
+    (node): Issue => ({
+      type: 'missing_node_type',
+      nodeId: node.id,
+      nodeType: node.type,
+      message: 'Node type does not exist',
+      details: UUID.test(node.type)
+        ? `"${node.type}" is a subgraph instance; subgraphs are not supported yet, so convert it back to nodes`
+        : `"${node.type}" is not a node type this runtime knows`,
+      extra_info: { class_type: node.type },
+    }),
+  );
+  return [prompt, ...perNode];
+}
+
+function versionIssues(node: GraphNode, def: AnyNodeDefinition): Issue[] {
+  if (node.version === undefined || node.version <= def.version) return [];
+  return [
+    {
+      type: 'unsupported_node_version',
+      nodeId: node.id,
+      nodeType: node.type,
+      message: 'Node version is newer than this runtime supports',
+      details: `the workflow was saved with version ${node.version}, this runtime has version ${def.version}`,
+      extra_info: { version: node.version, supported: def.version },
+    },
+  ];
+}
+
+/** Missing required sockets, links to nothing, and links whose types do not match. */
+function linkIssues(node: GraphNode, def: AnyNodeDefinition, graph: Graph, registry: NodeRegistry): Issue[] {
+  const issues: Issue[] = [];
+  const at = (field: string, type: string, message: string, details: string): Issue => ({
+    type, nodeId: node.id, nodeType: node.type, field, message, details, extra_info: { input_name: field },
+  });
+  for (const [name, socket] of Object.entries(def.inputs)) {
+    const link = node.inputs[name];
+    if (!link) {
+      if (!socket.optional) issues.push(at(name, 'required_input_missing', 'Required input is missing', `${name} (${socket.type}) is not connected`));
+      continue;
+    }
+    const source = graph.nodes.get(link.from);
+    if (!source) {
+      issues.push(at(name, 'dangling_link', 'Linked node does not exist', `${name} is linked to node "${link.from}", which is not in the workflow`));
+      continue;
+    }
+    const sourceDef = registry.get(source.type);
+    if (!sourceDef) continue; // Already reported as an unknown type.
+    const output = sourceDef.outputs[link.slot];
+    if (!output) {
+      const details = `${name} is linked to output ${link.slot} of node "${source.id}" (${source.type}), which has ${sourceDef.outputs.length} output(s)`;
+      issues.push(at(name, 'dangling_link', 'Linked output does not exist', details));
+    } else if (output.type !== socket.type) {
+      const details = `${name} expects ${socket.type} but node "${source.id}" (${source.type}) output ${output.name} gives ${output.type}`;
+      issues.push(at(name, 'return_type_mismatch', 'Return type mismatch between linked nodes', details));
+    }
+  }
+  return issues;
+}
+
+function cycleIssues(graph: Graph): Issue[] {
+  const cycle = findCycle(graph);
+  if (!cycle) return [];
+  const first = graph.nodes.get(cycle[0]!)!;
+  return [
+    {
+      type: 'dependency_cycle',
+      nodeId: first.id,
+      nodeType: first.type,
+      message: 'Dependency cycle',
+      details: formatCyclePath(graph, cycle),
+      extra_info: { cycle },
+    },
+  ];
+}
+
+function outputIssues(graph: Graph, registry: NodeRegistry): Issue[] {
+  const hasOutput = [...graph.nodes.values()].some((node) => registry.get(node.type)?.outputNode);
+  if (hasOutput) return [];
+  const outputTypes = registry.list().filter((def) => def.outputNode).map((def) => def.type);
+  return [
+    {
+      type: 'prompt_no_outputs',
+      message: 'Prompt has no outputs',
+      details: `the workflow needs at least one output node${outputTypes.length > 0 ? ` (${outputTypes.join(', ')})` : ''}`,
+      extra_info: {},
+    },
+  ];
+}
+
+/** Each definition's validate(), for nodes whose params parsed; a throw becomes an issue. */
+async function customIssues(
+  graph: Graph,
+  registry: NodeRegistry,
+  parsed: Map<string, Record<string, unknown>>,
+  options: ValidateOptions,
+): Promise<Issue[]> {
+  const checks = [...graph.nodes.values()].map(async (node): Promise<Issue[]> => {
+    const def = registry.get(node.type);
+    const params = parsed.get(node.id);
+    if (!def?.validate || !params) return [];
+    try {
+      const found = await def.validate(params, validationContext(node, graph, parsed, options));
+      return found.map((issue) => ({ ...issue, nodeId: issue.nodeId ?? node.id, nodeType: issue.nodeType ?? node.type }));
+    } catch (error) {
+      const details = `validate() threw: ${messageOf(error)}`;
+      return [{ type: 'exception_during_validation', nodeId: node.id, nodeType: node.type, message: 'Validation failed', details }];
+    }
+  });
+  return (await Promise.all(checks)).flat();
+}
+
+function validationContext(
+  node: GraphNode,
+  graph: Graph,
+  parsed: Map<string, Record<string, unknown>>,
+  options: ValidateOptions,
+): ValidationContext {
+  const sourceOf = (of: GraphNode, input: string) => {
+    const link = of.inputs[input];
+    return link ? graph.nodes.get(link.from) : undefined;
+  };
+  const view = (other: GraphNode) => ({ type: other.type, params: parsed.get(other.id) ?? other.params });
+  // Upstream views chain, so RunwayI2V can see a LoadImage through a pass-through ValidateImage.
+  // Not enumerable: the view stays plain data when printed or compared.
+  const upstreamView = (other: GraphNode): UpstreamNode =>
+    Object.defineProperty(view(other), 'upstream', {
+      enumerable: false,
+      value: (input: string) => {
+        const source = sourceOf(other, input);
+        return source ? upstreamView(source) : undefined;
+      },
+    });
+  return {
+    nodeId: node.id,
+    files: options.files,
+    env: options.env,
+    upstream(input) {
+      const source = sourceOf(node, input);
+      return source ? upstreamView(source) : undefined;
+    },
+    downstream() {
+      return consumersOf(graph, node.id).map(view);
+    },
+  };
+}
+
+function consumersOf(graph: Graph, id: string): GraphNode[] {
+  return [...graph.nodes.values()].filter((other) => Object.values(other.inputs).some((link) => link.from === id));
+}
+
+/** Output nodes that depend on `id` (itself included), as ComfyUI's dependent_outputs. */
+function dependentOutputs(graph: Graph, registry: NodeRegistry, id: string): string[] {
+  const seen = new Set<string>([id]);
+  const queue = [id];
+  while (queue.length > 0) {
+    for (const consumer of consumersOf(graph, queue.shift()!)) {
+      if (seen.has(consumer.id)) continue;
+      seen.add(consumer.id);
+      queue.push(consumer.id);
+    }
+  }
+  return [...seen].filter((nodeId) => registry.get(graph.nodes.get(nodeId)?.type ?? '')?.outputNode);
+}
+
+function toComfy(issues: Issue[], graph: Graph, registry: NodeRegistry): ComfyValidation | null {
+  if (issues.length === 0) return null;
+  const plain = (issue: Issue): ComfyError => ({
+    type: issue.type, message: issue.message, details: issue.details, extra_info: issue.extra_info ?? {},
+  });
+  const nodeErrors: ComfyValidation['node_errors'] = {};
+  for (const issue of issues) {
+    if (issue.nodeId === undefined) continue;
+    const entry = (nodeErrors[issue.nodeId] ??= {
+      class_type: issue.nodeType ?? graph.nodes.get(issue.nodeId)?.type ?? 'unknown',
+      errors: [],
+      dependent_outputs: dependentOutputs(graph, registry, issue.nodeId),
+    });
+    entry.errors.push(plain(issue));
+  }
+  const promptLevel = issues.find((issue) => issue.nodeId === undefined);
+  const first = issues[0]!;
+  const error: ComfyError = promptLevel
+    ? plain(promptLevel)
+    : { type: 'prompt_outputs_failed_validation', message: 'Prompt outputs failed validation', details: `${first.field ?? ''}${first.field ? ': ' : ''}${first.details}`, extra_info: {} };
+  return { error, node_errors: nodeErrors };
+}
+

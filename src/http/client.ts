@@ -1,0 +1,123 @@
+import { Agent, request as undiciRequest } from 'undici';
+import type { Clock } from '../engine/clock.js';
+import { systemClock } from '../engine/clock.js';
+import { RuntimeError, SubmitOutcomeUnknownError, messageOf } from '../engine/errors.js';
+import type { HttpClient, HttpRequest, HttpResponse } from './types.js';
+import type { RetryPolicy } from './retry.js';
+import { canRetry, isConnectionError, isNotSentError, isRetryableStatus, nextDelayMs, resolveRetryPolicy } from './retry.js';
+
+/**
+ * The HttpClient every provider and node uses: undici over one keep-alive Agent, with the
+ * retry policy from retry.ts. Non-2xx responses are returned for the caller to map; only
+ * transport failures throw. A create (POST by default) is never resent once it may have
+ * reached the server, because the provider could bill a second job.
+ */
+
+export interface HttpClientOptions {
+  retry?: Partial<RetryPolicy>;
+  clock?: Clock;
+  log?: (line: string) => void;
+}
+
+/** The connection failed on every attempt (poll/download) or before a create was sent. */
+export class HttpConnectionError extends RuntimeError {
+  override name = 'HttpConnectionError';
+  override retryable = true;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient & { close(): Promise<void> } {
+  const policy = resolveRetryPolicy(options.retry);
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? (() => {});
+  // Enough sockets for a few hundred concurrent jobs polling one provider.
+  const agent = new Agent({ keepAliveTimeout: 4_000, connections: 128 });
+
+  async function attempt(req: HttpRequest): Promise<HttpResponse> {
+    const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const res = await undiciRequest(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      signal: req.signal,
+      dispatcher: agent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      // Videos are streamed to disk: bigger buffered chunks mean fewer, larger writes.
+      ...(req.kind === 'download' ? { highWaterMark: DOWNLOAD_CHUNK_BYTES } : {}),
+    });
+    const body = res.body;
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body,
+      text: () => body.text(),
+      json: () => body.json(),
+    };
+  }
+
+  async function request(req: HttpRequest): Promise<HttpResponse> {
+    const kind = req.kind ?? (req.method === 'POST' ? 'create' : 'poll');
+    const started = clock.now();
+    for (let attempts = 1; ; attempts++) {
+      let outcome: { response: HttpResponse } | { error: unknown };
+      try {
+        outcome = { response: await attempt(req) };
+      } catch (error) {
+        if (req.signal?.aborted || !isConnectionError(error)) throw error;
+        outcome = { error };
+      }
+      log(describe(req, attempts, 'response' in outcome ? String(outcome.response.status) : messageOf(outcome.error)));
+      const retryable = kind === 'create' ? createMayRetry(req, outcome) : pollMayRetry(outcome);
+      const delay = nextDelayMs(attempts, policy, 'response' in outcome ? outcome.response.headers : undefined, clock.now());
+      if (retryable && canRetry(attempts, clock.now() - started, delay, policy)) {
+        if ('response' in outcome) outcome.response.body.resume();
+        await clock.sleep(delay, req.signal);
+        continue;
+      }
+      if ('response' in outcome) return outcome.response;
+      throw new HttpConnectionError(`${req.method} ${safeUrl(req.url)} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${messageOf(outcome.error)}`, { cause: outcome.error });
+    }
+  }
+
+  return { request, close: () => agent.close() };
+}
+
+function pollMayRetry(outcome: { response: HttpResponse } | { error: unknown }): boolean {
+  return 'response' in outcome ? isRetryableStatus(outcome.response.status) : true;
+}
+
+/** A create may be retried only if it provably never left; any other doubt becomes SubmitOutcomeUnknownError. */
+function createMayRetry(req: HttpRequest, outcome: { response: HttpResponse } | { error: unknown }): boolean {
+  if ('response' in outcome) {
+    if (outcome.response.status < 500) return false;
+    outcome.response.body.resume();
+    throw unknownOutcome(req, `the server answered HTTP ${outcome.response.status}`);
+  }
+  if (isNotSentError(outcome.error)) return true;
+  throw unknownOutcome(req, `the connection failed after the request was sent (${messageOf(outcome.error)})`, outcome.error);
+}
+
+function unknownOutcome(req: HttpRequest, what: string, cause?: unknown): SubmitOutcomeUnknownError {
+  return new SubmitOutcomeUnknownError(
+    `Submitting to ${safeUrl(req.url)} may or may not have created a job because ${what}; check the provider's task list or dashboard before submitting again, since a second submit may be billed twice.`,
+    { cause },
+  );
+}
+
+/** The URL without its query string, which may carry signatures. */
+export function safeUrl(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? url : url.slice(0, at);
+}
+
+/** A debug line with the Authorization header (and any key-bearing header) redacted. */
+function describe(req: HttpRequest, attempt: number, result: string): string {
+  const headers = Object.entries(req.headers ?? {})
+    .map(([name, value]) => `${name}: ${/^(authorization|x-api-key|api-key)$/i.test(name) ? '[redacted]' : value}`)
+    .join(', ');
+  return `http ${req.kind ?? ''} ${req.method} ${safeUrl(req.url)} attempt ${attempt} -> ${result}${headers ? ` {${headers}}` : ''}`;
+}

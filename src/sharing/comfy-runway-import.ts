@@ -1,0 +1,287 @@
+import type { ProviderId } from '../providers/provider.js';
+import { paramSpecs, paramsToWidgets } from '../comfy/widgets.js';
+import { migrateWorkflow } from '../comfy/migrate.js';
+import type { NodeRegistry } from '../engine/registry.js';
+
+/**
+ * Workflows saved by ComfyUI with its Runway API nodes, mapped onto ours so they run
+ * here unchanged: each `RunwayImageToVideoNodeGen3a/Gen4` becomes
+ * ValidateImage → RunwayI2V → Poll (the Runway node keeps its id, so messages name the
+ * node the user sees). LoadImage and SaveVideo have the same widgets in both runtimes.
+ * Everything else in the file (layout, groups, extra.ds, notes, modes, unknown keys) is kept.
+ * See docs/comfyui.md §3–4.
+ */
+
+/** ComfyUI's Runway image-to-video node types and the model each one calls. */
+export const COMFY_RUNWAY_MODELS: Record<string, 'gen3a_turbo' | 'gen4_turbo'> = {
+  RunwayImageToVideoNodeGen3a: 'gen3a_turbo',
+  RunwayImageToVideoNodeGen4: 'gen4_turbo',
+};
+
+/** Types that never execute, so they are neither mapped nor unsupported. */
+const PASSIVE_TYPES = new Set(['Note', 'MarkdownNote', 'Reroute', 'PrimitiveNode']);
+
+export interface ImportOptions {
+  provider?: ProviderId;
+  registry: NodeRegistry;
+}
+
+export interface ImportResult {
+  json: unknown;
+  /** Ids of the ComfyUI Runway nodes that were mapped. */
+  mapped: string[];
+  /** Nodes whose type neither runtime offers here; they stay in the file as placeholders. */
+  unsupported: { id: string; type: string }[];
+}
+
+type Json = Record<string, unknown>;
+
+interface RunwayValues {
+  prompt: unknown;
+  duration: unknown;
+  ratio: unknown;
+  seed: unknown;
+  /** ComfyUI's control_after_generate value ("randomize", …), UI files only. */
+  control?: unknown;
+}
+
+/** Whether the document uses ComfyUI's Runway nodes and so needs importComfyWorkflow. */
+export function isComfyRunwayWorkflow(json: unknown): boolean {
+  return nodeTypes(json).some((type) => modelFor(type) !== undefined);
+}
+
+/** The model a ComfyUI Runway node type calls (own keys only: a node typed "toString" is not one). */
+function modelFor(type: unknown): string | undefined {
+  return typeof type === 'string' && Object.hasOwn(COMFY_RUNWAY_MODELS, type) ? COMFY_RUNWAY_MODELS[type] : undefined;
+}
+
+/**
+ * What every loader does before parsing: ComfyUI Runway nodes mapped onto ours (when
+ * there are any), then node version migrations. A document that needs neither comes back as it was.
+ */
+export function prepareWorkflowJson(json: unknown, options: ImportOptions): unknown {
+  const imported = isComfyRunwayWorkflow(json) ? importComfyWorkflow(json, options).json : json;
+  const migrated = migrateWorkflow(imported);
+  return migrated.applied.length > 0 ? migrated.json : imported;
+}
+
+/** Maps ComfyUI Runway nodes onto ours (a new document; the input is not changed). */
+export function importComfyWorkflow(json: unknown, options: ImportOptions): ImportResult {
+  const copy = structuredClone(json) as Json;
+  const mapped = Array.isArray(copy.nodes) ? importUi(copy, options) : importApi(copy, options);
+  const unsupported = nodeEntries(copy)
+    .filter(({ type, inactive }) => !inactive && !PASSIVE_TYPES.has(type) && !options.registry.get(type))
+    .map(({ id, type }) => ({ id, type }));
+  return { json: copy, mapped, unsupported };
+}
+
+/** Muted (2) and bypassed (4) nodes never run, so a missing type there costs nothing. */
+const INACTIVE_MODES = new Set([2, 4]);
+
+function nodeEntries(json: unknown): { id: string; type: string; inactive: boolean }[] {
+  if (typeof json !== 'object' || json === null) return [];
+  const doc = json as Json;
+  if (Array.isArray(doc.nodes)) {
+    return (doc.nodes as Json[])
+      .filter((n) => typeof n?.type === 'string')
+      .map((n) => ({ id: String(n.id), type: n.type as string, inactive: INACTIVE_MODES.has(n.mode as number) }));
+  }
+  return Object.entries(doc)
+    .filter(([, node]) => typeof (node as Json | null)?.class_type === 'string')
+    .map(([id, node]) => ({ id, type: (node as Json).class_type as string, inactive: false }));
+}
+
+function nodeTypes(json: unknown): string[] {
+  return nodeEntries(json).map((entry) => entry.type);
+}
+
+function runwayParams(values: RunwayValues, model: string, provider: ProviderId): Json {
+  return { provider, model, promptText: values.prompt ?? '', ratio: values.ratio, duration: values.duration, seed: values.seed, watermark: false };
+}
+
+// ---- API prompts: {id: {class_type, inputs}} ----
+
+function importApi(doc: Json, options: ImportOptions): string[] {
+  const mapped: string[] = [];
+  let nextId = Math.max(0, ...Object.keys(doc).map(Number).filter(Number.isInteger)) + 1;
+  for (const [id, node] of Object.entries(doc)) {
+    const entry = node as Json;
+    const model = modelFor(entry.class_type);
+    if (!model) continue;
+    const inputs = (entry.inputs ?? {}) as Json;
+    const validateId = String(nextId++);
+    const pollId = String(nextId++);
+    redirectApiLinks(doc, id, pollId);
+    doc[validateId] = { class_type: 'ValidateImage', inputs: { image: inputs.start_frame }, _meta: { title: 'Validate Image' } };
+    const values: RunwayValues = { prompt: inputs.prompt, duration: inputs.duration, ratio: inputs.ratio, seed: inputs.seed };
+    entry.class_type = 'RunwayI2V';
+    entry.inputs = { ...runwayParams(values, model, options.provider ?? 'runway'), image: [validateId, 0] };
+    doc[pollId] = { class_type: 'Poll', inputs: { task: [id, 0] }, _meta: { title: 'Poll' } };
+    mapped.push(id);
+  }
+  return mapped;
+}
+
+/** Consumers of the Runway node's VIDEO now read the Poll node's VIDEO. */
+function redirectApiLinks(doc: Json, fromId: string, toId: string): void {
+  for (const node of Object.values(doc)) {
+    const inputs = (node as Json).inputs as Json | undefined;
+    for (const [name, value] of Object.entries(inputs ?? {})) {
+      if (Array.isArray(value) && value.length === 2 && String(value[0]) === fromId) inputs![name] = [toId, value[1]];
+    }
+  }
+}
+
+// ---- UI workflows (0.4 link tuples, or v1 link objects) ----
+
+interface Link {
+  id: number;
+  originId: number | string;
+  originSlot: number;
+  targetId: number | string;
+  targetSlot: number;
+  type: unknown;
+}
+
+interface UiDoc {
+  doc: Json;
+  nodes: Json[];
+  links: Link[];
+  nextNodeId: number;
+  nextLinkId: number;
+}
+
+function importUi(doc: Json, options: ImportOptions): string[] {
+  const ui = readUi(doc);
+  const mapped: string[] = [];
+  for (const node of [...ui.nodes]) {
+    const model = modelFor(node.type);
+    if (!model) continue;
+    mapUiRunwayNode(ui, node, model, options);
+    mapped.push(String(node.id));
+  }
+  writeUi(ui);
+  return mapped;
+}
+
+function readUi(doc: Json): UiDoc {
+  const nodes = doc.nodes as Json[];
+  const rawLinks = Array.isArray(doc.links) ? (doc.links as unknown[]) : [];
+  const links = rawLinks.filter((l) => l !== null).map(linkOf);
+  const state = (doc.state ?? {}) as Json;
+  const maxNode = Math.max(0, Number(doc.last_node_id ?? state.lastNodeId ?? 0), ...nodes.map((n) => Number(n.id)).filter(Number.isFinite));
+  const maxLink = Math.max(0, Number(doc.last_link_id ?? state.lastLinkId ?? 0), ...links.map((l) => l.id));
+  return { doc, nodes, links, nextNodeId: maxNode + 1, nextLinkId: maxLink + 1 };
+}
+
+function linkOf(raw: unknown): Link {
+  if (Array.isArray(raw)) {
+    const [id, originId, originSlot, targetId, targetSlot, type] = raw as [number, number, number, number, number, unknown];
+    return { id, originId, originSlot, targetId, targetSlot, type };
+  }
+  const l = raw as { id: number; origin_id: number; origin_slot: number; target_id: number; target_slot: number; type: unknown };
+  return { id: l.id, originId: l.origin_id, originSlot: l.origin_slot, targetId: l.target_id, targetSlot: l.target_slot, type: l.type };
+}
+
+function writeUi(ui: UiDoc): void {
+  const { doc } = ui;
+  if (doc.version === 1) {
+    doc.links = ui.links.map((l) => ({ id: l.id, origin_id: l.originId, origin_slot: l.originSlot, target_id: l.targetId, target_slot: l.targetSlot, type: l.type }));
+    doc.state = { ...((doc.state ?? {}) as Json), lastNodeId: ui.nextNodeId - 1, lastLinkId: ui.nextLinkId - 1 };
+    return;
+  }
+  doc.links = ui.links.map((l) => [l.id, l.originId, l.originSlot, l.targetId, l.targetSlot, l.type]);
+  doc.last_node_id = ui.nextNodeId - 1;
+  doc.last_link_id = ui.nextLinkId - 1;
+}
+
+/** Rewires start_frame → ValidateImage → RunwayI2V → Poll → (former VIDEO consumers). */
+function mapUiRunwayNode(ui: UiDoc, node: Json, model: string, options: ImportOptions): void {
+  const id = String(node.id);
+  const [x, y] = Array.isArray(node.pos) ? (node.pos as number[]) : [0, 0];
+  const mode = node.mode ?? 0;
+  const validate = newNode(ui, 'ValidateImage', [(x ?? 0) - 40, (y ?? 0) - 130], mode, options);
+  const poll = newNode(ui, 'Poll', [(x ?? 0) + 40, (y ?? 0) + 330], mode, options);
+  const inputLink = ui.links.find((l) => String(l.targetId) === id && inputName(node, l) === 'start_frame');
+  if (inputLink) {
+    inputLink.targetId = validate.id as number;
+    inputLink.targetSlot = 0;
+    (validate.inputs as Json[])[0]!.link = inputLink.id;
+  }
+  const toRunway = addLink(ui, validate, node, 'IMAGE');
+  const videoLinks = ui.links.filter((l) => String(l.originId) === id);
+  for (const link of videoLinks) link.originId = poll.id as number;
+  (poll.outputs as Json[])[0]!.links = videoLinks.map((l) => l.id);
+  const toPoll = addLink(ui, node, poll, 'TASK');
+  (validate.outputs as Json[])[0]!.links = [toRunway.id];
+  (poll.inputs as Json[])[0]!.link = toPoll.id;
+  rewriteRunwayNode(node, model, options, toRunway.id, toPoll.id);
+}
+
+function inputName(node: Json, link: Link): string | undefined {
+  const inputs = (Array.isArray(node.inputs) ? node.inputs : []) as Json[];
+  const input = inputs.find((i) => i.link === link.id) ?? inputs[link.targetSlot];
+  return typeof input?.name === 'string' ? input.name : undefined;
+}
+
+function addLink(ui: UiDoc, from: Json, to: Json, type: string): Link {
+  const link: Link = { id: ui.nextLinkId++, originId: from.id as number, originSlot: 0, targetId: to.id as number, targetSlot: 0, type };
+  ui.links.push(link);
+  return link;
+}
+
+const SOCKETS: Record<string, { input: [string, string]; output: string }> = {
+  ValidateImage: { input: ['image', 'IMAGE'], output: 'IMAGE' },
+  Poll: { input: ['task', 'TASK'], output: 'VIDEO' },
+};
+
+function newNode(ui: UiDoc, type: 'ValidateImage' | 'Poll', pos: number[], mode: unknown, options: ImportOptions): Json {
+  const def = options.registry.get(type);
+  const sockets = SOCKETS[type]!;
+  const node: Json = {
+    id: ui.nextNodeId++,
+    type,
+    pos,
+    size: [300, type === 'Poll' ? 110 : 50],
+    flags: {},
+    order: ui.nodes.length,
+    mode,
+    inputs: [{ name: sockets.input[0], type: sockets.input[1], link: null }],
+    outputs: [{ name: sockets.output, type: sockets.output, links: [] }],
+    properties: { 'Node name for S&R': type, ...(def ? { ver: String(def.version) } : {}) },
+    widgets_values: def ? paramsToWidgets(def, {}) : [],
+  };
+  ui.nodes.push(node);
+  return node;
+}
+
+function rewriteRunwayNode(node: Json, model: string, options: ImportOptions, inputLinkId: number, outputLinkId: number): void {
+  const w = Array.isArray(node.widgets_values) ? (node.widgets_values as unknown[]) : [];
+  const values: RunwayValues = { prompt: w[0], duration: w[1], ratio: w[2], seed: w[3], control: w[4] };
+  const properties = { ...((node.properties ?? {}) as Json) };
+  // cnr_id/ver describe the ComfyUI node pack, not our node.
+  delete properties.cnr_id;
+  delete properties.ver;
+  const def = options.registry.get('RunwayI2V');
+  node.properties = { ...properties, 'Node name for S&R': 'RunwayI2V', reelgraph_imported_from: node.type, ...(def ? { ver: String(def.version) } : {}) };
+  node.type = 'RunwayI2V';
+  node.inputs = [{ name: 'image', type: 'IMAGE', link: inputLinkId }];
+  node.outputs = [{ name: 'TASK', type: 'TASK', links: [outputLinkId] }];
+  const params = runwayParams(values, model, options.provider ?? 'runway');
+  node.widgets_values = def ? withControlValue(def, paramsToWidgets(def, params), values.control) : Object.values(params);
+}
+
+/** Keeps ComfyUI's control value ("randomize", …) in the slot after the seed widget. */
+function withControlValue(def: Parameters<typeof paramSpecs>[0], widgets: unknown[], control: unknown): unknown[] {
+  if (typeof control !== 'string') return widgets;
+  let position = 0;
+  for (const spec of paramSpecs(def)) {
+    position++;
+    if (spec.hints.controlAfterGenerate) {
+      if (spec.name === 'seed') widgets[position] = control;
+      position++;
+    }
+    if (spec.hints.imageUpload) position++;
+  }
+  return widgets;
+}

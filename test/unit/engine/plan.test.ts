@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { apiToGraph, type ApiPrompt } from '../../../src/comfy/index.js';
+import { compareIds, findCycle, formatCyclePath, planGraph } from '../../../src/engine/plan.js';
+
+const node = (class_type: string, links: Record<string, string> = {}) => ({
+  class_type,
+  inputs: Object.fromEntries(Object.entries(links).map(([name, from]) => [name, [from, 0]])),
+});
+
+describe('planGraph', () => {
+  it('orders dependencies first, ties by numeric id then string id', () => {
+    const prompt: ApiPrompt = {
+      b: node('X'),
+      '10': node('X', { in: '2' }),
+      '2': node('X'),
+      '9': node('X'),
+      a: node('X', { in: '9' }),
+      '1': node('X', { in: 'b' }),
+    };
+    expect(planGraph(apiToGraph(prompt))).toEqual({ order: ['2', '9', '10', 'a', 'b', '1'] });
+  });
+
+  it('ignores links to missing nodes (validation reports them)', () => {
+    expect(planGraph(apiToGraph({ '1': node('X', { in: '77' }) })).order).toEqual(['1']);
+  });
+
+  it('reports a cycle as a closed path starting at its smallest id', () => {
+    const graph = apiToGraph({
+      '1': node('Source'),
+      '3': node('B', { in: '2', other: '1' }),
+      '2': node('A', { in: '4' }),
+      '4': node('C', { in: '3' }),
+      '5': node('Sink', { in: '4' }),
+    });
+    const plan = planGraph(graph);
+    expect(plan.order).toEqual(['1']);
+    expect(plan.cycle).toEqual(['2', '3', '4', '2']);
+    expect(formatCyclePath(graph, plan.cycle!)).toBe('2 (A) -> 3 (B) -> 4 (C) -> 2 (A)');
+  });
+
+  it('finds a node linked to itself', () => {
+    expect(findCycle(apiToGraph({ '7': node('Loop', { in: '7' }) }))).toEqual(['7', '7']);
+    expect(findCycle(apiToGraph({ '1': node('X'), '2': node('X', { in: '1' }) }))).toBeUndefined();
+  });
+
+  it('compares ids numerically before lexically', () => {
+    expect(['10', 'b', '2', 'a', '1:5'].sort(compareIds)).toEqual(['2', '10', '1:5', 'a', 'b']);
+  });
+});

@@ -1,0 +1,139 @@
+import { mkdtemp, readFile, rm, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JobJournal, jobKeyFor, submitOnce, summarizeRequest, type SubmitOnceInput } from '../../../src/jobs/journal.js';
+import { ProviderHttpError, SubmitOutcomeUnknownError, CancelledError } from '../../../src/engine/errors.js';
+import type { SubmitRequest } from '../../../src/providers/provider.js';
+
+const request: SubmitRequest = { model: 'gen4_turbo', promptImage: 'data:image/png;base64,AAAA', ratio: '1280:720', duration: 5, seed: 7 };
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'reelgraph-journal-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function input(submit: SubmitOnceInput['submit'], overrides: Partial<SubmitOnceInput> = {}): SubmitOnceInput {
+  return { provider: 'runway', baseUrl: 'http://127.0.0.1:1', request, imageId: 'sha-1', nodeId: '3', submit, ...overrides };
+}
+
+describe('JobJournal', () => {
+  it('folds intent, submitted, state and cancel lines into one record', async () => {
+    const journal = new JobJournal(dir);
+    await journal.recordIntent({ jobKey: 'k1', provider: 'runway', model: 'gen4_turbo', baseUrl: 'u', request: summarizeRequest(request) });
+    expect(journal.find('k1')?.state).toBe('intent');
+    await journal.recordSubmitted('k1', 'task-1');
+    expect(journal.find('k1')).toMatchObject({ state: 'submitted', taskId: 'task-1' });
+    await journal.recordState({ provider: 'runway', taskId: 'task-1' }, 'saved', { output: '/out/a.mp4' });
+    expect(journal.find('k1')).toMatchObject({ state: 'saved', output: '/out/a.mp4' });
+    await journal.recordCancel({ jobKey: 'k1' }, 'not_cancellable');
+    expect(journal.find('k1')?.cancels).toEqual([{ outcome: 'not_cancellable', at: expect.any(Number) }]);
+    expect(journal.list().map((job) => job.jobKey)).toEqual(['k1']);
+  });
+
+  it('sees lines appended by another instance (another process) and forgets keys', async () => {
+    const a = new JobJournal(dir);
+    const b = new JobJournal(dir);
+    await a.recordIntent({ jobKey: 'k2', provider: 'cometapi', model: 'gen3a_turbo', baseUrl: 'u', request: summarizeRequest(request) });
+    expect(b.find('k2')?.provider).toBe('cometapi');
+    await b.forget('k2');
+    expect(a.find('k2')).toBeUndefined();
+    expect(a.list()).toEqual([]);
+  });
+
+  it('ignores a torn last line left by a crash mid-write', async () => {
+    const journal = new JobJournal(dir);
+    await journal.recordIntent({ jobKey: 'k3', provider: 'runway', model: 'gen4_turbo', baseUrl: 'u', request: summarizeRequest(request) });
+    await appendFile(journal.file, '{"type":"submitted","jobKey":"k3","ta');
+    expect(new JobJournal(dir).find('k3')?.state).toBe('intent');
+  });
+
+  it('never writes image bytes or signed query strings', async () => {
+    const bytes = 'A'.repeat(5000);
+    expect(summarizeRequest({ ...request, promptImage: `data:image/png;base64,${bytes}` }).promptImage).not.toContain(bytes);
+    expect(summarizeRequest({ ...request, promptImage: 'http://h/f.png?sig=secret' }).promptImage).toBe('http://h/f.png?…');
+    const journal = new JobJournal(dir);
+    await submitOnce(journal, input(async () => ({ taskId: 't' }), { request: { ...request, promptImage: `data:image/png;base64,${bytes}` } }));
+    expect(await readFile(journal.file, 'utf8')).not.toContain(bytes);
+  });
+});
+
+describe('submitOnce', () => {
+  it('records intent before the create and submitted after it', async () => {
+    const journal = new JobJournal(dir);
+    let stateDuringCreate: string | undefined;
+    const result = await submitOnce(journal, input(async () => {
+      stateDuringCreate = new JobJournal(dir).list()[0]?.state;
+      return { taskId: 'task-9' };
+    }));
+    expect(stateDuringCreate).toBe('intent');
+    expect(result).toMatchObject({ taskId: 'task-9', reattached: false });
+    expect(journal.find(result.jobKey)?.state).toBe('submitted');
+  });
+
+  it('re-attaches to a live task instead of creating again', async () => {
+    let creates = 0;
+    const submit = async () => ({ taskId: `task-${++creates}` });
+    await submitOnce(new JobJournal(dir), input(submit));
+    const second = await submitOnce(new JobJournal(dir), input(submit));
+    expect(second).toMatchObject({ taskId: 'task-1', reattached: true });
+    expect(creates).toBe(1);
+  });
+
+  it('uses a signed URL-independent key: the image id, not promptImage', () => {
+    const a = jobKeyFor({ ...input(async () => ({ taskId: 'x' })), request: { ...request, promptImage: 'http://h/a?sig=1' } });
+    const b = jobKeyFor({ ...input(async () => ({ taskId: 'x' })), request: { ...request, promptImage: 'http://h/a?sig=2' } });
+    const c = jobKeyFor({ ...input(async () => ({ taskId: 'x' })), request: { ...request, seed: 8 } });
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+  });
+
+  it.each([
+    ['failed', 'failed'],
+    ['cancelled', 'cancelled'],
+  ] as const)('submits again after the earlier task %s', async (_name, state) => {
+    let creates = 0;
+    const submit = async () => ({ taskId: `task-${++creates}` });
+    const journal = new JobJournal(dir);
+    const first = await submitOnce(journal, input(submit));
+    await journal.recordState({ jobKey: first.jobKey }, state);
+    const second = await submitOnce(journal, input(submit));
+    expect(second).toMatchObject({ taskId: 'task-2', reattached: false });
+  });
+
+  it('marks a 4xx rejection so a corrected re-run may submit', async () => {
+    const journal = new JobJournal(dir);
+    const rejected = new ProviderHttpError('runway', 400, 'Runway API returned HTTP 400: bad ratio.');
+    await expect(submitOnce(journal, input(async () => Promise.reject(rejected)))).rejects.toBe(rejected);
+    expect(journal.list()[0]?.state).toBe('rejected');
+    await expect(submitOnce(journal, input(async () => ({ taskId: 'ok' })))).resolves.toMatchObject({ taskId: 'ok' });
+  });
+
+  it.each([
+    ['a 502 after sending', new SubmitOutcomeUnknownError('POST … : the server answered HTTP 502')],
+    ['an unreadable 200', new ProviderHttpError('runway', 200, 'Runway API returned HTTP 200 with an unexpected create response.')],
+    ['a reset connection', Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })],
+  ])('treats %s as unknown and refuses to resubmit until forgotten', async (_name, failure) => {
+    const journal = new JobJournal(dir);
+    const error = await submitOnce(journal, input(async () => Promise.reject(failure))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SubmitOutcomeUnknownError);
+    const key = journal.list()[0]!.jobKey;
+    expect((error as Error).message).toContain(`reelgraph jobs forget ${key}`);
+    let creates = 0;
+    const again = await submitOnce(journal, input(async () => ({ taskId: `t${++creates}` }))).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(SubmitOutcomeUnknownError);
+    expect((again as Error).message).toMatch(/may exist and be billed: check your runway dashboard/);
+    expect(creates).toBe(0);
+    await journal.forget(key);
+    await expect(submitOnce(journal, input(async () => ({ taskId: 'fresh' })))).resolves.toMatchObject({ taskId: 'fresh' });
+  });
+
+  it('keeps the intent when interrupted mid-create (the job may exist)', async () => {
+    const journal = new JobJournal(dir);
+    await expect(submitOnce(journal, input(async () => Promise.reject(new CancelledError())))).rejects.toBeInstanceOf(CancelledError);
+    expect(journal.list()[0]?.state).toBe('intent');
+  });
+});
