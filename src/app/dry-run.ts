@@ -1,7 +1,7 @@
 import type { ModelId, ProviderId } from '../providers/provider.js';
 import type { OutputCache } from '../engine/cache.js';
 import { findCacheHits, nodesToRun, outputNodes } from '../engine/cache-plan.js';
-import type { CacheCheckContext, FilesContext } from '../engine/define-node.js';
+import type { CacheCheckContext, FilesContext, PlannedJob } from '../engine/define-node.js';
 import { formatIssue, type Issue } from '../engine/errors.js';
 import { checkParams } from '../engine/param-issues.js';
 import type { ParsedWorkflow } from '../comfy/index.js';
@@ -60,9 +60,6 @@ export interface DryRunPlan {
   totalUsd: number;
 }
 
-/** The type whose run() creates a paid provider job. */
-const JOB_NODE = 'RunwayI2V';
-
 /**
  * Problems that stop a real run but not a look at what it would do and cost: someone opening a
  * shared workflow may not have that provider's key yet.
@@ -81,17 +78,18 @@ export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry,
   const hits = await findCacheHits({ order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
   const toRun = nodesToRun(graph, hits, outputNodes(graph, registry));
   const nodes = order.map((id) => ({ id, type: graph.nodes.get(id)!.type, action: hits.has(id) ? ('cached' as const) : toRun.has(id) ? ('run' as const) : ('unused' as const) }));
-  const jobs = order.filter((id) => toRun.has(id) && graph.nodes.get(id)!.type === JOB_NODE).map((id) => jobOf(id, params.get(id)!, options.prices ?? DEFAULT_PRICES));
-  const totals = totalsOf(jobs, options.prices ?? DEFAULT_PRICES);
+  const prices = options.prices ?? DEFAULT_PRICES;
+  const jobs = order.filter((id) => toRun.has(id)).flatMap((id) => (defOf(id).plannedJobs?.(params.get(id)!) ?? []).map((planned) => jobOf(id, planned, prices)));
+  const totals = totalsOf(jobs, prices);
   const totalUsd = round(totals.reduce((sum, total) => sum + total.usd, 0));
   return { ok: true, validation, warnings, nodes, jobs, totals, totalUsd };
 }
 
-function jobOf(nodeId: string, params: Record<string, unknown>, prices: PriceTable): DryRunJob {
-  const provider = params.provider as ProviderId;
-  const model = params.model as ModelId;
-  const duration = Number(params.duration);
-  const job: DryRunJob = { nodeId, provider, model, duration, ratio: String(params.ratio) };
+function jobOf(nodeId: string, planned: PlannedJob, prices: PriceTable): DryRunJob {
+  const provider = planned.provider as ProviderId;
+  const model = planned.model as ModelId;
+  const duration = planned.durationSeconds;
+  const job: DryRunJob = { nodeId, provider, model, duration, ratio: planned.ratio ?? '' };
   const price = priceJob(prices, provider, model, duration);
   if (price) Object.assign(job, price);
   return job;

@@ -12,6 +12,7 @@ import { OutputCache, defaultCacheDir } from '../engine/cache.js';
 import { JobJournal, defaultStateDir } from '../jobs/journal.js';
 import { validateGraph, type ValidationResult } from '../engine/validate.js';
 import { createNodeRegistry } from '../nodes/index.js';
+import type { NodeServices } from '../nodes/services.js';
 import { createProviderRegistry } from '../providers/registry.js';
 
 /**
@@ -70,6 +71,15 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   const log = options.log ?? silentLogger;
   const cache = options.cache === false ? undefined : new OutputCache(typeof options.cache === 'string' ? options.cache : defaultCacheDir());
   const journal = options.journal === false ? undefined : (options.journal ?? runJournal(options, env));
+  const services: NodeServices = {
+    http,
+    providers,
+    journal,
+    hostFile: async (path) => {
+      if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --public-url');
+      return fileHost.url(path);
+    },
+  };
   try {
     const result = await executeGraph(parsed.graph, registry, {
       promptId,
@@ -78,23 +88,17 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
       signal: options.signal,
       onEvent: options.onEvent,
       files,
-      cacheCheck: { journal },
-      context: (nodeId, signal): Omit<NodeContext, 'progress'> => ({
+      cacheCheck: { services },
+      context: (nodeId, signal): Omit<NodeContext<NodeServices>, 'progress'> => ({
         nodeId,
-        http,
+        services,
         files,
         clock: systemClock,
         log,
         signal,
-        providers,
-        journal,
         env,
         downstream: () => consumersOf(parsed.graph, nodeId),
         workflow: { ui: parsed.ui, api: parsed.api, embed: options.metadata !== false },
-        hostFile: async (path) => {
-          if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --public-url');
-          return fileHost.url(path);
-        },
       }),
     });
     return { ...result, validation, promptId };

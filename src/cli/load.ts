@@ -1,8 +1,8 @@
 import { dirname, resolve } from 'node:path';
-import { parseWorkflow, type ParsedWorkflow } from '../comfy/index.js';
+import type { ParsedWorkflow } from '../comfy/index.js';
+import { parseUserWorkflow } from '../app/parse.js';
 import { readWorkflowFile } from '../comfy/read-json.js';
 import { openBundle, isBundlePath } from '../sharing/bundle.js';
-import { prepareWorkflowJson } from '../sharing/comfy-runway-import.js';
 import { isVideoPath, readEmbeddedWorkflow } from '../sharing/provenance.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import type { ProviderId } from '../providers/provider.js';
@@ -34,5 +34,5 @@ export async function loadWorkflow(file: string, options: { provider?: ProviderI
   }
   const json = isVideoPath(path) ? await readEmbeddedWorkflow(path) : await readWorkflowFile(path);
   const registry = createNodeRegistry();
-  return { path, parsed: parseWorkflow(prepareWorkflowJson(json, { provider: options.provider, registry }), registry), folder: dirname(path) };
+  return { path, parsed: parseUserWorkflow(json, registry, options.provider), folder: dirname(path) };
 }

@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import { prepareWorkflowJson } from '../sharing/comfy-runway-import.js';
 import { WorkflowParseError } from '../engine/errors.js';
 import type { Graph } from '../engine/graph.js';
 import type { NodeRegistry } from '../engine/registry.js';
 import { apiToGraph, toApiPrompt } from './api.js';
 import { graphToUiWorkflow } from './graph-to-ui.js';
 import { ApiPromptSchema, LinkObjectSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt, type UiLink } from './schemas.js';
+import { migrateWorkflow, migrationsOf } from './migrate.js';
 import { linkFromTuple, uiToGraph } from './ui-to-graph.js';
 import { updateUiWorkflowParams } from './ui-update.js';
 
@@ -13,7 +13,8 @@ export { apiToGraph, toApiPrompt } from './api.js';
 export { graphToUiWorkflow } from './graph-to-ui.js';
 export { updateUiWorkflowParams } from './ui-update.js';
 export { isApiLink, type ApiNode, type ApiPrompt } from './schemas.js';
-export { paramSpecs, paramsJsonSchema, widgetsToParams, paramsToWidgets, type ParamSpec, type WidgetKind } from './widgets.js';
+export { paramSpecs, paramsJsonSchema, type ParamSpec, type WidgetKind } from '../engine/params.js';
+export { widgetsToParams, paramsToWidgets } from './widgets.js';
 
 export interface ParsedWorkflow {
   format: 'ui' | 'api';
@@ -24,12 +25,13 @@ export interface ParsedWorkflow {
 }
 
 /**
- * Any ComfyUI workflow document (UI v0.4, UI v1 or API prompt) as our graph.
+ * Any ComfyUI workflow document (UI v0.4, UI v1 or API prompt) as our graph, pure: no I/O.
+ * Nodes saved with an older version of their type are migrated first. Workflows written for ComfyUI's own
+ * Runway nodes are mapped by the app (src/app/parse.ts) before they reach here.
  * @throws WorkflowParseError when the document is none of these.
  */
 export function parseWorkflow(input: unknown, registry: NodeRegistry): ParsedWorkflow {
-  // ComfyUI Runway nodes and older node versions become today's nodes (docs/comfyui.md §4).
-  const json = prepareWorkflowJson(input, { registry });
+  const { json } = migrateWorkflow(input, migrationsOf(registry));
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WorkflowParseError('The workflow must be a JSON object (a ComfyUI UI workflow or an API prompt).');
   }

@@ -6,32 +6,20 @@
  * widget values and the version: every other key survives load and re-save.
  */
 
+import type { NodeMigration as DefinedMigration } from '../engine/define-node.js';
+import type { NodeRegistry } from '../engine/registry.js';
+
 type Json = Record<string, unknown>;
 
-export interface NodeMigration {
+/** A node definition's migration, with the type it belongs to. */
+export interface NodeMigration extends DefinedMigration {
   type: string;
-  from: number;
-  to: number;
-  /** What changed, for the log. */
-  description: string;
-  /** Positional UI widgets_values of version `from` → version `to`. */
-  widgets(values: unknown[]): unknown[];
-  /** Named API inputs of version `from` → version `to` (links included, untouched). */
-  inputs(values: Json): Json;
 }
 
-/** Every migration, oldest first per type. */
-export const MIGRATIONS: NodeMigration[] = [
-  {
-    type: 'RunwayI2V',
-    from: 0,
-    to: 1,
-    description: 'watermark added (CometAPI can watermark); older workflows never asked for one',
-    // v0 widgets: provider, model, promptText, ratio, duration, seed, control value.
-    widgets: (values) => (values.length >= 8 ? values : [...values.slice(0, 7), false]),
-    inputs: (values) => ({ watermark: false, ...values }),
-  },
-];
+/** Every migration the registry's node definitions declare, oldest first per type. */
+export function migrationsOf(registry: NodeRegistry): NodeMigration[] {
+  return registry.list().flatMap((def) => (def.migrations ?? []).map((step) => ({ ...step, type: def.type })));
+}
 
 export interface AppliedMigration {
   nodeId: string;
@@ -42,7 +30,7 @@ export interface AppliedMigration {
 }
 
 /** A copy of the workflow with every node brought to the newest version the table knows. */
-export function migrateWorkflow(json: unknown, migrations: NodeMigration[] = MIGRATIONS): { json: unknown; applied: AppliedMigration[] } {
+export function migrateWorkflow(json: unknown, migrations: NodeMigration[]): { json: unknown; applied: AppliedMigration[] } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { json, applied: [] };
   // Every load passes through here; copy (possibly large) documents only when something changes.
   const stale = nodeViews(json as Json).some((view) => chain(view.type, view.version(), migrations).length > 0);

@@ -1,5 +1,5 @@
 import type { AnyNodeDefinition } from '../engine/define-node.js';
-import { paramSpecs, paramsJsonSchema, type ParamSpec } from './widgets.js';
+import { paramSpecs, paramsJsonSchema, type ParamSpec } from '../engine/params.js';
 import type { NodeRegistry } from '../engine/registry.js';
 
 /**

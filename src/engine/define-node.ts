@@ -1,9 +1,6 @@
 import type { z } from 'zod';
 import type { Clock } from './clock.js';
 import type { Issue } from './errors.js';
-import type { HttpClient } from '../http/types.js';
-import type { JobJournal } from '../jobs/journal.js';
-import type { ProviderRegistry } from '../providers/provider.js';
 
 /** Socket types, as ComfyUI names them. */
 export type SocketType = 'IMAGE' | 'VIDEO' | 'TASK';
@@ -53,26 +50,25 @@ export interface FilesContext {
   listen?: string;
 }
 
-/** What a node's run() may use. Nodes touch the outside world only through this. */
-export interface NodeContext {
+/**
+ * What a node's run() may use. Nodes touch the outside world only through this.
+ * `services` is whatever the node pack hands its nodes (HTTP, providers, a job journal…): the engine passes it through
+ * untouched and never names what is in it.
+ */
+export interface NodeContext<S = unknown> {
   nodeId: string;
-  http: HttpClient;
+  services: S;
   files: FilesContext;
   clock: Clock;
   log: Logger;
   signal: AbortSignal;
-  providers: ProviderRegistry;
   progress(progress: Progress): void;
-  /** A URL a provider can fetch this local file from (served for the run at a signed, expiring URL under --public-url). */
-  hostFile(path: string): Promise<string>;
   /** The whole workflow being run, for provenance metadata (keys are never in it). */
   workflow?: { ui?: unknown; api?: unknown; /** false when the user turned provenance off (--no-metadata); SaveVideo then embeds nothing. */ embed?: boolean };
   /** Nodes that consume this node's outputs (ValidateImage checks the downstream RunwayI2V's limits). Optional: without it ValidateImage reads workflow.api, else checks the strictest limits. */
   downstream?(): { type: string; params: Record<string, unknown> }[];
   /** Environment for base-URL overrides (RUNWAYML_BASE_URL…); process.env when absent. Keys are read by the provider registry, not by nodes. */
   env?: NodeJS.ProcessEnv;
-  /** The job journal: RunwayI2V submits through it (re-attach, never pay twice); Poll and SaveVideo record outcomes. */
-  journal?: JobJournal;
 }
 
 /** A node feeding an input, as validate() sees it. */
@@ -96,12 +92,34 @@ export interface ValidationContext {
 
 export type Values = Record<string, unknown>;
 
-/** What isCacheValid may consult: the journal knows whether a cached task has since failed. */
-export interface CacheCheckContext {
-  journal?: JobJournal;
+/** What isCacheValid may consult: the node pack's services (its journal knows whether a cached task has since failed). */
+export interface CacheCheckContext<S = unknown> {
+  /** What the caller has of the node pack's services (a dry run has a journal but no HTTP client). */
+  services?: Partial<S>;
 }
 
-export interface NodeDefinition<P extends z.ZodObject = z.ZodObject> {
+/** A paid job a node would create if it ran, for the dry run's estimate. */
+export interface PlannedJob {
+  provider: string;
+  model: string;
+  durationSeconds: number;
+  /** The output frame, e.g. "1280:720". */
+  ratio?: string;
+}
+
+/** Rewrites a saved node's values from an older version of its type to the next one. */
+export interface NodeMigration {
+  from: number;
+  to: number;
+  /** What changed, for the log. */
+  description: string;
+  /** Positional UI widgets_values of version `from` → version `to`. */
+  widgets(values: unknown[]): unknown[];
+  /** Named API inputs of version `from` → version `to` (links included, untouched). */
+  inputs(values: Record<string, unknown>): Record<string, unknown>;
+}
+
+export interface NodeDefinition<P extends z.ZodObject = z.ZodObject, S = any> {
   /** Stable forever: saved workflows refer to it. */
   type: string;
   /** Bumped on breaking param changes; saved workflows record it. */
@@ -124,16 +142,21 @@ export interface NodeDefinition<P extends z.ZodObject = z.ZodObject> {
   /** Whether outputs of this node may be reused from the cache (default true). */
   cacheable?: boolean;
   /** Whether a cached output is still usable (e.g. the saved file still exists, the task is not dead). */
-  isCacheValid?(outputs: Values, ctx: CacheCheckContext): Promise<boolean>;
+  isCacheValid?(outputs: Values, ctx: CacheCheckContext<S>): Promise<boolean>;
   /** Outputs keyed by output socket name. */
-  run(inputs: Values, params: z.infer<P>, ctx: NodeContext): Promise<Values>;
+  run(inputs: Values, params: z.infer<P>, ctx: NodeContext<S>): Promise<Values>;
+  /** The paid jobs this node would create with these params (the dry run sums them); none when absent. */
+  plannedJobs?(params: z.infer<P>): PlannedJob[];
+  /** Upgrades for workflows saved with an older `version`, oldest first. */
+  migrations?: NodeMigration[];
   /** What the UI shows for an output node (ComfyUI's `executed.output`). */
   uiOutput?(outputs: Values): Record<string, unknown>;
 }
 
 /** Identity helper that keeps the params type for run() and validate(). */
-export function defineNode<P extends z.ZodObject>(definition: NodeDefinition<P>): NodeDefinition<P> {
+export function defineNode<P extends z.ZodObject, S = unknown>(definition: NodeDefinition<P, S>): NodeDefinition<P, S> {
   return definition;
 }
 
-export type AnyNodeDefinition = NodeDefinition<z.ZodObject>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a registry holds nodes of any pack; each pack types its own services
+export type AnyNodeDefinition = NodeDefinition<z.ZodObject, any>;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { AnyNodeDefinition } from './define-node.js';
 import type { Issue } from './errors.js';
 import type { GraphNode } from './graph.js';
-import { paramSpecs, type ParamSpec } from '../comfy/widgets.js';
+import { paramSpecs, type ParamSpec } from './params.js';
 
 /**
  * Checks a node's widget values against its params schema and speaks ComfyUI's

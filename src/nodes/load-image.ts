@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineNode, type ValidationContext } from '../engine/define-node.js';
+import { type ValidationContext } from '../engine/define-node.js';
+import { defineNode } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
 import { ImageHeaderError, readImageHeader, type ImageHeader } from './image-header.js';
 import { sha256File } from './content-hash.js';
@@ -68,7 +69,7 @@ export const loadImage = defineNode({
       if (!isAllowedImageUrl(p.image)) throw new InputError(`image ${quote(p.image)} must be an https URL`);
       let header: ImageHeader;
       try {
-        header = await probeRemoteImage(ctx.http, p.image, ctx.signal);
+        header = await probeRemoteImage(ctx.services.http, p.image, ctx.signal);
       } catch (error) {
         if (error instanceof ImageHeaderError) throw new InputError(`image ${quote(p.image)} is not a readable image: ${error.message}`);
         throw error;

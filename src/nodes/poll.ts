@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TaskStatus, VideoProvider } from '../providers/provider.js';
-import { defineNode, type NodeContext } from '../engine/define-node.js';
+import { defineNode, type PackContext } from './services.js';
 import { CancelledError, ProviderHttpError, ProviderTaskFailedError, ProviderTimeoutError, messageOf } from '../engine/errors.js';
 import { TaskHandleSchema, type TaskHandle, type VideoRef } from './values.js';
 
@@ -33,7 +33,7 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
-function reportProgress(ctx: NodeContext, status: TaskStatus, times: PhaseTimes): void {
+function reportProgress(ctx: PackContext, status: TaskStatus, times: PhaseTimes): void {
   if (status.state === 'queued') {
     const position = status.queuePosition !== undefined ? `, position ${status.queuePosition}` : '';
     ctx.progress({ value: 0, max: 100, phase: 'queued', note: `queued for ${seconds(times.queuedMs)}${position}` });
@@ -44,7 +44,7 @@ function reportProgress(ctx: NodeContext, status: TaskStatus, times: PhaseTimes)
 }
 
 /** Best-effort cancel with its own short-lived signal (the run's signal is already aborted). */
-async function cancelRemote(provider: VideoProvider, task: TaskHandle, ctx: NodeContext): Promise<string> {
+async function cancelRemote(provider: VideoProvider, task: TaskHandle, ctx: PackContext): Promise<string> {
   try {
     const outcome = await provider.cancel(task.taskId, { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
     ctx.log.info(`cancel of ${task.provider} task ${task.taskId}: ${outcome}`);
@@ -70,7 +70,7 @@ function finish(task: TaskHandle, status: TerminalStatus, times: PhaseTimes): { 
  * A 404 for a task we created means the provider no longer has it (deleted, expired, another
  * server): it will never deliver, so it is treated as failed and a re-run may submit again.
  */
-async function getTaskOrGone(provider: VideoProvider, task: TaskHandle, ctx: NodeContext): Promise<TaskStatus> {
+async function getTaskOrGone(provider: VideoProvider, task: TaskHandle, ctx: PackContext): Promise<TaskStatus> {
   try {
     return await provider.getTask(task.taskId, { signal: ctx.signal });
   } catch (error) {
@@ -81,7 +81,7 @@ async function getTaskOrGone(provider: VideoProvider, task: TaskHandle, ctx: Nod
   }
 }
 
-async function pollUntilDone(provider: VideoProvider, task: TaskHandle, p: z.infer<typeof params>, ctx: NodeContext) {
+async function pollUntilDone(provider: VideoProvider, task: TaskHandle, p: z.infer<typeof params>, ctx: PackContext) {
   const startedAt = ctx.clock.now();
   const deadline = startedAt + p.timeout_s * 1000;
   const times: PhaseTimes = { queuedMs: 0, runningMs: 0, phase: 'queued', lastAt: startedAt };
@@ -113,19 +113,19 @@ export const poll = defineNode({
   cacheable: false,
   async run(inputs, p, ctx) {
     const task = TaskHandleSchema.parse(inputs.task);
-    const provider = ctx.providers.get(task.provider, task.baseUrl);
+    const provider = ctx.services.providers.get(task.provider, task.baseUrl);
     try {
       const outputs = await pollUntilDone(provider, task, p, ctx);
-      await ctx.journal?.recordState(task, 'succeeded');
+      await ctx.services.journal?.recordState(task, 'succeeded');
       return outputs;
     } catch (error) {
       if (!ctx.signal.aborted) {
         // A failed task is dead: the journal lets a re-run submit again. A timeout leaves the job live.
-        if (error instanceof ProviderTaskFailedError) await ctx.journal?.recordState(task, 'failed', { reason: error.reason });
+        if (error instanceof ProviderTaskFailedError) await ctx.services.journal?.recordState(task, 'failed', { reason: error.reason });
         throw error;
       }
       const outcome = await cancelRemote(provider, task, ctx);
-      await ctx.journal?.recordCancel(task, outcome);
+      await ctx.services.journal?.recordCancel(task, outcome);
       throw new CancelledError(`Interrupted while polling ${task.provider} task ${task.taskId}; cancel at the provider: ${outcome}`);
     }
   },

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ALL_RATIOS, PROVIDERS } from '../providers/catalog.js';
 import type { ProviderInfo, SubmitRequest } from '../providers/provider.js';
-import { defineNode, type NodeContext, type UpstreamNode, type ValidationContext } from '../engine/define-node.js';
+import { type UpstreamNode, type ValidationContext } from '../engine/define-node.js';
+import { defineNode, type PackContext } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
 import { canDeliver, submitOnce } from '../jobs/journal.js';
 import { dataUriLength } from './image-limits.js';
@@ -83,10 +84,10 @@ function validateRunwayI2V(p: Params, ctx: ValidationContext): Issue[] {
 }
 
 /** promptImage as the provider takes it: the URL, a data URI, or a URL we serve the file at. */
-async function promptImageFor(image: ImageRef, info: ProviderInfo, ctx: NodeContext): Promise<string> {
+async function promptImageFor(image: ImageRef, info: ProviderInfo, ctx: PackContext): Promise<string> {
   if (image.source === 'url' && image.url) return image.url;
   if (!image.path) throw new InputError(`image ${quote(image.name)} has neither a URL nor a local path`);
-  if (!info.limits.acceptsDataUri) return ctx.hostFile(image.path);
+  if (!info.limits.acceptsDataUri) return ctx.services.hostFile(image.path);
   const length = dataUriLength(image.format, image.bytes);
   if (length >= info.limits.maxDataUriBytes) {
     throw new InputError(`image ${quote(image.name)} makes a data URI of ${length} bytes, limit ${info.limits.maxDataUriBytes} for ${info.id}`);
@@ -115,20 +116,31 @@ export const runwayI2V = defineNode({
     seed: { controlAfterGenerate: true },
   },
   outputs: [{ name: 'TASK', type: 'TASK' }],
+  migrations: [
+    {
+      from: 0,
+      to: 1,
+      description: 'watermark added (CometAPI can watermark); older workflows never asked for one',
+      // v0 widgets: provider, model, promptText, ratio, duration, seed, control value.
+      widgets: (values) => (values.length >= 8 ? values : [...values.slice(0, 7), false]),
+      inputs: (values) => ({ watermark: false, ...values }),
+    },
+  ],
+  plannedJobs: (p) => [{ provider: p.provider, model: p.model, durationSeconds: p.duration, ratio: p.ratio }],
   // A cached handle means re-running an unchanged workflow never pays twice.
   cacheable: true,
   // …unless the journal says that task has since failed or was cancelled: then a re-run submits anew.
   async isCacheValid(outputs, ctx) {
     const task = TaskHandleSchema.safeParse(outputs.TASK);
     if (!task.success) return false;
-    const record = ctx.journal?.findByTask(task.data.provider, task.data.taskId);
+    const record = ctx.services?.journal?.findByTask(task.data.provider, task.data.taskId);
     return !record || canDeliver(record);
   },
   validate: (p, ctx) => validateRunwayI2V(p, ctx),
   async run(inputs, p, ctx) {
     const info = PROVIDERS[p.provider];
     const image = ImageRefSchema.parse(inputs.image);
-    const provider = ctx.providers.get(p.provider);
+    const provider = ctx.services.providers.get(p.provider);
     const promptImage = await promptImageFor(image, info, ctx);
     // Submitted exactly once: a retried create may bill a second job.
     const request = submitRequest(p, promptImage, info.models[p.model]?.watermark ?? false);
@@ -136,8 +148,8 @@ export const runwayI2V = defineNode({
     const baseUrl = provider.baseUrl ?? ((ctx.env ?? process.env)[info.baseUrlEnv] || info.defaultBaseUrl);
     const submit = () => provider.submit(request, { signal: ctx.signal });
     // Through the journal: a job this node already paid for is re-attached, never created again.
-    const result = ctx.journal
-      ? await submitOnce(ctx.journal, { provider: p.provider, baseUrl, request, imageId: image.sha256 ?? image.url ?? image.name, nodeId: ctx.nodeId, submit })
+    const result = ctx.services.journal
+      ? await submitOnce(ctx.services.journal, { provider: p.provider, baseUrl, request, imageId: image.sha256 ?? image.url ?? image.name, nodeId: ctx.nodeId, submit })
       : { ...(await submit()), reattached: false };
     const task: TaskHandle = {
       provider: p.provider,

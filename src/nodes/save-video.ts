@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { defineNode, type NodeContext } from '../engine/define-node.js';
+import { defineNode, type PackContext } from './services.js';
 import { messageOf } from '../engine/errors.js';
 import { embedWorkflowMetadata } from '../sharing/provenance.js';
 import { downloadToFile, DownloadError, hasMp4Signature } from './download.js';
@@ -21,21 +21,21 @@ const params = z.object({
 const OutputsSchema = z.object({ files: z.array(SavedVideoSchema) });
 
 /** A fresh output URL for the task (signed URLs expire; the provider re-signs on every fetch). */
-async function freshUrl(video: VideoRef, ctx: NodeContext): Promise<string> {
-  const provider = ctx.providers.get(video.task.provider, video.task.baseUrl);
+async function freshUrl(video: VideoRef, ctx: PackContext): Promise<string> {
+  const provider = ctx.services.providers.get(video.task.provider, video.task.baseUrl);
   const status = await provider.getTask(video.task.taskId, { signal: ctx.signal });
   const url = status.state === 'succeeded' ? status.videoUrls[0] : undefined;
   if (!url) throw new DownloadError(`the video URL expired and ${video.task.provider} task ${video.task.taskId} no longer offers one (state ${status.state})`);
   return url;
 }
 
-function reportDownload(ctx: NodeContext, bytes: number, total: number | undefined): void {
+function reportDownload(ctx: PackContext, bytes: number, total: number | undefined): void {
   const note = `${(bytes / 1e6).toFixed(1)} MB${total ? ` of ${(total / 1e6).toFixed(1)} MB` : ''}`;
   ctx.progress({ value: total ? Math.round((bytes / total) * 100) : 0, max: 100, phase: 'downloading', note });
 }
 
 /** The workflow and prompt go into the MP4 as ComfyUI writes them; a failure costs the provenance, never the paid video. */
-async function embedProvenance(path: string, ctx: NodeContext): Promise<void> {
+async function embedProvenance(path: string, ctx: PackContext): Promise<void> {
   const workflow = ctx.workflow;
   if (!workflow || workflow.embed === false || (workflow.ui === undefined && workflow.api === undefined)) return;
   try {
@@ -45,7 +45,7 @@ async function embedProvenance(path: string, ctx: NodeContext): Promise<void> {
   }
 }
 
-async function downloadAndSave(video: VideoRef, prefix: string, ctx: NodeContext): Promise<SavedVideo> {
+async function downloadAndSave(video: VideoRef, prefix: string, ctx: PackContext): Promise<SavedVideo> {
   const target = await resolveOutputTarget(ctx.files.outputDir, prefix);
   const stale = await removeStalePartials(target.dir);
   if (stale.length > 0) ctx.log.info(`removed ${stale.length} half-written download(s) left by a killed run`);
@@ -53,7 +53,7 @@ async function downloadAndSave(video: VideoRef, prefix: string, ctx: NodeContext
   const temp = partialPath(target.dir, target.base);
   try {
     await downloadToFile({
-      http: ctx.http,
+      http: ctx.services.http,
       url: video.url,
       dest: temp,
       signal: ctx.signal,
@@ -88,7 +88,7 @@ export const saveVideo = defineNode({
   async run(inputs, p, ctx) {
     const video = VideoRefSchema.parse(inputs.video);
     const saved = await downloadAndSave(video, p.filename_prefix, ctx);
-    await ctx.journal?.recordState(video.task, 'saved', { output: saved.path });
+    await ctx.services.journal?.recordState(video.task, 'saved', { output: saved.path });
     return { files: [saved] };
   },
   uiOutput(outputs) {

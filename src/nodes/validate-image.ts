@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineNode, type NodeContext, type ValidationContext } from '../engine/define-node.js';
+import { type ValidationContext } from '../engine/define-node.js';
+import { defineNode, type PackContext } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
 import { checkImageLimits, strictestTarget, targetFor, type ImageFacts, type LimitTarget } from './image-limits.js';
 import { nodeIssue, quote } from './issues.js';
@@ -33,7 +34,7 @@ export function downstreamFromApiPrompt(nodeId: string, api: unknown): NodeView[
 }
 
 /** At run time: the runtime's downstream() when it offers one, else the workflow's API prompt. */
-function runTargets(ctx: NodeContext): LimitTarget[] {
+function runTargets(ctx: PackContext): LimitTarget[] {
   if (ctx.downstream) return targetsFrom(ctx.downstream());
   return targetsFrom(downstreamFromApiPrompt(ctx.nodeId, ctx.workflow?.api));
 }

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OutputCache, defaultCacheDir } from '../engine/cache.js';
 import { messageOf } from '../engine/errors.js';
 import { planDryRun } from '../app/dry-run.js';
-import { parseWorkflow, type ParsedWorkflow } from '../comfy/index.js';
+import type { ParsedWorkflow } from '../comfy/index.js';
+import { parseUserWorkflow } from '../app/parse.js';
 import { loadPrices } from '../providers/prices.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
 import { promptError, type PromptRouteContext } from './prompt-route.js';
@@ -19,7 +20,7 @@ export async function postEstimate(request: IncomingMessage, response: ServerRes
   if (!isRecord(body) || body.prompt === undefined) return sendJson(response, 400, promptError('no_prompt', 'No prompt provided', ''));
   let parsed: ParsedWorkflow;
   try {
-    parsed = parseWorkflow(body.prompt, ctx.registry);
+    parsed = parseUserWorkflow(body.prompt, ctx.registry);
   } catch (error) {
     return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
   }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { messageOf } from '../engine/errors.js';
-import { parseWorkflow, type ParsedWorkflow } from '../comfy/index.js';
+import type { ParsedWorkflow } from '../comfy/index.js';
+import { parseUserWorkflow } from '../app/parse.js';
 import type { NodeRegistry } from '../engine/registry.js';
 import { validateWorkflow } from '../app/run.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
@@ -29,7 +30,7 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   const extraData = isRecord(body.extra_data) ? stripSecrets(body.extra_data) : {};
   let parsed: ParsedWorkflow;
   try {
-    parsed = parseWorkflow(body.prompt, ctx.registry);
+    parsed = parseUserWorkflow(body.prompt, ctx.registry);
   } catch (error) {
     return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
   }

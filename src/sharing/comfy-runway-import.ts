@@ -1,6 +1,7 @@
 import type { ProviderId } from '../providers/provider.js';
-import { paramSpecs, paramsToWidgets } from '../comfy/widgets.js';
-import { migrateWorkflow } from '../comfy/migrate.js';
+import { paramSpecs } from '../engine/params.js';
+import { paramsToWidgets } from '../comfy/widgets.js';
+import { migrateWorkflow, migrationsOf } from '../comfy/migrate.js';
 import type { NodeRegistry } from '../engine/registry.js';
 
 /**
@@ -61,7 +62,7 @@ function modelFor(type: unknown): string | undefined {
  */
 export function prepareWorkflowJson(json: unknown, options: ImportOptions): unknown {
   const imported = isComfyRunwayWorkflow(json) ? importComfyWorkflow(json, options).json : json;
-  const migrated = migrateWorkflow(imported);
+  const migrated = migrateWorkflow(imported, migrationsOf(options.registry));
   return migrated.applied.length > 0 ? migrated.json : imported;
 }
 

@@ -3,7 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { FilesContext, NodeContext, Progress, UpstreamNode, ValidationContext } from '../../src/engine/define-node.js';
+import type { FilesContext, Progress, UpstreamNode, ValidationContext } from '../../src/engine/define-node.js';
+import type { NodeServices, PackContext } from '../../src/nodes/services.js';
 import type { Clock } from '../../src/engine/clock.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../src/http/types.js';
 import { FakeProviderRegistry } from './fake-provider.js';
@@ -55,7 +56,7 @@ export const noNetwork: HttpClient = {
   request: (req) => Promise.reject(new Error(`unexpected HTTP ${req.method} ${req.url}`)),
 };
 
-export interface FakeContext extends NodeContext {
+export interface FakeContext extends PackContext {
   clock: ManualClock;
   controller: AbortController;
   progressEvents: Progress[];
@@ -63,15 +64,26 @@ export interface FakeContext extends NodeContext {
   hostedFiles: string[];
 }
 
-/** A NodeContext with a manual clock, captured progress/logs and fake providers; override any part. */
-export function fakeContext(overrides: Partial<FakeContext> & { files?: FilesContext } = {}): FakeContext {
+/** A node context with a manual clock, captured progress/logs and fake providers; override any part, services included. */
+export function fakeContext(overrides: Partial<Omit<FakeContext, 'services'>> & Partial<NodeServices> & { files?: FilesContext } = {}): FakeContext {
+  const { http, providers, journal, hostFile, ...rest } = overrides;
   const controller = overrides.controller ?? new AbortController();
   const logs: string[] = [];
   const progressEvents: Progress[] = [];
   const hostedFiles: string[] = [];
   return {
     nodeId: '1',
-    http: noNetwork,
+    services: {
+      http: http ?? noNetwork,
+      providers: providers ?? new FakeProviderRegistry(),
+      journal,
+      hostFile:
+        hostFile ??
+        (async (path: string) => {
+          hostedFiles.push(path);
+          return `https://tunnel.example/f/${hostedFiles.length}/${encodeURIComponent(path.split('/').pop() ?? '')}`;
+        }),
+    },
     files: { inputDir: '/nonexistent-input', outputDir: '/nonexistent-output' },
     clock: new ManualClock(),
     log: {
@@ -80,18 +92,13 @@ export function fakeContext(overrides: Partial<FakeContext> & { files?: FilesCon
       warn: (m) => logs.push(`warn: ${m}`),
     },
     signal: controller.signal,
-    providers: new FakeProviderRegistry(),
     progress: (p) => progressEvents.push(p),
-    hostFile: async (path) => {
-      hostedFiles.push(path);
-      return `https://tunnel.example/f/${hostedFiles.length}/${encodeURIComponent(path.split('/').pop() ?? '')}`;
-    },
     env: {},
     controller,
     progressEvents,
     logs,
     hostedFiles,
-    ...overrides,
+    ...rest,
   };
 }
 

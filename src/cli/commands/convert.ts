@@ -3,6 +3,7 @@ import { parse, requirePositional, UsageError } from '../args.js';
 import { readWorkflowFile } from '../../comfy/read-json.js';
 import { convertWorkflow } from '../../comfy/index.js';
 import { createNodeRegistry } from '../../nodes/index.js';
+import { prepareWorkflowJson } from '../../sharing/comfy-runway-import.js';
 
 const USAGE = 'reelgraph convert <workflow> --to api|ui [-o FILE]';
 
@@ -12,7 +13,8 @@ export async function convertCommand(args: string[]): Promise<number> {
   const to = values.to;
   if (to !== 'api' && to !== 'ui') throw new UsageError(`--to must be "api" or "ui".\nUsage: ${USAGE}`);
   const json = await readWorkflowFile(requirePositional(positionals, 'the workflow file', USAGE));
-  const text = `${JSON.stringify(convertWorkflow(json, to, createNodeRegistry()), null, 2)}\n`;
+  const registry = createNodeRegistry();
+  const text = `${JSON.stringify(convertWorkflow(prepareWorkflowJson(json, { registry }), to, registry), null, 2)}\n`;
   if (values.output) await writeFile(values.output, text);
   else process.stdout.write(text);
   return 0;

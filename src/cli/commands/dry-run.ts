@@ -17,7 +17,7 @@ export async function dryRun(workflow: LoadedWorkflow, options: { files: FilesCo
     env: process.env,
     cache: options.cache ? new OutputCache(defaultCacheDir()) : undefined,
     prices: await loadPrices(options.prices),
-    cacheCheck: { journal: new JobJournal(defaultStateDir()) },
+    cacheCheck: { services: { journal: new JobJournal(defaultStateDir()) } },
   });
   if (!plan.ok) {
     printValidation(plan.validation, options.json);

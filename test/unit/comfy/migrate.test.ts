@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { migrateWorkflow, type NodeMigration } from '../../../src/comfy/migrate.js';
+import { migrateWorkflow, migrationsOf, type NodeMigration } from '../../../src/comfy/migrate.js';
 import { convertWorkflow, parseWorkflow } from '../../../src/comfy/index.js';
 import { createNodeRegistry } from '../../../src/nodes/index.js';
 
 const registry = createNodeRegistry();
+const migrations = migrationsOf(registry);
 
 function v0Workflow() {
   return {
@@ -31,7 +32,7 @@ function v0Workflow() {
 
 describe('migrateWorkflow', () => {
   it('gives a v0 RunwayI2V watermark:false and records version 1', () => {
-    const { json, applied } = migrateWorkflow(v0Workflow());
+    const { json, applied } = migrateWorkflow(v0Workflow(), migrations);
     expect(applied).toEqual([expect.objectContaining({ nodeId: '2', type: 'RunwayI2V', from: 0, to: 1 })]);
     const node = (json as ReturnType<typeof v0Workflow>).nodes[1]!;
     expect(node.widgets_values).toEqual(['cometapi', 'gen3a_turbo', 'Clouds', '1280:768', 5, 7, 'randomize', false]);
@@ -42,7 +43,7 @@ describe('migrateWorkflow', () => {
   });
 
   it('keeps unknown keys at every level through load and re-save', () => {
-    const { json } = migrateWorkflow(v0Workflow());
+    const { json } = migrateWorkflow(v0Workflow(), migrations);
     const saved = convertWorkflow(json, 'ui', registry) as ReturnType<typeof v0Workflow>;
     expect(saved.my_top_level_key).toBe('survives');
     expect(saved.extra.someone_elses).toEqual({ x: 1 });
@@ -56,7 +57,7 @@ describe('migrateWorkflow', () => {
       '1': { class_type: 'LoadImage', inputs: { image: 'a.jpg' } },
       '2': { class_type: 'RunwayI2V', inputs: { provider: 'runway', image: ['1', 0] }, _meta: { title: 'Mine', version: 0 } },
     };
-    const { json, applied } = migrateWorkflow(prompt);
+    const { json, applied } = migrateWorkflow(prompt, migrations);
     expect(applied).toHaveLength(1);
     expect((json as Record<string, unknown>)['2']).toEqual({
       class_type: 'RunwayI2V',
@@ -67,7 +68,7 @@ describe('migrateWorkflow', () => {
   });
 
   it('leaves current and unversioned nodes untouched, and chains steps in order', () => {
-    expect(migrateWorkflow({ nodes: [{ id: 1, type: 'RunwayI2V', widgets_values: ['runway'] }] }).applied).toEqual([]);
+    expect(migrateWorkflow({ nodes: [{ id: 1, type: 'RunwayI2V', widgets_values: ['runway'] }] }, migrations).applied).toEqual([]);
     const steps: NodeMigration[] = [
       { type: 'X', from: 1, to: 2, description: 'b', widgets: (v) => [...v, 'b'], inputs: (v) => v },
       { type: 'X', from: 0, to: 1, description: 'a', widgets: (v) => [...v, 'a'], inputs: (v) => v },

@@ -23,9 +23,8 @@ function context(nodeId: string, signal: AbortSignal): Omit<NodeContext, 'progre
     files,
     clock,
     log: { debug() {}, info() {}, warn() {} },
-    http: { request: () => Promise.reject(new Error('no network in unit tests')) },
-    providers: { get: () => { throw new Error('no providers in unit tests'); } },
-    hostFile: () => Promise.reject(new Error('no file host in unit tests')),
+    // The engine passes the node pack's services through untouched; these test nodes need none.
+    services: undefined,
   };
 }
 
