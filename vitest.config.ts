@@ -1,12 +1,34 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Three projects: `unit` needs no build and runs in seconds (`npx vitest run --project unit`);
+ * `integration` and `e2e` run the built CLI, server and editor (`npm test` builds first), against real local
+ * servers and Debian's Chromium. Integration and browser tests spawn real processes: give them room on 2 cores.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // Integration and browser tests spawn real processes and servers; give them room on 2 cores.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/helpers/require-fresh-build.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/require-fresh-build.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
   },
 });
