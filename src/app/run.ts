@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock } from '../engine/clock.js';
-import type { FilesContext, Logger, NodeContext } from '../engine/define-node.js';
+import type { FilesContext, Logger, NodeContextBase } from '../engine/define-node.js';
 import type { RunEvent } from '../engine/events.js';
 import { executeGraph, type ExecuteResult } from '../engine/execute.js';
 import { FileHost } from './file-host.js';
@@ -38,6 +38,8 @@ export interface RunOptions {
   journal?: JobJournal | false;
   /** false: SaveVideo does not embed the workflow in the MP4 (ComfyUI's --disable-metadata). */
   metadata?: boolean;
+  /** Start nothing new after the first failure; running nodes (and their paid tasks) still finish (--fail-fast). */
+  failFast?: boolean;
   /** The workflow file, recorded with each job so `reelgraph jobs resume` can run it again. */
   workflowPath?: string;
 }
@@ -84,12 +86,13 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
     const result = await executeGraph(parsed.graph, registry, {
       promptId,
       concurrency: options.concurrency,
+      failFast: options.failFast,
       cache,
       signal: options.signal,
       onEvent: options.onEvent,
       files,
       cacheCheck: { services },
-      context: (nodeId, signal): Omit<NodeContext<NodeServices>, 'progress'> => ({
+      context: (nodeId, signal): NodeContextBase<NodeServices> => ({
         nodeId,
         services,
         files,
