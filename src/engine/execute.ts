@@ -1,4 +1,5 @@
 import type { OutputCache } from './cache.js';
+import { upstreamClosure } from './graph-queries.js';
 import { findCacheHits, missingOutput, nodesToRun, outputNodes } from './cache-plan.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AnyNodeDefinition, CacheCheckContext, FilesContext, NodeContext, Values } from './define-node.js';
@@ -105,16 +106,7 @@ function safeEmit(listener: ExecuteOptions['onEvent'], event: RunEvent): void {
 
 /** The targets and everything they depend on; like ComfyUI, nodes no output needs never run. */
 function relevantNodes(graph: Graph, registry: NodeRegistry, targets?: string[]): Set<string> {
-  const relevant = new Set<string>();
-  const queue = [...(targets ?? outputNodes(graph, registry))];
-  while (queue.length > 0) {
-    const id = queue.shift()!;
-    const node = graph.nodes.get(id);
-    if (!node || relevant.has(id)) continue;
-    relevant.add(id);
-    for (const link of Object.values(node.inputs)) queue.push(link.from);
-  }
-  return relevant;
+  return upstreamClosure(graph, targets ?? outputNodes(graph, registry));
 }
 
 function prepare(graph: Graph, registry: NodeRegistry, relevant: Set<string>): Prepared {
