@@ -5,7 +5,7 @@ import type { RunEvent } from '../engine/events.js';
 import { executeGraph, type ExecuteResult } from '../engine/execute.js';
 import { FileHost } from './file-host.js';
 import type { ParsedWorkflow } from '../comfy/index.js';
-import type { Graph } from '../engine/graph.js';
+import { consumersOf } from '../engine/graph-queries.js';
 import { createHttpClient } from '../http/client.js';
 import type { HttpClient } from '../http/types.js';
 import { OutputCache, defaultCacheDir } from '../engine/cache.js';
@@ -100,7 +100,8 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
         log,
         signal,
         env,
-        downstream: () => consumersOf(parsed.graph, nodeId),
+        // ValidateImage checks the limits of the RunwayI2V it feeds.
+        downstream: () => consumersOf(parsed.graph, nodeId).map((node) => ({ type: node.type, params: node.params })),
         workflow: { ui: parsed.ui, api: parsed.api, embed: options.metadata !== false },
       }),
     });
@@ -108,13 +109,6 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   } finally {
     await fileHost?.close();
   }
-}
-
-/** The nodes that take an input from `nodeId`: ValidateImage checks the limits of the RunwayI2V it feeds. */
-function consumersOf(graph: Graph, nodeId: string): { type: string; params: Record<string, unknown> }[] {
-  return [...graph.nodes.values()]
-    .filter((node) => Object.values(node.inputs).some((link) => link.from === nodeId))
-    .map((node) => ({ type: node.type, params: node.params }));
 }
 
 /** The user's journal, with this run's workflow and options recorded in every intent. */

@@ -4,17 +4,21 @@ import type { Graph } from '../engine/graph.js';
 import type { NodeRegistry } from '../engine/registry.js';
 import { apiToGraph, toApiPrompt } from './api.js';
 import { graphToUiWorkflow } from './graph-to-ui.js';
-import { ApiPromptSchema, LinkObjectSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt, type UiLink } from './schemas.js';
+import { ApiPromptSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt } from './schemas.js';
+import { readUiLinks } from './links.js';
 import { migrateWorkflow, migrationsOf } from './migrate.js';
-import { linkFromTuple, uiToGraph } from './ui-to-graph.js';
+import { uiToGraph } from './ui-to-graph.js';
 import { updateUiWorkflowParams } from './ui-update.js';
 
 export { apiToGraph, toApiPrompt } from './api.js';
 export { graphToUiWorkflow } from './graph-to-ui.js';
 export { updateUiWorkflowParams } from './ui-update.js';
-export { isApiLink, type ApiNode, type ApiPrompt } from './schemas.js';
+export { type ApiNode, type ApiPrompt } from './schemas.js';
 export { paramSpecs, paramsJsonSchema, type ParamSpec, type WidgetKind } from '../engine/params.js';
 export { widgetsToParams, paramsToWidgets } from './widgets.js';
+export * from './links.js';
+export * from './modes.js';
+export { bypassSlotIndex, typesFit } from './bypass.js';
 
 export interface ParsedWorkflow {
   format: 'ui' | 'api';
@@ -54,22 +58,10 @@ export function parseWorkflow(input: unknown, registry: NodeRegistry): ParsedWor
 function parseUi(doc: Record<string, unknown>, registry: NodeRegistry): Graph {
   if (doc.version === 1) {
     const v1 = check(UiWorkflow1Schema, doc, 'UI workflow (version 1)');
-    return uiToGraph(v1.nodes, (v1.links ?? []).map(linkFromObject), registry);
+    return uiToGraph(v1.nodes, readUiLinks(v1.links), registry);
   }
   const v04 = check(UiWorkflow04Schema, doc, 'UI workflow (version 0.4)');
-  const links = (v04.links ?? []).filter((l) => l !== null).map((l) => (Array.isArray(l) ? linkFromTuple(l) : linkFromObject(l)));
-  return uiToGraph(v04.nodes, links, registry);
-}
-
-function linkFromObject(link: z.infer<typeof LinkObjectSchema>): UiLink {
-  return {
-    id: link.id,
-    originId: String(link.origin_id),
-    originSlot: link.origin_slot,
-    targetId: String(link.target_id),
-    targetSlot: link.target_slot,
-    type: link.type,
-  };
+  return uiToGraph(v04.nodes, readUiLinks(v04.links), registry);
 }
 
 function check<T extends z.ZodType>(schema: T, doc: unknown, what: string): z.infer<T> {

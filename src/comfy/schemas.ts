@@ -68,9 +68,6 @@ export const ApiNodeSchema = z.looseObject({
 
 export const ApiPromptSchema = z.record(z.string(), ApiNodeSchema);
 
-/** A link in the API format is exactly `[source id (string), output slot (integer)]`. */
-export type ApiLink = [string, number];
-
 export interface ApiNode {
   class_type: string;
   inputs: Record<string, unknown>;
@@ -79,17 +76,4 @@ export interface ApiNode {
 
 export type ApiPrompt = Record<string, ApiNode>;
 
-/** ComfyUI's is_link: a two-element list of a string id and an integer slot. */
-export function isApiLink(value: unknown): value is ApiLink {
-  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && Number.isInteger(value[1]);
-}
-
-/** A normalized UI link, whichever version it came from. */
-export interface UiLink {
-  id: number;
-  originId: string;
-  originSlot: number;
-  targetId: string;
-  targetSlot: number;
-  type: unknown;
-}
+export { isApiLink, type ApiLink, type UiLink } from './links.js';

@@ -1,7 +1,10 @@
 import { WorkflowParseError } from '../engine/errors.js';
 import type { Graph, GraphNode, LinkRef } from '../engine/graph.js';
 import type { NodeRegistry } from '../engine/registry.js';
-import type { UiLink, UiNode } from './schemas.js';
+import { bypassSlotIndex } from './bypass.js';
+import type { UiLink } from './links.js';
+import { DISPLAY_ONLY_TYPES, MODE_BYPASS, MODE_MUTED, REROUTE_TYPE, isInactiveMode } from './modes.js';
+import type { UiNode } from './schemas.js';
 import { widgetsToParams } from './widgets.js';
 
 /**
@@ -10,10 +13,6 @@ import { widgetsToParams } from './widgets.js';
  * links, bypassed nodes pass their matching input through.
  */
 
-const MODE_MUTED = 2;
-const MODE_BYPASS = 4;
-/** Display-only nodes that never execute. */
-const DISPLAY_ONLY = new Set(['Note', 'MarkdownNote']);
 
 interface UiIndex {
   nodes: Map<string, UiNode>;
@@ -26,8 +25,8 @@ export function uiToGraph(nodes: UiNode[], links: UiLink[], registry: NodeRegist
   const index = indexOf(nodes, links);
   const graph: Graph = { nodes: new Map() };
   for (const node of nodes) {
-    if (DISPLAY_ONLY.has(node.type) || node.type === 'Reroute') continue;
-    if (node.mode === MODE_MUTED || node.mode === MODE_BYPASS) continue;
+    if (DISPLAY_ONLY_TYPES.has(node.type) || node.type === REROUTE_TYPE) continue;
+    if (isInactiveMode(node.mode)) continue;
     graph.nodes.set(String(node.id), toGraphNode(node, index, registry));
   }
   return graph;
@@ -72,9 +71,10 @@ function toGraphNode(node: UiNode, index: UiIndex, registry: NodeRegistry): Grap
     graphNode.params = { ...widgets };
   }
   for (const link of index.linksByTarget.get(id) ?? []) {
-    const name = inputNameOf(node, link);
-    if (name === undefined) continue;
-    const source = resolveSource(index, link.originId, link.originSlot, link.type, 0);
+    const input = inputOf(node, link);
+    if (input === undefined) continue;
+    const name = input.name;
+    const source = resolveSource(index, link.originId, link.originSlot, input.type ?? link.type, 0);
     if (source) graphNode.inputs[name] = source;
   }
   return graphNode;
@@ -92,55 +92,44 @@ function versionOf(node: UiNode): number | undefined {
  * target_slot indexes the *saved* inputs[] (the frontend drops unconnected widget
  * inputs and renumbers), so the name comes from there, never from the definition.
  */
-function inputNameOf(node: UiNode, link: UiLink): string | undefined {
+function inputOf(node: UiNode, link: UiLink): { name: string; type?: unknown } | undefined {
   const inputs = node.inputs ?? [];
   const byId = inputs.find((input) => input.link === link.id);
-  if (byId) return byId.name;
+  if (byId) return byId;
   const atSlot = inputs[link.targetSlot];
   // A link the input no longer points at is a stale leftover in links[].
   if (!atSlot || (typeof atSlot.link === 'number' && atSlot.link !== link.id)) return undefined;
-  return atSlot.name;
+  return atSlot;
 }
 
-/** Where a value really comes from, through reroutes and bypassed nodes; undefined when muted. */
-function resolveSource(index: UiIndex, originId: string, slot: number, type: unknown, depth: number): LinkRef | undefined {
+/**
+ * Where a value really comes from, through reroutes and bypassed nodes; undefined when muted.
+ * `consumerType` is the type of the input that reads it (the bypass rule needs it all along a chain).
+ */
+function resolveSource(index: UiIndex, originId: string, slot: number, consumerType: unknown, depth: number): LinkRef | undefined {
   const origin = index.nodes.get(originId);
   // A missing node stays a link to it, so validation can report the dangling link.
   if (!origin) return { from: originId, slot };
   if (depth > index.nodes.size) return undefined;
-  if (origin.type === 'Reroute' || origin.mode === MODE_BYPASS) {
-    const upstream = origin.type === 'Reroute' ? linkInto(index, origin, 0) : bypassedInput(index, origin, slot, type);
+  if (origin.type === REROUTE_TYPE || origin.mode === MODE_BYPASS) {
+    const upstream = origin.type === REROUTE_TYPE ? linkInto(index, origin, 0) : bypassedInput(index, origin, slot, consumerType);
     if (!upstream) return undefined;
-    return resolveSource(index, upstream.originId, upstream.originSlot, type ?? upstream.type, depth + 1);
+    return resolveSource(index, upstream.originId, upstream.originSlot, consumerType, depth + 1);
   }
-  if (origin.mode === MODE_MUTED || DISPLAY_ONLY.has(origin.type)) return undefined;
+  if (origin.mode === MODE_MUTED || DISPLAY_ONLY_TYPES.has(origin.type)) return undefined;
   return { from: originId, slot };
 }
 
 function linkInto(index: UiIndex, node: UiNode, slot: number): UiLink | undefined {
-  const linkId = node.inputs?.[slot]?.link;
-  if (typeof linkId === 'number') return index.linksById.get(linkId);
+  const input = node.inputs?.[slot];
+  if (typeof input?.link === 'number') return index.linksById.get(input.link);
+  // A saved input with no link is unconnected; only a file without inputs[] is matched by slot.
+  if (input) return undefined;
   return (index.linksByTarget.get(String(node.id)) ?? []).find((link) => link.targetSlot === slot);
 }
 
-/** Bypass passes through the input at the same slot if its type matches, else the first input of that type. */
-function bypassedInput(index: UiIndex, node: UiNode, slot: number, linkType: unknown): UiLink | undefined {
-  const type = linkType ?? node.outputs?.[slot]?.type;
-  const inputs = node.inputs ?? [];
-  const sameSlot = inputs[slot];
-  if (sameSlot && sameSlot.type === type && typeof sameSlot.link === 'number') return linkInto(index, node, slot);
-  const first = inputs.findIndex((input) => input.type === type && typeof input.link === 'number');
-  return first === -1 ? undefined : linkInto(index, node, first);
-}
-
-/** v0.4 link tuples and v1 link objects, as one shape. */
-export function linkFromTuple(tuple: readonly unknown[]): UiLink {
-  return {
-    id: tuple[0] as number,
-    originId: String(tuple[1]),
-    originSlot: tuple[2] as number,
-    targetId: String(tuple[3]),
-    targetSlot: tuple[4] as number,
-    type: tuple[5],
-  };
+/** The link into the input that a bypassed node passes through for its output `slot` (ComfyUI's rule, ./bypass.ts). */
+function bypassedInput(index: UiIndex, node: UiNode, slot: number, consumerType: unknown): UiLink | undefined {
+  const chosen = bypassSlotIndex(node.inputs ?? [], slot, node.outputs?.[slot]?.type, consumerType);
+  return chosen === undefined ? undefined : linkInto(index, node, chosen);
 }

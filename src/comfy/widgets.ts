@@ -1,10 +1,9 @@
 import type { AnyNodeDefinition } from '../engine/define-node.js';
 import { paramSpecs } from '../engine/params.js';
+import { isControlValue } from './modes.js';
 
 /** ComfyUI's positional widgets_values ⇄ our named params (docs/comfyui.md: the inserted control and upload slots). */
 
-/** The control values ComfyUI's frontend writes after a control_after_generate widget. */
-export const CONTROL_VALUES: readonly string[] = ['fixed', 'increment', 'decrement', 'randomize'];
 
 /**
  * Maps ComfyUI's positional widgets_values to named params. Skips the control value
@@ -22,10 +21,6 @@ export function widgetsToParams(def: AnyNodeDefinition, values: unknown[]): Reco
     if (spec.hints.imageUpload && hasExtraSlot(values, cursor, specs.length - index - 1)) cursor++;
   });
   return params;
-}
-
-function isControlValue(value: unknown): boolean {
-  return typeof value === 'string' && CONTROL_VALUES.includes(value);
 }
 
 /** The upload slot holds "image"; it is there when more values remain than params. */

@@ -2,16 +2,13 @@ import { LGraphCanvas, LGraphNode, LiteGraph, type IWidget } from '@comfyorg/lit
 import type { Catalog } from './api.js';
 import { socketsOf, widgetsOf, type ObjectInfo, type ObjectInfoEntry, type WidgetSpec } from './object-info.js';
 import { drawNodeState } from './run-state.js';
+import { CONTROL_VALUES } from '../comfy/modes.js';
 
 /**
  * One LiteGraph node type per /object_info entry. Widgets follow ComfyUI's order, with
  * the two slots its frontend inserts (a control value after a seed, "upload" after
  * LoadImage's image), so widgets_values positions match ComfyUI's files.
  */
-
-export const CONTROL_VALUES = ['fixed', 'increment', 'decrement', 'randomize'];
-/** Widgets that are UI-only: never sent to the server as params. */
-export const EXTRA_WIDGETS = new Set(['control_after_generate', 'upload']);
 
 export const SOCKET_COLORS: Record<string, string> = { IMAGE: '#64b5f6', VIDEO: '#ba68c8', TASK: '#ffb74d' };
 

@@ -1,29 +1,25 @@
 import type { LGraph, LGraphNode } from '@comfyorg/litegraph';
-import { CONTROL_VALUES, EXTRA_WIDGETS } from './register-nodes.js';
+import { bypassSlotIndex } from '../comfy/bypass.js';
+import { DISPLAY_ONLY_TYPES, MODE_BYPASS, MODE_MUTED, REROUTE_TYPE, UI_ONLY_WIDGETS, isControlValue, isInactiveMode, nextControlledValue } from '../comfy/modes.js';
 
 /**
  * The graph in ComfyUI's API "prompt" format, as its frontend's graphToPrompt makes it:
  * `{id: {class_type, inputs, _meta}}`, links as `[origin_id, origin_slot]`, UI-only widgets
- * left out, muted (2) nodes dropped with their links, and bypassed (4) nodes passed through: a
- * consumer is linked to the bypassed node's input of the same type, as ComfyUI does.
+ * left out, muted (2) nodes dropped with their links, and bypassed (4) nodes passed through by the
+ * same rule the runtime uses (src/comfy/bypass.ts).
  */
 
 export type ApiPrompt = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta: { title: string } }>;
 
-const MUTED = 2;
-const BYPASSED = 4;
-const SKIPPED_MODES = new Set([MUTED, BYPASSED]);
-/** ComfyUI's frontend-only notes: they reach us as placeholders and never run. */
-const DISPLAY_ONLY = new Set(['Note', 'MarkdownNote']);
 
 export function graphToApiPrompt(graph: LGraph): ApiPrompt {
   const prompt: ApiPrompt = {};
   const nodes = (graph.computeExecutionOrder(false) ?? graph.nodes) as LGraphNode[];
   for (const node of nodes) {
-    if (SKIPPED_MODES.has(node.mode) || !node.type || DISPLAY_ONLY.has(node.type)) continue;
+    if (isInactiveMode(node.mode) || !node.type || DISPLAY_ONLY_TYPES.has(node.type) || node.type === REROUTE_TYPE) continue;
     const inputs: Record<string, unknown> = {};
     for (const widget of node.widgets ?? []) {
-      if (EXTRA_WIDGETS.has(widget.name) || widget.type === 'button') continue;
+      if (UI_ONLY_WIDGETS.has(widget.name) || widget.type === 'button') continue;
       // Arrays are links in this format; ComfyUI wraps array values.
       inputs[widget.name] = Array.isArray(widget.value) ? { __value__: widget.value } : widget.value;
     }
@@ -36,14 +32,17 @@ export function graphToApiPrompt(graph: LGraph): ApiPrompt {
   return prompt;
 }
 
-/** Where a link's value really comes from: through bypassed nodes; nowhere from a muted one. */
-function sourceOf(graph: LGraph, linkId: number, type: string, hops = 0): [string, number] | undefined {
+/** Where a link's value really comes from: through reroutes and bypassed nodes; nowhere from a muted one. */
+function sourceOf(graph: LGraph, linkId: number, consumerType: string, hops = 0): [string, number] | undefined {
   const link = graph.links.get(linkId);
   const origin = link ? graph.getNodeById(link.origin_id) : undefined;
-  if (!link || !origin || origin.mode === MUTED || hops > graph.nodes.length) return undefined;
-  if (origin.mode !== BYPASSED) return [String(link.origin_id), link.origin_slot];
-  const through = (origin.inputs ?? []).find((input) => String(input.type) === type && input.link != null);
-  return through ? sourceOf(graph, through.link!, type, hops + 1) : undefined;
+  if (!link || !origin || origin.mode === MODE_MUTED || hops > graph.nodes.length) return undefined;
+  const inputs = origin.inputs ?? [];
+  if (origin.type === REROUTE_TYPE) return inputs[0]?.link != null ? sourceOf(graph, inputs[0].link, consumerType, hops + 1) : undefined;
+  if (origin.mode !== MODE_BYPASS) return [String(link.origin_id), link.origin_slot];
+  const chosen = bypassSlotIndex(inputs, link.origin_slot, origin.outputs?.[link.origin_slot]?.type, consumerType);
+  const through = chosen === undefined ? undefined : inputs[chosen];
+  return through?.link != null ? sourceOf(graph, through.link, consumerType, hops + 1) : undefined;
 }
 
 /** Applies each seed's control value after a prompt was queued, as ComfyUI does by default. */
@@ -51,14 +50,12 @@ export function applyControlValues(graph: LGraph): void {
   for (const node of graph.nodes) {
     const widgets = node.widgets ?? [];
     widgets.forEach((control, index) => {
-      if (control.name !== 'control_after_generate' || !CONTROL_VALUES.includes(String(control.value))) return;
+      if (control.name !== 'control_after_generate' || !isControlValue(control.value)) return;
       const target = widgets[index - 1];
       if (!target || typeof target.value !== 'number') return;
-      const max = typeof target.options.max === 'number' ? target.options.max : 4294967295;
-      const min = typeof target.options.min === 'number' ? target.options.min : 0;
-      if (control.value === 'increment') target.value = Math.min(max, target.value + 1);
-      if (control.value === 'decrement') target.value = Math.max(min, target.value - 1);
-      if (control.value === 'randomize') target.value = min + Math.floor(Math.random() * (Math.min(max, 2 ** 32 - 1) - min + 1));
+      const max = typeof target.options.max === 'number' ? target.options.max : undefined;
+      const min = typeof target.options.min === 'number' ? target.options.min : undefined;
+      target.value = nextControlledValue(target.value, control.value, min, max);
     });
   }
 }

@@ -1,5 +1,6 @@
 import type { OutputCache } from './cache.js';
 import type { AnyNodeDefinition, CacheCheckContext, Values } from './define-node.js';
+import { upstreamClosure } from './graph-queries.js';
 import type { Graph } from './graph.js';
 import type { NodeRegistry } from './registry.js';
 
@@ -50,14 +51,5 @@ export async function findCacheHits(lookup: CacheLookup): Promise<Map<string, Va
 
 /** Walks back from the targets; a cached node needs nothing upstream of it. */
 export function nodesToRun(graph: Graph, hits: ReadonlyMap<string, unknown>, targets: string[]): Set<string> {
-  const toRun = new Set<string>();
-  const queue = [...targets];
-  while (queue.length > 0) {
-    const id = queue.shift()!;
-    const node = graph.nodes.get(id);
-    if (!node || toRun.has(id) || hits.has(id)) continue;
-    toRun.add(id);
-    for (const link of Object.values(node.inputs)) queue.push(link.from);
-  }
-  return toRun;
+  return upstreamClosure(graph, targets, (id) => hits.has(id));
 }

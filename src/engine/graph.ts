@@ -28,7 +28,3 @@ export interface Graph {
   /** In file order. */
   nodes: Map<string, GraphNode>;
 }
-
-export function isLinkRef(value: unknown): value is LinkRef {
-  return typeof value === 'object' && value !== null && 'from' in value && 'slot' in value;
-}

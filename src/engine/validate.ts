@@ -2,6 +2,7 @@ import type { AnyNodeDefinition, FilesContext, UpstreamNode, ValidationContext }
 import { messageOf, type Issue } from './errors.js';
 import { checkParams } from './param-issues.js';
 import type { Graph, GraphNode } from './graph.js';
+import { consumersOf, consumerIndex, downstreamClosure } from './graph-queries.js';
 import { findCycle, formatCyclePath } from './plan.js';
 import type { NodeRegistry } from './registry.js';
 
@@ -211,22 +212,9 @@ function validationContext(
   };
 }
 
-function consumersOf(graph: Graph, id: string): GraphNode[] {
-  return [...graph.nodes.values()].filter((other) => Object.values(other.inputs).some((link) => link.from === id));
-}
-
 /** Output nodes that depend on `id` (itself included), as ComfyUI's dependent_outputs. */
-function dependentOutputs(graph: Graph, registry: NodeRegistry, id: string): string[] {
-  const seen = new Set<string>([id]);
-  const queue = [id];
-  while (queue.length > 0) {
-    for (const consumer of consumersOf(graph, queue.shift()!)) {
-      if (seen.has(consumer.id)) continue;
-      seen.add(consumer.id);
-      queue.push(consumer.id);
-    }
-  }
-  return [...seen].filter((nodeId) => registry.get(graph.nodes.get(nodeId)?.type ?? '')?.outputNode);
+function dependentOutputs(graph: Graph, registry: NodeRegistry, id: string, consumers: Map<string, GraphNode[]>): string[] {
+  return [...downstreamClosure(graph, id, consumers)].filter((nodeId) => registry.get(graph.nodes.get(nodeId)?.type ?? '')?.outputNode);
 }
 
 function toComfy(issues: Issue[], graph: Graph, registry: NodeRegistry): ComfyValidation | null {
@@ -235,12 +223,13 @@ function toComfy(issues: Issue[], graph: Graph, registry: NodeRegistry): ComfyVa
     type: issue.type, message: issue.message, details: issue.details, extra_info: issue.extra_info ?? {},
   });
   const nodeErrors: ComfyValidation['node_errors'] = {};
+  const consumers = consumerIndex(graph);
   for (const issue of issues) {
     if (issue.nodeId === undefined) continue;
     const entry = (nodeErrors[issue.nodeId] ??= {
       class_type: issue.nodeType ?? graph.nodes.get(issue.nodeId)?.type ?? 'unknown',
       errors: [],
-      dependent_outputs: dependentOutputs(graph, registry, issue.nodeId),
+      dependent_outputs: dependentOutputs(graph, registry, issue.nodeId, consumers),
     });
     entry.errors.push(plain(issue));
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isApiLink } from '../comfy/links.js';
 import { type ValidationContext } from '../engine/define-node.js';
 import { defineNode, type PackContext } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
@@ -27,7 +28,7 @@ export function downstreamFromApiPrompt(nodeId: string, api: unknown): NodeView[
   if (!parsed.success) return [];
   const consumers: NodeView[] = [];
   for (const node of Object.values(parsed.data)) {
-    const linked = Object.values(node.inputs).some((v) => Array.isArray(v) && v.length === 2 && String(v[0]) === nodeId);
+    const linked = Object.values(node.inputs).some((v) => isApiLink(v) && v[0] === nodeId);
     if (linked) consumers.push({ type: node.class_type, params: node.inputs });
   }
   return consumers;

@@ -3,6 +3,8 @@ import { paramSpecs } from '../engine/params.js';
 import { paramsToWidgets } from '../comfy/widgets.js';
 import { migrateWorkflow, migrationsOf } from '../comfy/migrate.js';
 import type { NodeRegistry } from '../engine/registry.js';
+import { isApiLink, readUiLinks, writeUiLinks, type UiLink } from '../comfy/links.js';
+import { PRIMITIVE_TYPE, REROUTE_TYPE, DISPLAY_ONLY_TYPES, isInactiveMode } from '../comfy/modes.js';
 
 /**
  * Workflows saved by ComfyUI with its Runway API nodes, mapped onto ours so they run
@@ -20,7 +22,7 @@ export const COMFY_RUNWAY_MODELS: Record<string, 'gen3a_turbo' | 'gen4_turbo'> =
 };
 
 /** Types that never execute, so they are neither mapped nor unsupported. */
-const PASSIVE_TYPES = new Set(['Note', 'MarkdownNote', 'Reroute', 'PrimitiveNode']);
+const PASSIVE_TYPES = new Set([...DISPLAY_ONLY_TYPES, REROUTE_TYPE, PRIMITIVE_TYPE]);
 
 export interface ImportOptions {
   provider?: ProviderId;
@@ -76,16 +78,14 @@ export function importComfyWorkflow(json: unknown, options: ImportOptions): Impo
   return { json: copy, mapped, unsupported };
 }
 
-/** Muted (2) and bypassed (4) nodes never run, so a missing type there costs nothing. */
-const INACTIVE_MODES = new Set([2, 4]);
-
 function nodeEntries(json: unknown): { id: string; type: string; inactive: boolean }[] {
   if (typeof json !== 'object' || json === null) return [];
   const doc = json as Json;
   if (Array.isArray(doc.nodes)) {
     return (doc.nodes as Json[])
       .filter((n) => typeof n?.type === 'string')
-      .map((n) => ({ id: String(n.id), type: n.type as string, inactive: INACTIVE_MODES.has(n.mode as number) }));
+      // Muted and bypassed nodes never run, so a missing type there costs nothing.
+      .map((n) => ({ id: String(n.id), type: n.type as string, inactive: isInactiveMode(n.mode) }));
   }
   return Object.entries(doc)
     .filter(([, node]) => typeof (node as Json | null)?.class_type === 'string')
@@ -128,21 +128,14 @@ function redirectApiLinks(doc: Json, fromId: string, toId: string): void {
   for (const node of Object.values(doc)) {
     const inputs = (node as Json).inputs as Json | undefined;
     for (const [name, value] of Object.entries(inputs ?? {})) {
-      if (Array.isArray(value) && value.length === 2 && String(value[0]) === fromId) inputs![name] = [toId, value[1]];
+      if (isApiLink(value) && value[0] === fromId) inputs![name] = [toId, value[1]];
     }
   }
 }
 
 // ---- UI workflows (0.4 link tuples, or v1 link objects) ----
 
-interface Link {
-  id: number;
-  originId: number | string;
-  originSlot: number;
-  targetId: number | string;
-  targetSlot: number;
-  type: unknown;
-}
+type Link = UiLink;
 
 interface UiDoc {
   doc: Json;
@@ -167,31 +160,20 @@ function importUi(doc: Json, options: ImportOptions): string[] {
 
 function readUi(doc: Json): UiDoc {
   const nodes = doc.nodes as Json[];
-  const rawLinks = Array.isArray(doc.links) ? (doc.links as unknown[]) : [];
-  const links = rawLinks.filter((l) => l !== null).map(linkOf);
+  const links = readUiLinks(doc.links);
   const state = (doc.state ?? {}) as Json;
   const maxNode = Math.max(0, Number(doc.last_node_id ?? state.lastNodeId ?? 0), ...nodes.map((n) => Number(n.id)).filter(Number.isFinite));
   const maxLink = Math.max(0, Number(doc.last_link_id ?? state.lastLinkId ?? 0), ...links.map((l) => l.id));
   return { doc, nodes, links, nextNodeId: maxNode + 1, nextLinkId: maxLink + 1 };
 }
 
-function linkOf(raw: unknown): Link {
-  if (Array.isArray(raw)) {
-    const [id, originId, originSlot, targetId, targetSlot, type] = raw as [number, number, number, number, number, unknown];
-    return { id, originId, originSlot, targetId, targetSlot, type };
-  }
-  const l = raw as { id: number; origin_id: number; origin_slot: number; target_id: number; target_slot: number; type: unknown };
-  return { id: l.id, originId: l.origin_id, originSlot: l.origin_slot, targetId: l.target_id, targetSlot: l.target_slot, type: l.type };
-}
-
 function writeUi(ui: UiDoc): void {
   const { doc } = ui;
+  doc.links = writeUiLinks(ui.links, doc.version);
   if (doc.version === 1) {
-    doc.links = ui.links.map((l) => ({ id: l.id, origin_id: l.originId, origin_slot: l.originSlot, target_id: l.targetId, target_slot: l.targetSlot, type: l.type }));
     doc.state = { ...((doc.state ?? {}) as Json), lastNodeId: ui.nextNodeId - 1, lastLinkId: ui.nextLinkId - 1 };
     return;
   }
-  doc.links = ui.links.map((l) => [l.id, l.originId, l.originSlot, l.targetId, l.targetSlot, l.type]);
   doc.last_node_id = ui.nextNodeId - 1;
   doc.last_link_id = ui.nextLinkId - 1;
 }
@@ -205,13 +187,13 @@ function mapUiRunwayNode(ui: UiDoc, node: Json, model: string, options: ImportOp
   const poll = newNode(ui, 'Poll', [(x ?? 0) + 40, (y ?? 0) + 330], mode, options);
   const inputLink = ui.links.find((l) => String(l.targetId) === id && inputName(node, l) === 'start_frame');
   if (inputLink) {
-    inputLink.targetId = validate.id as number;
+    inputLink.targetId = String(validate.id);
     inputLink.targetSlot = 0;
     (validate.inputs as Json[])[0]!.link = inputLink.id;
   }
   const toRunway = addLink(ui, validate, node, 'IMAGE');
   const videoLinks = ui.links.filter((l) => String(l.originId) === id);
-  for (const link of videoLinks) link.originId = poll.id as number;
+  for (const link of videoLinks) link.originId = String(poll.id);
   (poll.outputs as Json[])[0]!.links = videoLinks.map((l) => l.id);
   const toPoll = addLink(ui, node, poll, 'TASK');
   (validate.outputs as Json[])[0]!.links = [toRunway.id];
@@ -226,7 +208,7 @@ function inputName(node: Json, link: Link): string | undefined {
 }
 
 function addLink(ui: UiDoc, from: Json, to: Json, type: string): Link {
-  const link: Link = { id: ui.nextLinkId++, originId: from.id as number, originSlot: 0, targetId: to.id as number, targetSlot: 0, type };
+  const link: Link = { id: ui.nextLinkId++, originId: String(from.id), originSlot: 0, targetId: String(to.id), targetSlot: 0, type };
   ui.links.push(link);
   return link;
 }

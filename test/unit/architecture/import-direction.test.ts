@@ -18,7 +18,8 @@ const ALLOWED: Record<string, string[]> = {
   providers: ['engine', 'http'],
   jobs: ['engine', 'http', 'providers'],
   sharing: ['engine', 'comfy', 'http', 'providers'],
-  nodes: ['engine', 'http', 'providers', 'jobs', 'sharing'],
+  // comfy: ValidateImage reads its consumers from the workflow's API prompt when the runtime gives none.
+  nodes: ['engine', 'comfy', 'http', 'providers', 'jobs', 'sharing'],
   app: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing'],
   // The browser page: the shared ComfyUI rules and the MP4 tag reader, nothing that runs in Node.
   editor: ['engine', 'comfy', 'sharing'],
