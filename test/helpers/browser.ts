@@ -5,7 +5,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 /** Chromium for browser tests: the system build, headless, with nothing that calls home. */
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
-export const chromiumAvailable = existsSync(CHROMIUM_PATH);
+// In CI a missing browser is a failure, not a skip: `.ci/run` installs it.
+export const chromiumAvailable = existsSync(CHROMIUM_PATH) || process.env.CI === 'true';
 export const skipReason = `browser tests skipped: ${CHROMIUM_PATH} is missing (install it with: apt-get install -y chromium)`;
 
 export const editorDir = fileURLToPath(new URL('../../dist-editor/', import.meta.url));
