@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProviderId } from '../providers/provider.js';
+import type { EmulatedProvider } from './limits.js';
 import { slotStartTimes } from './throttle.js';
 import type { EmulatedJob, EmulatedJobRequest, EmulatorOptions, JobPhase } from './types.js';
 
@@ -30,7 +30,7 @@ export class JobStore {
 
   constructor(private readonly options: () => EmulatorOptions) {}
 
-  create(provider: ProviderId, request: EmulatedJobRequest, image: Buffer): EmulatedJob {
+  create(provider: EmulatedProvider, request: EmulatedJobRequest, image: Buffer): EmulatedJob {
     const options = this.options();
     const willFail = (request.promptText ?? '').includes('[fail]') || (options.failJobs?.(request) ?? false);
     const job: EmulatedJob = { id: randomUUID(), provider, request, createdAt: options.now(), deleted: false, willFail, polls: 0 };

@@ -1,4 +1,4 @@
-import type { ModelId } from '../providers/provider.js';
+import type { EmulatedModel } from './limits.js';
 import { acceptPromptImage } from './image-check.js';
 import type { EmulatorState } from './http-util.js';
 import { json, keyAccepted, parseJson } from './http-util.js';
@@ -12,7 +12,7 @@ import { checkCreateBody } from './validate.js';
  * 6-digit error_code and, with runcomfyErrorsAs200, arrive under HTTP 200 as some RunComfy APIs do.
  */
 
-const MODELS: Record<string, ModelId> = {
+const MODELS: Record<string, EmulatedModel> = {
   'runwayml/runway-gen-4/turbo/image-to-video': 'gen4_turbo',
   'runwayml/runway-gen-3-alpha/turbo/image-to-video': 'gen3a_turbo',
 };

@@ -1,4 +1,4 @@
-import { RUNWAY_API_VERSION } from '../providers/catalog.js';
+import { RUNWAY_VERSION_EXAMPLE } from './limits.js';
 import { acceptPromptImage } from './image-check.js';
 import type { EmulatorState } from './http-util.js';
 import { json, keyAccepted, parseJson } from './http-util.js';
@@ -47,7 +47,7 @@ export function runwayTaskObject(state: EmulatorState, job: EmulatedJob, videoUr
 async function create(state: EmulatorState, ctx: RouteContext): Promise<Reply> {
   const headers = checkRunwayHeaders(state, ctx, true);
   if (headers === 'unauthorized') return runwayError(401, 'Invalid API key. Make sure the key is correct and has not been disabled.');
-  if (headers === 'version') return runwayError(400, `The X-Runway-Version header is required; use ${RUNWAY_API_VERSION}.`);
+  if (headers === 'version') return runwayError(400, `The X-Runway-Version header is required; use ${RUNWAY_VERSION_EXAMPLE}.`);
   const body = parseJson(ctx.body);
   if (body === undefined) return runwayError(400, 'Request body is not valid JSON.');
   const checked = checkCreateBody('runway', body);

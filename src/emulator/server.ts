@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProviderId } from '../providers/provider.js';
+import type { EmulatedProvider } from './limits.js';
 import { cometApiRoute } from './cometapi-routes.js';
 import type { EmulatorControl } from './control-routes.js';
 import { controlRoute } from './control-routes.js';
@@ -29,7 +29,7 @@ export interface Emulator {
   port: number;
   log: RequestLogEntry[];
   /** Create requests received (whatever their outcome), optionally for one provider. */
-  creates(provider?: ProviderId): number;
+  creates(provider?: EmulatedProvider): number;
   jobs(): EmulatedJob[];
   setFaults(faults: FaultPlan): void;
   configure(options: Partial<EmulatorOptions>): void;

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ProviderId, SubmitRequest } from '../providers/provider.js';
+import type { EmulatedModel, EmulatedProvider } from './limits.js';
 
 /** The emulator's public types: options, the request log, jobs, and fault rules. */
 
 export type RequestKind = 'create' | 'poll' | 'result' | 'cancel' | 'download' | 'other';
 
 /** Which protocol a request spoke; 'emulator' is the control API and the benchmark blob. */
-export type LogProvider = ProviderId | 'emulator';
+export type LogProvider = EmulatedProvider | 'emulator';
 
 export interface RequestLogEntry {
   time: number;
@@ -22,14 +22,21 @@ export interface RequestLogEntry {
   fault?: FaultAction['type'];
 }
 
-/** What the emulator keeps of a create: our own request type, less what no emulated job uses. */
-export type EmulatedJobRequest = Omit<SubmitRequest, 'watermark'>;
+/** What the emulator keeps of a create. */
+export interface EmulatedJobRequest {
+  model: EmulatedModel;
+  promptImage: string;
+  promptText?: string;
+  ratio: string;
+  duration: number;
+  seed?: number;
+}
 
 export type JobPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface EmulatedJob {
   id: string;
-  provider: ProviderId;
+  provider: EmulatedProvider;
   request: EmulatedJobRequest;
   createdAt: number;
   /** Set by cancel; the job stays cancelled from then on. */
