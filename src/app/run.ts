@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { systemClock } from '../engine/clock.js';
-import type { FilesContext, Logger, NodeContext } from '../engine/define-node.js';
+import type { FilesContext, Logger, NodeContextBase } from '../engine/define-node.js';
 import type { RunEvent } from '../engine/events.js';
 import { executeGraph, type ExecuteResult } from '../engine/execute.js';
 import { FileHost } from './file-host.js';
@@ -40,6 +40,8 @@ export interface RunOptions {
   journal?: JobJournal | false;
   /** false: SaveVideo does not embed the workflow in the MP4 (ComfyUI's --disable-metadata). */
   metadata?: boolean;
+  /** Start nothing new after the first failure; running nodes (and their paid tasks) still finish (--fail-fast). */
+  failFast?: boolean;
   /** The workflow file, recorded with each job so `reelgraph jobs resume` can run it again. */
   workflowPath?: string;
   /** Per-provider limits on jobs in flight (--max-jobs runway=4); default unlimited. */
@@ -92,12 +94,13 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
     const result = await executeGraph(parsed.graph, registry, {
       promptId,
       concurrency: options.concurrency,
+      failFast: options.failFast,
       cache,
       signal: options.signal,
       onEvent: options.onEvent,
       files,
       cacheCheck: { services },
-      context: (nodeId, signal): Omit<NodeContext<NodeServices>, 'progress'> => {
+      context: (nodeId, signal): NodeContextBase<NodeServices> => {
         // Every waiting node (a sleep, an HTTP request) listens on the run's one signal: dozens of
         // Polls at once are normal, not a leak, so Node's warning at 11 listeners does not apply.
         setMaxListeners(0, signal);

@@ -61,8 +61,14 @@ export interface NodeContext<S = unknown> {
   files: FilesContext;
   clock: Clock;
   log: Logger;
+  /** Aborts only when the user stops the run (Ctrl-C, /interrupt), never because another node failed. */
   signal: AbortSignal;
   progress(progress: Progress): void;
+  /**
+   * Gives this node's concurrency slot back while `wait` runs and takes one again after, so a node waiting on a
+   * remote job does not keep other nodes from working (Poll wraps its waiting loop in it).
+   */
+  releaseSlotWhile<T>(wait: () => Promise<T>): Promise<T>;
   /** The whole workflow being run, for provenance metadata (keys are never in it). */
   workflow?: { ui?: unknown; api?: unknown; /** false when the user turned provenance off (--no-metadata); SaveVideo then embeds nothing. */ embed?: boolean };
   /** Nodes that consume this node's outputs (ValidateImage checks the downstream RunwayI2V's limits). Optional: without it ValidateImage reads workflow.api, else checks the strictest limits. */
@@ -70,6 +76,9 @@ export interface NodeContext<S = unknown> {
   /** Environment for base-URL overrides (RUNWAYML_BASE_URL…); process.env when absent. Keys are read by the provider registry, not by nodes. */
   env?: NodeJS.ProcessEnv;
 }
+
+/** What the caller builds for each node; the executor adds the parts it owns. */
+export type NodeContextBase<S = unknown> = Omit<NodeContext<S>, 'progress' | 'releaseSlotWhile'>;
 
 /** A node feeding an input, as validate() sees it. */
 export interface UpstreamNode {

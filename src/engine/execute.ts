@@ -1,7 +1,7 @@
 import type { OutputCache } from './cache.js';
 import { findCacheHits, missingOutput, nodesToRun, outputNodes } from './cache-plan.js';
 import { systemClock, type Clock } from './clock.js';
-import type { AnyNodeDefinition, CacheCheckContext, FilesContext, NodeContext, Values } from './define-node.js';
+import type { AnyNodeDefinition, CacheCheckContext, FilesContext, NodeContext, NodeContextBase, Values } from './define-node.js';
 import { CancelledError, NodeExecutionError, RuntimeError, WorkflowValidationError, type Issue } from './errors.js';
 import type { RunEvent } from './events.js';
 import { checkParams } from './param-issues.js';
@@ -9,29 +9,44 @@ import type { Graph } from './graph.js';
 import { computeCacheKeys } from './cache-key.js';
 import { formatCyclePath, planGraph } from './plan.js';
 import type { NodeRegistry } from './registry.js';
+import { MinHeap } from './min-heap.js';
+import { Slots } from './slots.js';
 
 /**
- * Runs a validated graph: cached nodes are reused, the rest start as soon as their
- * inputs are ready (several Runway tasks in flight at once), in plan order, under a
- * concurrency limit. Events follow ComfyUI's websocket sequence (docs/comfyui.md §2).
+ * Runs a validated graph: cached nodes are reused, the rest start as soon as their inputs are ready
+ * (several Runway tasks in flight at once), in plan order, under a concurrency limit. Scheduling is linear:
+ * each node counts the inputs it still waits for, and a ready queue (a heap on plan order) hands out slots.
+ * A failing node stops only what depends on it; only the user's interrupt aborts running nodes.
+ * Events follow ComfyUI's websocket sequence (docs/comfyui.md, "Run events").
  */
 
 export interface ExecuteOptions {
   promptId: string;
-  /** Nodes running at once (default 8). */
+  /** Nodes working at once (default 8); a node waiting on a remote job gives its slot back (releaseSlotWhile). */
   concurrency?: number;
   /** No cache means every node runs (--no-cache). */
   cache?: OutputCache;
+  /** The user's stop (Ctrl-C, /interrupt): aborts the running nodes' signals. */
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
-  context: (nodeId: string, signal: AbortSignal) => Omit<NodeContext, 'progress'>;
+  context: (nodeId: string, signal: AbortSignal) => NodeContextBase;
   files: FilesContext;
   /** Event timestamps (default: the system clock). */
   clock?: Clock;
-  /** Output node ids to run (ComfyUI's partial_execution_targets); default: every output node. */
-  targets?: string[];
   /** Passed to each definition's isCacheValid. */
   cacheCheck?: CacheCheckContext;
+  /**
+   * Start nothing new after the first failure (--fail-fast). Running nodes still finish: a failure never
+   * aborts another node, so a paid task is never cancelled because something else went wrong.
+   */
+  failFast?: boolean;
+}
+
+/** One node that failed, with the error that says why in one sentence. */
+export interface NodeFailure {
+  nodeId: string;
+  nodeType: string;
+  error: NodeExecutionError;
 }
 
 export interface ExecuteResult {
@@ -40,6 +55,11 @@ export interface ExecuteResult {
   uiOutputs: Record<string, Record<string, unknown>>;
   executed: string[];
   cached: string[];
+  /** Every node that failed, in the order they failed. */
+  failures: NodeFailure[];
+  /** Nodes that did not run because something they need failed, --fail-fast stopped the run, or the user did. */
+  skipped: string[];
+  /** The first failure, or the interrupt. */
   error?: RuntimeError;
 }
 
@@ -55,8 +75,9 @@ interface RunState {
   executed: string[];
   /** Running node ids → their types. */
   running: Map<string, string>;
+  /** Aborted only by the user's interrupt. */
   controller: AbortController;
-  failure?: { nodeId: string; error: NodeExecutionError };
+  failures: NodeFailure[];
   interrupted?: { nodeId: string | null; nodeType: string | null };
 }
 
@@ -67,13 +88,14 @@ interface RunState {
 export async function executeGraph(graph: Graph, registry: NodeRegistry, options: ExecuteOptions): Promise<ExecuteResult> {
   const clock = options.clock ?? systemClock;
   const emit = (event: RunEvent) => safeEmit(options.onEvent, event);
-  const prepared = prepare(graph, registry, relevantNodes(graph, registry, options.targets));
+  // Like ComfyUI, nodes no output needs never run.
+  const targets = outputNodes(graph, registry);
+  const prepared = prepare(graph, registry, nodesToRun(graph, new Map(), targets));
   const { keys, volatile } = await computeCacheKeys(graph, registry, prepared.order, prepared.params, options.files);
   const defOf = (id: string) => prepared.defs.get(id)!;
   const hits = await findCacheHits({ order: prepared.order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
-  const targets = (options.targets ?? outputNodes(graph, registry)).filter((id) => prepared.defs.has(id));
   const toRun = nodesToRun(graph, hits, targets);
-  const state: RunState = { results: new Map(hits), uiOutputs: {}, executed: [], running: new Map(), controller: new AbortController() };
+  const state: RunState = { results: new Map(hits), uiOutputs: {}, executed: [], running: new Map(), controller: new AbortController(), failures: [] };
   const base = { prompt_id: options.promptId };
 
   emit({ type: 'execution_start', data: { ...base, timestamp: clock.now() } });
@@ -89,7 +111,9 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
-  const result = finish(state, cached, options.promptId, clock, emit);
+  const failed = new Set(state.failures.map((failure) => failure.nodeId));
+  const skipped = prepared.order.filter((id) => toRun.has(id) && !state.results.has(id) && !failed.has(id));
+  const result = finish(state, cached, skipped, options.promptId, clock, emit);
   emit({ type: 'executing', data: { ...base, node: null } });
   return result;
 }
@@ -103,20 +127,6 @@ function safeEmit(listener: ExecuteOptions['onEvent'], event: RunEvent): void {
   }
 }
 
-/** The targets and everything they depend on; like ComfyUI, nodes no output needs never run. */
-function relevantNodes(graph: Graph, registry: NodeRegistry, targets?: string[]): Set<string> {
-  const relevant = new Set<string>();
-  const queue = [...(targets ?? outputNodes(graph, registry))];
-  while (queue.length > 0) {
-    const id = queue.shift()!;
-    const node = graph.nodes.get(id);
-    if (!node || relevant.has(id)) continue;
-    relevant.add(id);
-    for (const link of Object.values(node.inputs)) queue.push(link.from);
-  }
-  return relevant;
-}
-
 function prepare(graph: Graph, registry: NodeRegistry, relevant: Set<string>): Prepared {
   const plan = planGraph(graph);
   if (plan.cycle) {
@@ -127,7 +137,8 @@ function prepare(graph: Graph, registry: NodeRegistry, relevant: Set<string>): P
   const issues: Issue[] = [];
   const defs = new Map<string, AnyNodeDefinition>();
   const params = new Map<string, Record<string, unknown>>();
-  for (const id of plan.order.filter((nodeId) => relevant.has(nodeId))) {
+  const order = plan.order.filter((id) => relevant.has(id));
+  for (const id of order) {
     const node = graph.nodes.get(id)!;
     const def = registry.get(node.type);
     if (!def) {
@@ -135,53 +146,88 @@ function prepare(graph: Graph, registry: NodeRegistry, relevant: Set<string>): P
       continue;
     }
     const check = checkParams(node, def);
-    issues.push(...check.issues);
+    for (const issue of check.issues) issues.push(issue);
     defs.set(id, def);
     if (check.params) params.set(id, check.params);
   }
   if (issues.length > 0) throw new WorkflowValidationError(issues);
-  return { order: plan.order.filter((id) => relevant.has(id)), defs, params };
+  return { order, defs, params };
 }
 
 type Emit = (event: RunEvent) => void;
 type RunOptions = ExecuteOptions & { clock: Clock; emit: Emit; keys: Map<string, string>; volatile: Set<string> };
 
-/** Starts ready nodes in plan order up to the limit; returns when nothing runs and nothing can start. */
-async function schedule(graph: Graph, prepared: Prepared, toRun: Set<string>, state: RunState, options: RunOptions): Promise<void> {
-  const limit = Math.max(1, options.concurrency ?? 8);
-  const pending = prepared.order.filter((id) => toRun.has(id));
-  const running = new Map<string, Promise<void>>();
-  const isReady = (id: string) => Object.values(graph.nodes.get(id)!.inputs).every((link) => state.results.has(link.from));
-  for (;;) {
-    while (!state.controller.signal.aborted && running.size < limit) {
-      const next = pending.find(isReady);
-      if (next === undefined) break;
-      pending.splice(pending.indexOf(next), 1);
-      state.running.set(next, graph.nodes.get(next)!.type);
-      const done = runNode(graph, prepared, next, state, options).finally(() => {
-        running.delete(next);
-        state.running.delete(next);
-      });
-      running.set(next, done);
+/**
+ * Starts ready nodes in plan order while a slot is free; resolves when nothing runs and nothing more may start.
+ * Each node counts the sources it still waits for; a finished node counts its dependents down and the ones that
+ * reach zero join the ready heap. A failed node's dependents never reach zero, so only they are skipped.
+ */
+function schedule(graph: Graph, prepared: Prepared, toRun: Set<string>, state: RunState, options: RunOptions): Promise<void> {
+  const { order } = prepared;
+  const indexOf = new Map(order.map((id, index) => [id, index]));
+  const waiting = new Int32Array(order.length);
+  const dependents: number[][] = order.map(() => []);
+  const ready = new MinHeap();
+  for (const [index, id] of order.entries()) {
+    if (!toRun.has(id)) continue;
+    const sources = new Set(Object.values(graph.nodes.get(id)!.inputs).map((link) => link.from));
+    for (const source of sources) {
+      // Cached sources are already in the results.
+      if (!toRun.has(source)) continue;
+      waiting[index]!++;
+      dependents[indexOf.get(source)!]!.push(index);
     }
-    if (running.size === 0) return;
-    await Promise.race(running.values());
+    if (waiting[index] === 0) ready.push(index);
   }
+  let stopped = false;
+  let active = 0;
+  return new Promise<void>((resolve) => {
+    const pump = (): void => {
+      stopped ||= state.interrupted !== undefined || (options.failFast === true && state.failures.length > 0);
+      while (!stopped && ready.size > 0 && slots.tryTake()) {
+        const id = order[ready.pop()!]!;
+        active++;
+        state.running.set(id, graph.nodes.get(id)!.type);
+        void runNode(graph, prepared, id, state, options, slots).then((succeeded) => {
+          state.running.delete(id);
+          active--;
+          if (succeeded) for (const dependent of dependents[indexOf.get(id)!]!) if (--waiting[dependent]! === 0) ready.push(dependent);
+          slots.give();
+          pump();
+        });
+      }
+      if (active === 0) resolve();
+    };
+    const slots = new Slots(options.concurrency ?? 8, pump);
+    pump();
+  });
 }
 
-/** Runs one node; never rejects: a failure is recorded and stops the run. */
-async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunState, options: RunOptions): Promise<void> {
+/** Runs one node holding a slot (it gives the slot back itself when it ends); never rejects. True when it succeeded. */
+async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunState, options: RunOptions, slots: Slots): Promise<boolean> {
   const node = graph.nodes.get(id)!;
   const def = prepared.defs.get(id)!;
   const { clock, emit, promptId } = options;
   emit({ type: 'executing', data: { prompt_id: promptId, node: id, display_node: id } });
   emitNodeState(emit, promptId, id, 'running');
   const startedAt = clock.now();
+  let released = false;
   try {
     const base = options.context(id, state.controller.signal);
     const ctx: NodeContext = {
       ...base,
       progress: (p) => emit({ type: 'progress', data: { prompt_id: promptId, node: id, ...p, elapsed_ms: clock.now() - startedAt } }),
+      async releaseSlotWhile(wait) {
+        if (released) return wait();
+        released = true;
+        slots.give();
+        try {
+          return await wait();
+        } finally {
+          await slots.take();
+          released = false;
+        }
+      },
     };
     const inputs: Values = {};
     for (const [name, link] of Object.entries(node.inputs)) {
@@ -201,9 +247,11 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
     }
     emitNodeState(emit, promptId, id, 'finished');
     reportUiOutput(id, def, outputs, state, promptId, emit);
+    return true;
   } catch (error) {
     emitNodeState(emit, promptId, id, 'error');
     recordFailure(state, id, node.type, error);
+    return false;
   }
 }
 
@@ -220,43 +268,44 @@ function reportUiOutput(id: string, def: AnyNodeDefinition, outputs: Values, sta
   emit({ type: 'executed', data: { prompt_id: promptId, node: id, display_node: id, output } });
 }
 
-/** The first real failure stops the run; errors caused by stopping it are not failures. */
+/** Every real failure is kept; errors caused by the user's stop are not failures. */
 function recordFailure(state: RunState, id: string, type: string, error: unknown): void {
-  if (state.failure || state.interrupted) return;
+  if (state.interrupted) return;
   const wrapped = error instanceof NodeExecutionError ? error : new NodeExecutionError(id, type, error);
-  state.failure = { nodeId: id, error: wrapped };
-  state.controller.abort(new CancelledError(`Stopped because node "${id}" (${type}) failed.`));
+  state.failures.push({ nodeId: id, nodeType: type, error: wrapped });
 }
 
 function interrupt(state: RunState): void {
-  if (state.failure || state.interrupted) return;
+  if (state.interrupted) return;
   const [current] = state.running;
   state.interrupted = { nodeId: current?.[0] ?? null, nodeType: current?.[1] ?? null };
   state.controller.abort(new CancelledError());
 }
 
-function finish(state: RunState, cached: string[], promptId: string, clock: Clock, emit: Emit): ExecuteResult {
+/** One execution_error per failed node (ComfyUI sends one; clients that stop at the first still see a failure). */
+function finish(state: RunState, cached: string[], skipped: string[], promptId: string, clock: Clock, emit: Emit): ExecuteResult {
   const result: Omit<ExecuteResult, 'status'> = {
     outputs: Object.fromEntries(state.results),
     uiOutputs: state.uiOutputs,
     executed: state.executed,
     cached,
+    failures: state.failures,
+    skipped,
   };
   const base = { prompt_id: promptId, executed: state.executed, timestamp: clock.now() };
-  if (state.failure) {
-    const { nodeId, error } = state.failure;
+  for (const { nodeId, nodeType, error } of state.failures) {
     const cause = error.cause instanceof Error ? error.cause : error;
     emit({
       type: 'execution_error',
-      data: { ...base, node_id: nodeId, node_type: error.nodeType, exception_message: error.message, exception_type: cause.name, traceback: (cause.stack ?? '').split('\n') },
+      data: { ...base, node_id: nodeId, node_type: nodeType, exception_message: error.message, exception_type: cause.name, traceback: (cause.stack ?? '').split('\n') },
     });
-    return { status: 'error', ...result, error };
   }
   if (state.interrupted) {
     const { nodeId, nodeType } = state.interrupted;
     emit({ type: 'execution_interrupted', data: { ...base, node_id: nodeId, node_type: nodeType } });
     return { status: 'interrupted', ...result, error: new CancelledError() };
   }
+  if (state.failures.length > 0) return { status: 'error', ...result, error: state.failures[0]!.error };
   emit({ type: 'execution_success', data: { prompt_id: promptId, timestamp: clock.now() } });
   return { status: 'success', ...result };
 }

@@ -1,5 +1,5 @@
 import type { Graph } from './graph.js';
-import type { NodeRegistry } from './registry.js';
+import { MinHeap } from './min-heap.js';
 
 /**
  * Deterministic execution order (Kahn's algorithm). Ties go to the smaller id,
@@ -13,31 +13,26 @@ export interface Plan {
   cycle?: string[];
 }
 
-/** Orders the graph. Links to missing nodes are ignored here; validation reports them. */
-export function planGraph(graph: Graph, _registry?: NodeRegistry): Plan {
-  const dependents = new Map<string, string[]>();
-  const waiting = new Map<string, number>();
-  for (const [id, node] of graph.nodes) {
-    const sources = new Set(Object.values(node.inputs).map((link) => link.from));
-    let count = 0;
-    for (const source of sources) {
-      if (!graph.nodes.has(source)) continue;
-      count++;
-      dependents.set(source, [...(dependents.get(source) ?? []), id]);
+/** Orders the graph in linear time (plus a sort of the ids). Links to missing nodes are ignored here; validation reports them. */
+export function planGraph(graph: Graph): Plan {
+  const ids = sortedIds(graph);
+  const rank = new Map(ids.map((id, index) => [id, index]));
+  const dependents: number[][] = ids.map(() => []);
+  const waiting = new Int32Array(ids.length);
+  for (const [index, id] of ids.entries()) {
+    for (const source of distinctSources(graph, id)) {
+      const from = rank.get(source);
+      if (from === undefined) continue;
+      waiting[index]!++;
+      dependents[from]!.push(index);
     }
-    waiting.set(id, count);
   }
-  const ready = [...waiting].filter(([, count]) => count === 0).map(([id]) => id);
+  const ready = new MinHeap();
+  for (let index = 0; index < ids.length; index++) if (waiting[index] === 0) ready.push(index);
   const order: string[] = [];
-  while (ready.length > 0) {
-    ready.sort(compareIds);
-    const id = ready.shift()!;
-    order.push(id);
-    for (const dependent of dependents.get(id) ?? []) {
-      const left = waiting.get(dependent)! - 1;
-      waiting.set(dependent, left);
-      if (left === 0) ready.push(dependent);
-    }
+  for (let index = ready.pop(); index !== undefined; index = ready.pop()) {
+    order.push(ids[index]!);
+    for (const dependent of dependents[index]!) if (--waiting[dependent]! === 0) ready.push(dependent);
   }
   if (order.length === graph.nodes.size) return { order };
   return { order, cycle: findCycle(graph) };
@@ -52,32 +47,55 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A cycle as a closed path in dependency direction (source before consumer), or undefined. */
+/** The graph's ids in compareIds order; each id is classified once, not on every comparison. */
+function sortedIds(graph: Graph): string[] {
+  const keyed = [...graph.nodes.keys()].map((id) => ({ id, numeric: /^\d+$/.test(id), value: Number(id) }));
+  keyed.sort((a, b) => {
+    if (a.numeric && b.numeric) return a.value - b.value || a.id.localeCompare(b.id);
+    if (a.numeric !== b.numeric) return a.numeric ? -1 : 1;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+  return keyed.map((entry) => entry.id);
+}
+
+function distinctSources(graph: Graph, id: string): Set<string> {
+  const sources = new Set<string>();
+  const inputs = graph.nodes.get(id)!.inputs;
+  for (const name in inputs) sources.add(inputs[name]!.from);
+  return sources;
+}
+
+/**
+ * A cycle as a closed path in dependency direction (source before consumer), or undefined.
+ * Depth-first from consumers to sources with an explicit stack: a 700k-node chain must not overflow the call stack.
+ */
 export function findCycle(graph: Graph): string[] | undefined {
   const state = new Map<string, 'active' | 'done'>();
-  const stack: string[] = [];
-  // Walk from consumers to sources; the path found is reversed at the end.
-  const visit = (id: string): string[] | undefined => {
+  /** The current path: each node with its sources still to visit. */
+  const path: { id: string; sources: string[]; next: number }[] = [];
+  const depth = new Map<string, number>();
+  const enter = (id: string) => {
     state.set(id, 'active');
-    stack.push(id);
-    const node = graph.nodes.get(id)!;
-    const sources = [...new Set(Object.values(node.inputs).map((link) => link.from))].sort(compareIds);
-    for (const source of sources) {
-      if (!graph.nodes.has(source)) continue;
-      if (state.get(source) === 'active') return [...stack.slice(stack.indexOf(source)), source].reverse();
-      if (state.get(source) === undefined) {
-        const found = visit(source);
-        if (found) return found;
+    depth.set(id, path.length);
+    path.push({ id, sources: [...distinctSources(graph, id)].filter((source) => graph.nodes.has(source)).sort(compareIds), next: 0 });
+  };
+  for (const root of sortedIds(graph)) {
+    if (state.has(root)) continue;
+    enter(root);
+    while (path.length > 0) {
+      const top = path[path.length - 1]!;
+      const source = top.sources[top.next++];
+      if (source === undefined) {
+        path.pop();
+        depth.delete(top.id);
+        state.set(top.id, 'done');
+      } else if (state.get(source) === 'active') {
+        const closed = [...path.slice(depth.get(source)!).map((entry) => entry.id), source].reverse();
+        return rotateToSmallest(closed);
+      } else if (!state.has(source)) {
+        enter(source);
       }
     }
-    stack.pop();
-    state.set(id, 'done');
-    return undefined;
-  };
-  for (const id of [...graph.nodes.keys()].sort(compareIds)) {
-    if (state.get(id) !== undefined) continue;
-    const found = visit(id);
-    if (found) return rotateToSmallest(found);
   }
   return undefined;
 }

@@ -168,10 +168,13 @@ export const poll = defineNode({
     const task = TaskHandleSchema.parse(inputs.task);
     const provider = ctx.services.providers.get(task.provider, task.baseUrl);
     try {
-      const outputs = await pollUntilDone(provider, task, p, ctx);
+      // Waiting on the provider needs no executor slot: give it back so other nodes can work meanwhile.
+      const outputs = await ctx.releaseSlotWhile(() => pollUntilDone(provider, task, p, ctx));
       await ctx.services.journal?.recordState(task, 'succeeded');
       return outputs;
     } catch (error) {
+      // The run's signal aborts only when the user stops the run (a sibling's failure never aborts it), so only then is
+      // the task cancelled. A timeout or a failed poll leaves it live and journaled: the next run re-attaches.
       if (!ctx.signal.aborted) {
         // A failed task is dead: the journal lets a re-run submit again. A timeout leaves the job live.
         if (error instanceof ProviderTaskFailedError) await ctx.services.journal?.recordState(task, 'failed', { reason: error.reason, ...(error.failureCode ? { failureCode: error.failureCode } : {}) });

@@ -157,7 +157,9 @@ export const runwayI2V = defineNode({
     // The adapter knows where it submits; the environment and catalog are fallbacks for adapters that do not say.
     const baseUrl = provider.baseUrl ?? ((ctx.env ?? process.env)[info.baseUrlEnv] || info.defaultBaseUrl);
     const slots = ctx.services.jobSlots;
-    const token = slots ? await slots.acquire(p.provider, ctx.signal, (inFlight, limit) => ctx.progress({ value: 0, max: 100, phase: 'queued', note: `waiting for a ${p.provider} slot (${inFlight} jobs in flight, --max-jobs ${p.provider}=${limit})` })) : undefined;
+    // Waiting for a --max-jobs slot gives the executor slot back, so the Polls that free one can run.
+    const onWait = (inFlight: number, limit: number) => ctx.progress({ value: 0, max: 100, phase: 'queued', note: `waiting for a ${p.provider} slot (${inFlight} jobs in flight, --max-jobs ${p.provider}=${limit})` });
+    const token = slots ? await ctx.releaseSlotWhile(() => slots.acquire(p.provider, ctx.signal, onWait)) : undefined;
     const onRetry = (notice: RetryNotice) => ctx.progress({ value: 0, max: 100, phase: 'queued', note: createRetryNote(notice) });
     const submit = (hooks?: SubmitHooks) => provider.submit(request, { signal: ctx.signal, onRetry: (notice) => (hooks?.onRetry(notice), onRetry(notice)), ...(hooks ? { onAttempt: hooks.onAttempt } : {}) });
     let result: { taskId: string; reattached: boolean };

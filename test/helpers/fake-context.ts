@@ -66,7 +66,7 @@ export interface FakeContext extends PackContext {
 
 /** A node context with a manual clock, captured progress/logs and fake providers; override any part, services included. */
 export function fakeContext(overrides: Partial<Omit<FakeContext, 'services'>> & Partial<NodeServices> & { files?: FilesContext } = {}): FakeContext {
-  const { http, providers, journal, hostFile, ...rest } = overrides;
+  const { http, providers, journal, hostFile, releaseSlotWhile, ...rest } = overrides;
   const controller = overrides.controller ?? new AbortController();
   const logs: string[] = [];
   const progressEvents: Progress[] = [];
@@ -93,6 +93,8 @@ export function fakeContext(overrides: Partial<Omit<FakeContext, 'services'>> & 
     },
     signal: controller.signal,
     progress: (p) => progressEvents.push(p),
+    // No executor here, so no slot to give back.
+    releaseSlotWhile: releaseSlotWhile ?? ((wait) => wait()),
     env: {},
     controller,
     progressEvents,

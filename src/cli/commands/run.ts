@@ -10,7 +10,7 @@ import { CancelledError, RuntimeError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/define-node.js';
 
 const USAGE =
-  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--max-jobs PROVIDER=N]... [--retry-failed]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]';
+  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--max-jobs PROVIDER=N]... [--retry-failed] [--fail-fast]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]';
 
 /** `reelgraph run`: validate, then execute; exit 0 ok, 1 failed, 2 invalid, 130 interrupted. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -31,6 +31,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'no-metadata': { type: 'boolean' },
       'max-jobs': { type: 'string', multiple: true },
       'retry-failed': { type: 'boolean' },
+      'fail-fast': { type: 'boolean' },
     },
     USAGE,
   );
@@ -69,6 +70,7 @@ export async function runCommand(args: string[]): Promise<number> {
       metadata: values['no-metadata'] ? false : true,
       maxJobs,
       retryFailed: values['retry-failed'] === true,
+      failFast: values['fail-fast'] === true,
       onEvent: emit,
       log: values.verbose ? stderrLogger : undefined,
     });
@@ -97,11 +99,17 @@ function report(result: RunResult, json: boolean, view: TerminalView | undefined
     process.stderr.write('Interrupted: running provider jobs were cancelled where the provider allows it.\n');
     return 130;
   }
+  // Every failed node with its one sentence; independent branches ran to the end.
+  const failures = result.failures.length > 0 ? result.failures.map((failure) => failure.error) : [result.error];
+  if (failures.length === 1) process.stderr.write(`Failed: ${failures[0]?.message ?? 'unknown error'}\n`);
+  else process.stderr.write(`Failed: ${failures.length} nodes:\n${failures.map((error) => `  ${error?.message}`).join('\n')}\n`);
+  if (result.skipped.length > 0) process.stderr.write(`Not run because of the failure${failures.length === 1 ? '' : 's'}: ${result.skipped.join(', ')}\n`);
+  for (const error of failures) {
+    // The stack of what the node threw, for bug reports; users get the sentences above.
+    const cause = error?.cause instanceof Error ? error.cause : error;
+    if (verbose && cause?.stack) process.stderr.write(`${cause.stack}\n`);
+  }
   const error = result.error;
-  process.stderr.write(`Failed: ${error?.message ?? 'unknown error'}\n`);
-  // The stack of what the node threw, for bug reports; users get the sentence above.
-  const cause = error?.cause instanceof Error ? error.cause : error;
-  if (verbose && cause?.stack) process.stderr.write(`${cause.stack}\n`);
   return error instanceof RuntimeError ? error.exitCode : 1;
 }
 

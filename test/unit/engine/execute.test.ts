@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { OutputCache } from '../../../src/engine/cache.js';
 import type { Clock } from '../../../src/engine/clock.js';
-import { defineNode, type NodeContext } from '../../../src/engine/define-node.js';
+import { defineNode, type NodeContextBase } from '../../../src/engine/define-node.js';
 import { NodeExecutionError, WorkflowValidationError } from '../../../src/engine/errors.js';
 import type { RunEvent } from '../../../src/engine/events.js';
 import { executeGraph, type ExecuteOptions } from '../../../src/engine/execute.js';
@@ -16,7 +16,7 @@ import { Probe, testNodes, until } from '../../helpers/test-nodes.js';
 const files = { inputDir: '/nonexistent/in', outputDir: '/nonexistent/out' };
 const clock: Clock = { now: () => 1_000, sleep: async () => {} };
 
-function context(nodeId: string, signal: AbortSignal): Omit<NodeContext, 'progress'> {
+function context(nodeId: string, signal: AbortSignal): NodeContextBase {
   return {
     nodeId,
     signal,
@@ -122,19 +122,103 @@ describe('executeGraph', () => {
     expect(summary(events).slice(-2)).toEqual(['execution_interrupted', 'executing:null']);
   });
 
-  it('a failure aborts the other running nodes and starts nothing new', async () => {
+  it('a failure stops only what depends on it: independent branches run to the end, nothing is aborted', async () => {
     const probe = new Probe();
     probe.hold('3');
-    const { run, events } = setup(fan(2, [2]), {}, probe);
+    const { run, events } = setup(fan(3, [2]), {}, probe);
+    await until(() => probe.started.includes('2') && probe.active === 1);
+    probe.open('3');
     const result = await run;
     expect(result.status).toBe('error');
     expect(result.error).toBeInstanceOf(NodeExecutionError);
     expect(result.error!.message).toBe('Node "2" (TestWork): work 2 failed');
-    expect(probe.aborted).toEqual(['3']);
-    expect(probe.started).toEqual(['1', '2', '3']);
+    expect(probe.aborted).toEqual([]);
+    // Works 3 and 4 and their sinks 6 and 7 finish; only sink 5 (behind the failed work 2) is skipped.
+    expect([...result.executed].sort()).toEqual(['1', '3', '4', '6', '7']);
+    expect(result.failures.map((f) => [f.nodeId, f.nodeType, f.error.message])).toEqual([['2', 'TestWork', 'Node "2" (TestWork): work 2 failed']]);
+    expect(result.skipped).toEqual(['5']);
     const failed = events.find((e) => e.type === 'execution_error');
-    expect(failed?.data).toMatchObject({ node_id: '2', node_type: 'TestWork', exception_type: 'Error', executed: ['1'] });
+    expect(failed?.data).toMatchObject({ node_id: '2', node_type: 'TestWork', exception_type: 'Error', exception_message: 'Node "2" (TestWork): work 2 failed' });
     expect(summary(events).slice(-2)).toEqual(['execution_error', 'executing:null']);
+  });
+
+  it('lists every failed node, each with its own execution_error, before the stream ends', async () => {
+    const { run, events } = setup(fan(4, [2, 4]));
+    const result = await run;
+    expect(result.status).toBe('error');
+    expect(result.failures.map((f) => f.error.message)).toEqual(['Node "2" (TestWork): work 2 failed', 'Node "4" (TestWork): work 4 failed']);
+    expect(result.skipped).toEqual(['6', '8']);
+    expect([...result.executed].sort()).toEqual(['1', '3', '5', '7', '9']);
+    const errors = events.filter((e) => e.type === 'execution_error').map((e) => e.data.node_id);
+    expect(errors).toEqual(['2', '4']);
+    expect(summary(events).slice(-3)).toEqual(['execution_error', 'execution_error', 'executing:null']);
+  });
+
+  it('fail-fast starts nothing new after the first failure but lets running nodes finish, never aborting them', async () => {
+    const probe = new Probe();
+    probe.hold('3');
+    const { run } = setup(fan(3, [2]), { concurrency: 2, failFast: true }, probe);
+    await until(() => probe.started.includes('3') && probe.active === 1);
+    probe.open('3');
+    const result = await run;
+    expect(result.status).toBe('error');
+    expect(probe.aborted).toEqual([]);
+    expect(probe.started).toEqual(['1', '2', '3']);
+    expect(result.executed).toEqual(['1', '3']);
+    expect(result.failures.map((f) => f.nodeId)).toEqual(['2']);
+    expect(result.skipped).toEqual(['4', '5', '6', '7']);
+  });
+
+  it('the user interrupt after a failure still aborts the running nodes and reports interrupted, with the failure kept', async () => {
+    const probe = new Probe();
+    probe.hold('3');
+    const controller = new AbortController();
+    const { run } = setup(fan(2, [2]), { signal: controller.signal }, probe);
+    await until(() => probe.started.includes('3') && probe.active === 1);
+    controller.abort();
+    const result = await run;
+    expect(result.status).toBe('interrupted');
+    expect(probe.aborted).toEqual(['3']);
+    expect(result.failures.map((f) => f.nodeId)).toEqual(['2']);
+  });
+
+  it('a node waiting outside its slot does not hold it: 5 waits at once under concurrency 2, never more than 2 working', async () => {
+    const gates = new Map<string, () => void>();
+    let waiting = 0;
+    let maxWaiting = 0;
+    let working = 0;
+    let maxWorking = 0;
+    const work = async () => {
+      working++;
+      maxWorking = Math.max(maxWorking, working);
+      await new Promise((resolve) => setImmediate(resolve));
+      working--;
+    };
+    const waiter = defineNode({
+      type: 'TestWaiter', version: 1, displayName: 'Waiter', category: 'test', description: 'Works, waits outside its slot, works again.',
+      inputs: {}, params: z.object({}), outputs: [], outputNode: true,
+      async run(_inputs, _p, ctx) {
+        await work();
+        await ctx.releaseSlotWhile(async () => {
+          waiting++;
+          maxWaiting = Math.max(maxWaiting, waiting);
+          await new Promise<void>((resolve) => gates.set(ctx.nodeId, resolve));
+          waiting--;
+        });
+        await work();
+        return {};
+      },
+    });
+    const prompt: ApiPrompt = Object.fromEntries(['1', '2', '3', '4', '5'].map((id) => [id, { class_type: 'TestWaiter', inputs: {} }]));
+    const run = executeGraph(apiToGraph(prompt), new NodeRegistry([waiter]), { promptId: 'p', files, context, concurrency: 2 });
+    await until(() => waiting === 5);
+    expect(maxWorking).toBeLessThanOrEqual(2);
+    for (const open of gates.values()) open();
+    const result = await run;
+    expect(result.status).toBe('success');
+    expect(result.executed).toHaveLength(5);
+    expect(maxWaiting).toBe(5);
+    expect(maxWorking).toBe(2);
   });
 
   it('refuses a graph with an unknown type or invalid params', async () => {

@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { JobJournal, isLive } from '../../../src/jobs/journal.js';
 import { poll } from '../../../src/nodes/poll.js';
 import { VideoRefSchema, type TaskHandle } from '../../../src/nodes/values.js';
 import { CancelledError, ProviderHttpError, ProviderTaskFailedError, ProviderTimeoutError } from '../../../src/engine/errors.js';
@@ -67,6 +71,45 @@ describe('Poll', () => {
     // 600 s of 5 s sleeps, plus one final poll at the deadline.
     expect(ctx.clock.sleeps.reduce((a, b) => a + b, 0)).toBe(600_000);
     expect(provider.getTaskCalls).toHaveLength(121);
+  });
+
+  it('a timed-out Poll leaves its task live in the journal, so the next run re-attaches instead of creating', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reelgraph-poll-'));
+    try {
+      const journal = new JobJournal(dir);
+      await journal.recordIntent({ jobKey: 'k1', provider: 'runway', model: 'gen4_turbo', baseUrl: task.baseUrl, request: { model: 'gen4_turbo', promptImage: 'x', ratio: '1280:720', duration: 5 } });
+      await journal.recordSubmitted('k1', task.taskId);
+      const provider = new FakeProvider('runway', [queued]);
+      const ctx = fakeContext({ providers: new FakeProviderRegistry(provider), journal });
+      await expect(poll.run({ task }, { interval_s: 5, timeout_s: 10 }, ctx)).rejects.toThrow(ProviderTimeoutError);
+      expect(provider.cancels).toEqual([]);
+      const record = journal.find('k1')!;
+      expect(record).toMatchObject({ state: 'submitted', taskId: 'task-9', cancels: [] });
+      expect(isLive(record)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('polls outside its executor slot: every status request happens inside releaseSlotWhile', async () => {
+    const { provider, ctx } = setup([queued, running(0.5), done]);
+    let inside = false;
+    const seenInside: boolean[] = [];
+    const getTask = provider.getTask.bind(provider);
+    provider.getTask = (...args) => {
+      seenInside.push(inside);
+      return getTask(...args);
+    };
+    ctx.releaseSlotWhile = async (wait) => {
+      inside = true;
+      try {
+        return await wait();
+      } finally {
+        inside = false;
+      }
+    };
+    await poll.run({ task }, { interval_s: 5, timeout_s: 60 }, ctx);
+    expect(seenInside).toEqual([true, true, true]);
   });
 
   it('cancels at the provider when the run is aborted, and throws CancelledError', async () => {
