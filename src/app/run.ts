@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { systemClock } from '../engine/clock.js';
 import type { FilesContext, Logger, NodeContextBase } from '../engine/define-node.js';
 import type { RunEvent } from '../engine/events.js';
@@ -10,6 +11,7 @@ import { createHttpClient } from '../http/client.js';
 import type { HttpClient } from '../http/types.js';
 import { OutputCache, defaultCacheDir } from '../engine/cache.js';
 import { JobJournal, defaultStateDir } from '../jobs/journal.js';
+import { JobSlots, type JobLimits } from '../jobs/slots.js';
 import { validateGraph, type ValidationResult } from '../engine/validate.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import type { NodeServices } from '../nodes/services.js';
@@ -42,6 +44,10 @@ export interface RunOptions {
   failFast?: boolean;
   /** The workflow file, recorded with each job so `reelgraph jobs resume` can run it again. */
   workflowPath?: string;
+  /** Per-provider limits on jobs in flight (--max-jobs runway=4); default unlimited. */
+  maxJobs?: JobLimits;
+  /** Buy again jobs that failed with a code the provider documents as final (--retry-failed). */
+  retryFailed?: boolean;
 }
 
 export type RunResult =
@@ -77,6 +83,8 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
     http,
     providers,
     journal,
+    jobSlots: new JobSlots(options.maxJobs ?? {}),
+    retryFailed: options.retryFailed === true,
     hostFile: async (path) => {
       if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --public-url');
       return fileHost.url(path);
@@ -92,7 +100,11 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
       onEvent: options.onEvent,
       files,
       cacheCheck: { services },
-      context: (nodeId, signal): NodeContextBase<NodeServices> => ({
+      context: (nodeId, signal): NodeContextBase<NodeServices> => {
+        // Every waiting node (a sleep, an HTTP request) listens on the run's one signal: dozens of
+        // Polls at once are normal, not a leak, so Node's warning at 11 listeners does not apply.
+        setMaxListeners(0, signal);
+        return {
         nodeId,
         services,
         files,
@@ -103,7 +115,8 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
         // ValidateImage checks the limits of the RunwayI2V it feeds.
         downstream: () => consumersOf(parsed.graph, nodeId).map((node) => ({ type: node.type, params: node.params })),
         workflow: { ui: parsed.ui, api: parsed.api, embed: options.metadata !== false },
-      }),
+        };
+      },
     });
     return { ...result, validation, promptId };
   } finally {

@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RuntimeError } from '../engine/errors.js';
+import { parseJobLimits, type JobLimits } from '../jobs/slots.js';
+import { PROVIDER_IDS } from '../providers/catalog.js';
 
 /** A mistake on the command line: exit 2, with the usage hint. */
 export class UsageError extends RuntimeError {
@@ -23,6 +25,15 @@ export function positiveInt(value: string | undefined, name: string, fallback: n
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number of at least 1, got "${value}"`);
   return n;
+}
+
+/** `--max-jobs runway=4` (repeatable, or comma-separated): per-provider limits on jobs in flight. */
+export function maxJobsOption(values: string[] | undefined): JobLimits {
+  try {
+    return parseJobLimits(values ?? [], PROVIDER_IDS);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 export function requirePositional(positionals: string[], what: string, usage: string): string {

@@ -1,6 +1,6 @@
 import { acceptPromptImage } from './image-check.js';
 import type { EmulatorState } from './http-util.js';
-import { json, parseJson } from './http-util.js';
+import { json, parseJson, unknownWordDue } from './http-util.js';
 import type { JobState } from './jobs.js';
 import { checkRunwayHeaders, runwayTaskObject } from './runway-routes.js';
 import type { EmulatedJob, Reply, Route, RouteContext } from './types.js';
@@ -54,11 +54,13 @@ function envelope(state: EmulatorState, ctx: RouteContext, job: EmulatedJob, fee
   const url = () => stableUrl(state, ctx, job);
   const seconds = (ms: number) => (ms > 0 ? Math.floor(ms / 1000) : 0);
   const done = jobState.phase === 'succeeded';
+  // CometAPI's own UNKNOWN word (providers.md §2 issue list), for clients that must not fail on it.
+  const unknown = (jobState.phase === 'queued' || jobState.phase === 'running') && unknownWordDue(state, job.polls, state.options().cometNotExistPolls);
   const data: Record<string, unknown> = {
     task_id: job.id,
     action: 'IMAGE_TO_VIDEO',
-    status: WRAPPED_STATUS[jobState.phase],
-    fail_reason: jobState.phase === 'failed' ? 'Generation failed upstream' : jobState.phase === 'cancelled' ? 'cancelled' : '',
+    status: unknown ? 'UNKNOWN' : WRAPPED_STATUS[jobState.phase],
+    fail_reason: jobState.phase === 'failed' ? `Generation failed upstream (${job.failureCode ?? 'INTERNAL'})` : jobState.phase === 'cancelled' ? 'cancelled' : '',
     submit_time: seconds(job.createdAt),
     start_time: seconds(jobState.startedAt),
     finish_time: seconds(jobState.finishedAt),
@@ -76,7 +78,10 @@ function getTask(state: EmulatorState, ctx: RouteContext, id: string, feed: bool
   if (!job || job.provider !== 'cometapi') return taskNotExist();
   job.polls++;
   if (job.polls <= state.options().cometNotExistPolls) return { ...taskNotExist(), jobId: job.id };
-  if (!feed && state.options().cometShape === 'bare') return { ...json(200, runwayTaskObject(state, job, () => stableUrl(state, ctx, job))), jobId: job.id };
+  if (!feed && state.options().cometShape === 'bare') {
+    const word = unknownWordDue(state, job.polls, state.options().cometNotExistPolls) ? 'UNKNOWN' : undefined;
+    return { ...json(200, runwayTaskObject(state, job, () => stableUrl(state, ctx, job), word)), jobId: job.id };
+  }
   return { ...json(200, envelope(state, ctx, job, feed)), jobId: job.id };
 }
 

@@ -30,6 +30,10 @@ const ConfigSchema = z
     keys: z.array(z.string()),
     strictKeys: z.boolean(),
     runwayMaxConcurrent: z.number().int().min(0),
+    createRatePerS: z.number().min(0),
+    unknownStatusPolls: z.number().int().min(0),
+    numbersAsStrings: z.boolean(),
+    slowMultiplier: z.number().min(1).max(1000),
   })
   .partial()
   .strict();

@@ -13,6 +13,20 @@ export interface EmulatorState {
   signer: UrlSigner;
 }
 
+/**
+ * Whether this poll of a job answers a status word clients do not know (unknownStatusPolls):
+ * `polls` already counts this one; `skip` polls answered otherwise first (CometAPI task_not_exist).
+ */
+export function unknownWordDue(state: EmulatorState, polls: number, skip = 0): boolean {
+  const n = state.options().unknownStatusPolls ?? 0;
+  return polls - skip >= 1 && polls - skip <= n;
+}
+
+/** A number, or its decimal string when the emulator sends numbers as strings. */
+export function num(state: EmulatorState, value: number): number | string {
+  return state.options().numbersAsStrings ? String(value) : value;
+}
+
 export function json(status: number, body: unknown, headers?: Record<string, string>): Reply {
   return { status, json: body, ...(headers ? { headers } : {}) };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProviderId } from '../providers/provider.js';
+import type { EmulatedProvider } from './limits.js';
 import { slotStartTimes } from './throttle.js';
 import type { EmulatedJob, EmulatedJobRequest, EmulatorOptions, JobPhase } from './types.js';
 
@@ -30,10 +30,15 @@ export class JobStore {
 
   constructor(private readonly options: () => EmulatorOptions) {}
 
-  create(provider: ProviderId, request: EmulatedJobRequest, image: Buffer): EmulatedJob {
+  create(provider: EmulatedProvider, request: EmulatedJobRequest, image: Buffer): EmulatedJob {
     const options = this.options();
-    const willFail = (request.promptText ?? '').includes('[fail]') || (options.failJobs?.(request) ?? false);
+    const prompt = request.promptText ?? '';
+    const asked = /\[fail(?::([A-Z0-9_.]+))?\]/.exec(prompt);
+    const predicate = options.failJobs?.(request) ?? false;
+    const willFail = asked !== null || predicate !== false;
     const job: EmulatedJob = { id: randomUUID(), provider, request, createdAt: options.now(), deleted: false, willFail, polls: 0 };
+    if (willFail) job.failureCode = asked?.[1] ?? (typeof predicate === 'string' ? predicate : 'INTERNAL.BAD_OUTPUT');
+    if (prompt.includes('[slow]')) job.slow = true;
     this.jobs.set(job.id, job);
     this.images.set(job.id, image);
     return job;
@@ -59,8 +64,16 @@ export class JobStore {
     return video;
   }
 
+  /** The job's queued and running durations ("[slow]" jobs take slowMultiplier times longer). */
+  private timingOf(job: EmulatedJob): { queuedMs: number; runningMs: number } {
+    const { timing, slowMultiplier } = this.options();
+    const factor = job.slow ? (slowMultiplier ?? 10) : 1;
+    return { queuedMs: timing.queuedMs * factor, runningMs: timing.runningMs * factor };
+  }
+
   state(job: EmulatedJob): JobState {
-    const { timing, now } = this.options();
+    const { now } = this.options();
+    const timing = this.timingOf(job);
     const at = job.cancelledAt ?? now();
     const beginAt = this.timelineStart(job);
     const elapsed = Math.max(0, at - beginAt);
@@ -79,11 +92,14 @@ export class JobStore {
 
   /** When the job's own queued→running timeline starts: creation, or later if it waits for a Runway slot. */
   private timelineStart(job: EmulatedJob): number {
-    const { runwayMaxConcurrent, timing } = this.options();
+    const { runwayMaxConcurrent } = this.options();
     if (job.provider !== 'runway' || !runwayMaxConcurrent) return job.createdAt;
     // Map order is creation order, which is the FIFO order Runway serves throttled tasks in.
     const runwayJobs = [...this.jobs.values()].filter((other) => other.provider === 'runway');
-    const starts = slotStartTimes(runwayJobs, runwayMaxConcurrent, timing.queuedMs + timing.runningMs);
+    const starts = slotStartTimes(runwayJobs, runwayMaxConcurrent, (other) => {
+      const timing = this.timingOf(this.jobs.get(other.id)!);
+      return timing.queuedMs + timing.runningMs;
+    });
     return starts.get(job.id) ?? job.createdAt;
   }
 

@@ -1,7 +1,8 @@
-import type { ModelId } from '../providers/provider.js';
+import type { EmulatedModel } from './limits.js';
 import { acceptPromptImage } from './image-check.js';
 import type { EmulatorState } from './http-util.js';
-import { json, keyAccepted, parseJson } from './http-util.js';
+import { json, keyAccepted, num, parseJson, unknownWordDue } from './http-util.js';
+import { RUNWAY_FAILURES } from './limits.js';
 import type { JobState } from './jobs.js';
 import type { EmulatedJob, Reply, Route, RouteContext } from './types.js';
 import { checkCreateBody } from './validate.js';
@@ -12,7 +13,7 @@ import { checkCreateBody } from './validate.js';
  * 6-digit error_code and, with runcomfyErrorsAs200, arrive under HTTP 200 as some RunComfy APIs do.
  */
 
-const MODELS: Record<string, ModelId> = {
+const MODELS: Record<string, EmulatedModel> = {
   'runwayml/runway-gen-4/turbo/image-to-video': 'gen4_turbo',
   'runwayml/runway-gen-3-alpha/turbo/image-to-video': 'gen3a_turbo',
 };
@@ -66,8 +67,9 @@ function status(state: EmulatorState, ctx: RouteContext, id: string): Reply {
   job.polls++;
   const phase = state.jobs.state(job).phase;
   const base = `${ctx.origin}/v1/requests/${job.id}`;
-  const body: Record<string, unknown> = { request_id: job.id, status: STATUS[phase], status_url: `${base}/status`, result_url: `${base}/result` };
-  if (phase === 'queued') body.queue_position = state.jobs.queuePosition(job);
+  const unknown = (phase === 'queued' || phase === 'running') && unknownWordDue(state, job.polls);
+  const body: Record<string, unknown> = { request_id: job.id, status: unknown ? 'preparing' : STATUS[phase], status_url: `${base}/status`, result_url: `${base}/result` };
+  if (phase === 'queued' && !unknown) body.queue_position = num(state, state.jobs.queuePosition(job));
   if (phase === 'running') body.instance_id = `emulator-${job.id.slice(0, 8)}`;
   return { ...json(200, body), jobId: job.id };
 }
@@ -86,7 +88,8 @@ function result(state: EmulatorState, ctx: RouteContext, id: string): Reply {
       output: url ? { video: url } : null,
       created_at: iso(job.createdAt),
       finished_at: iso(jobState.finishedAt),
-      error: jobState.phase === 'failed' ? { error_code: 500001, error_message: 'Video generation failed.' } : null,
+      // The exact shape of a failed result's error is unconfirmed (providers.md §1): code and message.
+      error: jobState.phase === 'failed' ? { error_code: 500001, error_message: `Video generation failed: ${RUNWAY_FAILURES[job.failureCode ?? ''] ?? 'upstream error'}` } : null,
     }),
     jobId: job.id,
   };

@@ -1,7 +1,7 @@
-import { RUNWAY_API_VERSION } from '../providers/catalog.js';
+import { RUNWAY_FAILURES, RUNWAY_VERSION_EXAMPLE } from './limits.js';
 import { acceptPromptImage } from './image-check.js';
 import type { EmulatorState } from './http-util.js';
-import { json, keyAccepted, parseJson } from './http-util.js';
+import { json, keyAccepted, num, parseJson, unknownWordDue } from './http-util.js';
 import type { EmulatedJob, Reply, Route, RouteContext } from './types.js';
 import { checkCreateBody } from './validate.js';
 
@@ -25,20 +25,24 @@ export function checkRunwayHeaders(state: EmulatorState, ctx: RouteContext, runw
 }
 
 /** The Runway task object for a job; CometAPI embeds the same object. */
-export function runwayTaskObject(state: EmulatorState, job: EmulatedJob, videoUrl: () => string): Record<string, unknown> {
+export function runwayTaskObject(state: EmulatorState, job: EmulatedJob, videoUrl: () => string, unknownWord?: string): Record<string, unknown> {
   const { phase, progress, throttled } = state.jobs.state(job);
-  const credits = { credits: CREDITS_PER_SECOND * job.request.duration };
+  const credits = { credits: num(state, CREDITS_PER_SECOND * job.request.duration) };
   const base = { id: job.id, createdAt: new Date(job.createdAt).toISOString() };
+  // A status word a client written today does not know (Runway may add e.g. QUEUED_FOR_REVIEW).
+  if (unknownWord && (phase === 'queued' || phase === 'running')) return { ...base, status: unknownWord, estimatedCost: credits };
   switch (phase) {
     case 'queued':
       // Only Runway jobs are ever throttled, so CometAPI's embedded task never says THROTTLED.
       return { ...base, status: throttled ? 'THROTTLED' : 'PENDING', estimatedCost: credits };
     case 'running':
-      return { ...base, status: 'RUNNING', progress, estimatedCost: credits };
+      return { ...base, status: 'RUNNING', progress: num(state, progress), estimatedCost: credits };
     case 'succeeded':
       return { ...base, status: 'SUCCEEDED', output: [videoUrl()], cost: credits };
-    case 'failed':
-      return { ...base, status: 'FAILED', failure: 'An unexpected error occurred while generating the video.', failureCode: 'INTERNAL.BAD_OUTPUT', cost: credits };
+    case 'failed': {
+      const failureCode = job.failureCode ?? 'INTERNAL.BAD_OUTPUT';
+      return { ...base, status: 'FAILED', failure: RUNWAY_FAILURES[failureCode] ?? 'The task failed.', failureCode, cost: credits };
+    }
     case 'cancelled':
       return { ...base, status: 'CANCELLED', cost: credits };
   }
@@ -47,7 +51,7 @@ export function runwayTaskObject(state: EmulatorState, job: EmulatedJob, videoUr
 async function create(state: EmulatorState, ctx: RouteContext): Promise<Reply> {
   const headers = checkRunwayHeaders(state, ctx, true);
   if (headers === 'unauthorized') return runwayError(401, 'Invalid API key. Make sure the key is correct and has not been disabled.');
-  if (headers === 'version') return runwayError(400, `The X-Runway-Version header is required; use ${RUNWAY_API_VERSION}.`);
+  if (headers === 'version') return runwayError(400, `The X-Runway-Version header is required; use ${RUNWAY_VERSION_EXAMPLE}.`);
   const body = parseJson(ctx.body);
   if (body === undefined) return runwayError(400, 'Request body is not valid JSON.');
   const checked = checkCreateBody('runway', body);
@@ -55,7 +59,7 @@ async function create(state: EmulatorState, ctx: RouteContext): Promise<Reply> {
   const image = await acceptPromptImage(checked.request.promptImage);
   if (!image.ok) return runwayError(400, image.message, { issues: [{ code: 'custom', message: image.message, path: ['promptImage'] }] });
   const job = state.jobs.create('runway', checked.request, image.bytes);
-  return { ...json(200, { id: job.id, estimatedCost: { credits: CREDITS_PER_SECOND * job.request.duration } }), jobId: job.id };
+  return { ...json(200, { id: job.id, estimatedCost: { credits: num(state, CREDITS_PER_SECOND * job.request.duration) } }), jobId: job.id };
 }
 
 function findTask(state: EmulatorState, id: string): EmulatedJob | undefined {
@@ -70,7 +74,7 @@ function getTask(state: EmulatorState, ctx: RouteContext, id: string): Reply {
   job.polls++;
   // Every GET hands out a freshly signed URL, as Runway's CloudFront links are.
   const url = () => state.signer.sign(ctx.origin, job.id, state.options().now() + state.options().urlTtlMs);
-  return { ...json(200, runwayTaskObject(state, job, url)), jobId: job.id };
+  return { ...json(200, runwayTaskObject(state, job, url, unknownWordDue(state, job.polls) ? 'QUEUED_FOR_REVIEW' : undefined)), jobId: job.id };
 }
 
 function deleteTask(state: EmulatorState, ctx: RouteContext, id: string): Reply {

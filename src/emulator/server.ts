@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProviderId } from '../providers/provider.js';
+import type { EmulatedProvider } from './limits.js';
 import { cometApiRoute } from './cometapi-routes.js';
 import type { EmulatorControl } from './control-routes.js';
 import { controlRoute } from './control-routes.js';
@@ -14,6 +14,7 @@ import { JobStore } from './jobs.js';
 import { runComfyRoute } from './runcomfy-routes.js';
 import { runwayRoute } from './runway-routes.js';
 import { UrlSigner } from './signing.js';
+import { CreateRateLimit } from './rate-limit.js';
 import type { EmulatedJob, EmulatorOptions, FaultAction, FaultPlan, Reply, RequestLogEntry, Route, RouteContext } from './types.js';
 
 /**
@@ -29,7 +30,7 @@ export interface Emulator {
   port: number;
   log: RequestLogEntry[];
   /** Create requests received (whatever their outcome), optionally for one provider. */
-  creates(provider?: ProviderId): number;
+  creates(provider?: EmulatedProvider): number;
   jobs(): EmulatedJob[];
   setFaults(faults: FaultPlan): void;
   configure(options: Partial<EmulatorOptions>): void;
@@ -62,6 +63,7 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
   let current: EmulatorOptions = { ...defaultEmulatorOptions, ...options, host: '127.0.0.1' };
   const state: EmulatorState = { options: () => current, jobs: new JobStore(() => current), signer: new UrlSigner() };
   const faults = new FaultInjector();
+  const rateLimit = new CreateRateLimit();
   const log: RequestLogEntry[] = [];
   const control: EmulatorControl = {
     log,
@@ -75,10 +77,11 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
       state.jobs.clear();
       log.length = 0;
       faults.clear();
+      rateLimit.clear();
     },
   };
   const server = createServer((req, res) => {
-    handle({ state, faults, log, control, origin: url }, req, res).catch((error: unknown) => {
+    handle({ state, faults, rateLimit, log, control, origin: url }, req, res).catch((error: unknown) => {
       if (!res.headersSent) writeReply(res, json(500, { error: `emulator error: ${error instanceof Error ? error.message : String(error)}` }), false);
       else res.destroy();
     });
@@ -111,6 +114,7 @@ function close(server: Server): Promise<void> {
 interface Runtime {
   state: EmulatorState;
   faults: FaultInjector;
+  rateLimit: CreateRateLimit;
   log: RequestLogEntry[];
   control: EmulatorControl;
   origin: string;
@@ -134,7 +138,7 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   const fault = isControl ? undefined : rt.faults.pick(route.provider, route.kind);
   const ctx: RouteContext = { req, method, url, body: await readBody(req, MAX_BODY_BYTES), origin: rt.origin };
   if (fault?.type === 'delay') await sleep(fault.ms);
-  const reply = await replyFor(route, ctx, fault);
+  const reply = (fault ? undefined : rateLimited(rt, route)) ?? (await replyFor(route, ctx, fault));
   const entry: RequestLogEntry = { time: rt.state.options().now(), provider: route.provider, method, path: url.pathname, status: reply.status, kind: route.kind };
   if (reply.jobId ?? route.jobId) entry.jobId = reply.jobId ?? route.jobId;
   if (fault) entry.fault = fault.type;
@@ -155,6 +159,19 @@ async function replyFor(route: Route, ctx: RouteContext, fault: FaultAction | un
   const reply = await route.handle(ctx);
   if (fault?.type === 'status') return { ...injectedStatus(route, fault), ...(reply.jobId ? { jobId: reply.jobId } : {}) };
   return reply;
+}
+
+/** A 429 in the provider's own shape when its create rate is exceeded (createRatePerS). */
+function rateLimited(rt: Runtime, route: Route): Reply | undefined {
+  const perSecond = rt.state.options().createRatePerS;
+  if (route.kind !== 'create' || route.provider === 'emulator' || !perSecond) return undefined;
+  const waitMs = rt.rateLimit.take(route.provider, perSecond, rt.state.options().now());
+  if (waitMs === undefined) return undefined;
+  const headers = { 'Retry-After': String(Math.max(1, Math.ceil(waitMs / 1000))), 'retry-after-ms': String(waitMs) };
+  const message = 'Too many requests: create rate limit exceeded, retry later.';
+  if (route.provider === 'runcomfy') return json(429, { error_code: 429001, error_message: message }, headers);
+  if (route.provider === 'cometapi') return json(429, { error: { message, type: 'comet_api_error', param: '', code: 'rate_limit' } }, headers);
+  return json(429, { error: message }, headers);
 }
 
 function injectedStatus(route: Route, fault: Extract<FaultAction, { type: 'status' }>): Reply {

@@ -18,14 +18,15 @@ export interface SlotJob {
  * earliest slot frees. A job holds its slot for `holdMs` (queued + running) or until cancelled.
  * `jobs` must be in creation order; `maxConcurrent` 0 means unlimited.
  */
-export function slotStartTimes(jobs: readonly SlotJob[], maxConcurrent: number, holdMs: number): Map<string, number> {
+export function slotStartTimes(jobs: readonly SlotJob[], maxConcurrent: number, holdMs: number | ((job: SlotJob) => number)): Map<string, number> {
+  const hold = typeof holdMs === 'number' ? () => holdMs : holdMs;
   const starts = new Map<string, number>();
   // Release times of the slots in use; at most maxConcurrent entries.
   const releases: number[] = [];
   for (const job of jobs) {
     if (maxConcurrent <= 0 || releases.length < maxConcurrent) {
       starts.set(job.id, job.createdAt);
-      if (maxConcurrent > 0) releases.push(releaseAt(job, job.createdAt, holdMs));
+      if (maxConcurrent > 0) releases.push(releaseAt(job, job.createdAt, hold(job)));
       continue;
     }
     const slot = indexOfMin(releases);
@@ -33,7 +34,7 @@ export function slotStartTimes(jobs: readonly SlotJob[], maxConcurrent: number, 
     starts.set(job.id, startAt);
     // Cancelled while still waiting: it never took the slot, so the next job may.
     if (job.cancelledAt !== undefined && job.cancelledAt < startAt) continue;
-    releases[slot] = releaseAt(job, startAt, holdMs);
+    releases[slot] = releaseAt(job, startAt, hold(job));
   }
   return starts;
 }

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ProviderId, SubmitRequest } from '../providers/provider.js';
+import type { EmulatedModel, EmulatedProvider } from './limits.js';
 
 /** The emulator's public types: options, the request log, jobs, and fault rules. */
 
 export type RequestKind = 'create' | 'poll' | 'result' | 'cancel' | 'download' | 'other';
 
 /** Which protocol a request spoke; 'emulator' is the control API and the benchmark blob. */
-export type LogProvider = ProviderId | 'emulator';
+export type LogProvider = EmulatedProvider | 'emulator';
 
 export interface RequestLogEntry {
   time: number;
@@ -22,22 +22,32 @@ export interface RequestLogEntry {
   fault?: FaultAction['type'];
 }
 
-/** What the emulator keeps of a create: our own request type, less what no emulated job uses. */
-export type EmulatedJobRequest = Omit<SubmitRequest, 'watermark'>;
+/** What the emulator keeps of a create. */
+export interface EmulatedJobRequest {
+  model: EmulatedModel;
+  promptImage: string;
+  promptText?: string;
+  ratio: string;
+  duration: number;
+  seed?: number;
+}
 
 export type JobPhase = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface EmulatedJob {
   id: string;
-  provider: ProviderId;
+  provider: EmulatedProvider;
   request: EmulatedJobRequest;
   createdAt: number;
   /** Set by cancel; the job stays cancelled from then on. */
   cancelledAt?: number;
   /** Runway DELETE: every later GET answers 404. */
   deleted: boolean;
-  /** Whether the job ends FAILED instead of SUCCEEDED. */
+  /** Whether the job ends FAILED instead of SUCCEEDED, and with which Runway failure code. */
   willFail: boolean;
+  failureCode?: string;
+  /** Runs slowMultiplier times longer (prompt contains "[slow]"). */
+  slow?: boolean;
   /** Task polls answered so far (CometAPI's task_not_exist window counts these). */
   polls: number;
   /** Current phase and progress (0..1) on the emulator clock; filled in by jobs(). */
@@ -76,8 +86,23 @@ export interface EmulatorOptions {
    * start in creation order as slots free. 0 or absent means unlimited (the default).
    */
   runwayMaxConcurrent?: number;
-  /** Jobs for which this returns true end FAILED (as do prompts containing "[fail]"). */
-  failJobs?: (request: EmulatedJobRequest) => boolean;
+  /**
+   * Jobs for which this returns true (or a failure code) end FAILED, as do prompts containing
+   * "[fail]" (INTERNAL.BAD_OUTPUT) or "[fail:CODE]" (e.g. "[fail:SAFETY.INPUT.IMAGE]").
+   */
+  failJobs?: (request: EmulatedJobRequest) => boolean | string;
+  /**
+   * Creates each provider accepts per second (a token bucket holding one second's worth); over it,
+   * 429 with Retry-After (whole seconds) and retry-after-ms. Runway documents a 429 on create for
+   * its daily cap; CometAPI and RunComfy document 429 with no numbers. 0 or absent: no limit.
+   */
+  createRatePerS?: number;
+  /** The first N task polls of every job answer a status word clients do not know (after CometAPI's task_not_exist polls). */
+  unknownStatusPolls?: number;
+  /** Numbers sent as strings: RunComfy queue_position "3", Runway progress "0.5" and credits "25". */
+  numbersAsStrings?: boolean;
+  /** Jobs whose prompt contains "[slow]" take this many times their queued and running time (default 10). */
+  slowMultiplier?: number;
   /** The emulator's clock; injectable so tests can move jobs along without waiting. */
   now: () => number;
 }

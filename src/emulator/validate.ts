@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { PROVIDERS } from '../providers/catalog.js';
-import type { ModelId, ModelSpec, ProviderId } from '../providers/provider.js';
+import { EMULATED_LIMITS, type BodyLimits, type EmulatedModel, type EmulatedProvider } from './limits.js';
 import type { EmulatedJobRequest } from './types.js';
 
 /**
- * Request-body validation the way the services do it: zod schemas built from the catalog's
- * published model specs, so the emulator rejects exactly what the catalog says is invalid.
- * Issues keep zod's shape ({code, message, path}), which is what Runway itself returns.
+ * Request-body validation the way the services do it: zod schemas built from the emulator's own
+ * limit tables (limits.ts, written from the providers' documents). Issues keep zod's shape
+ * ({code, message, path}), which is what Runway itself returns.
  */
 
 export interface BodyIssue {
@@ -21,29 +20,30 @@ const PromptImageArraySchema = z.array(z.object({ uri: z.string().min(1), positi
 
 interface ParsedBody {
   promptImage: string | { uri: string }[];
-  ratio: string;
+  ratio?: string | undefined;
   duration?: number | undefined;
   promptText?: string | undefined;
   seed?: number | undefined;
 }
 
 /** Runway also takes promptImage as [{uri, position}]; the others take a string only. */
-function specSchema(spec: ModelSpec, provider: ProviderId): z.ZodType<ParsedBody> {
+function specSchema(spec: BodyLimits, provider: EmulatedProvider): z.ZodType<ParsedBody> {
   const promptText = z.string().max(spec.promptMaxLength);
+  const ratio = z.enum(spec.ratios as [string, ...string[]]);
   const base = z.object({
     promptImage: provider === 'runway' ? z.union([z.string().min(1), PromptImageArraySchema]) : z.string().min(1),
-    ratio: z.enum(spec.ratios as [string, ...string[]]),
+    ratio: spec.defaultRatio === undefined ? ratio : ratio.optional(),
     duration: z.literal(spec.durations as [number, ...number[]]).optional(),
     promptText: spec.promptRequired ? promptText.min(1) : promptText.optional(),
     seed: z.number().int().min(0).max(spec.seedMax).optional(),
   });
-  return provider === 'cometapi' ? base.extend({ watermark: z.boolean().optional() }) : base;
+  return spec.watermark ? base.extend({ watermark: z.boolean().optional() }) : base;
 }
 
 /** Built once per provider and model: zod compiles a schema on first use, which is slow per request. */
 const schemas = new Map<string, z.ZodType<ParsedBody>>();
 
-function schemaFor(provider: ProviderId, model: ModelId, spec: ModelSpec): z.ZodType<ParsedBody> {
+function schemaFor(provider: EmulatedProvider, model: EmulatedModel, spec: BodyLimits): z.ZodType<ParsedBody> {
   const key = `${provider}/${model}`;
   let schema = schemas.get(key);
   if (!schema) schemas.set(key, (schema = specSchema(spec, provider)));
@@ -51,29 +51,29 @@ function schemaFor(provider: ProviderId, model: ModelId, spec: ModelSpec): z.Zod
 }
 
 /** Validates one create body for `provider`; `pathModel` is the model named by the URL (RunComfy). */
-export function checkCreateBody(provider: ProviderId, body: unknown, pathModel?: ModelId): BodyCheck {
-  const models = Object.keys(PROVIDERS[provider].models) as [ModelId, ...ModelId[]];
+export function checkCreateBody(provider: EmulatedProvider, body: unknown, pathModel?: EmulatedModel): BodyCheck {
+  const models = Object.keys(EMULATED_LIMITS[provider]) as [EmulatedModel, ...EmulatedModel[]];
   let model = pathModel;
   if (!model) {
     const picked = modelPicker(provider, models).safeParse(body);
     if (!picked.success) return { ok: false, issues: toIssues(picked.error) };
     model = picked.data.model;
   }
-  const spec = PROVIDERS[provider].models[model];
+  const spec = EMULATED_LIMITS[provider][model];
   if (!spec) return { ok: false, issues: [{ code: 'invalid_value', message: `Unknown model ${model}`, path: ['model'] }] };
   const parsed = schemaFor(provider, model, spec).safeParse(body);
   if (!parsed.success) return { ok: false, issues: toIssues(parsed.error) };
   const data = parsed.data;
   const promptImage = typeof data.promptImage === 'string' ? data.promptImage : (data.promptImage[0]?.uri ?? '');
-  const request: EmulatedJobRequest = { model, promptImage, ratio: data.ratio, duration: data.duration ?? (provider === 'runway' ? 10 : 5) };
+  const request: EmulatedJobRequest = { model, promptImage, ratio: data.ratio ?? spec.defaultRatio ?? '', duration: data.duration ?? spec.defaultDuration };
   if (data.promptText !== undefined) request.promptText = data.promptText;
   if (data.seed !== undefined) request.seed = data.seed;
   return { ok: true, request };
 }
 
-const pickers = new Map<ProviderId, z.ZodType<{ model: ModelId }>>();
+const pickers = new Map<EmulatedProvider, z.ZodType<{ model: EmulatedModel }>>();
 
-function modelPicker(provider: ProviderId, models: [ModelId, ...ModelId[]]): z.ZodType<{ model: ModelId }> {
+function modelPicker(provider: EmulatedProvider, models: [EmulatedModel, ...EmulatedModel[]]): z.ZodType<{ model: EmulatedModel }> {
   let picker = pickers.get(provider);
   if (!picker) pickers.set(provider, (picker = z.object({ model: z.enum(models) })));
   return picker;

@@ -61,11 +61,15 @@ export class NodeExecutionError extends RuntimeError {
   }
 }
 
+/**
+ * A provider answered with an error. Whether it may be retried is decided by the provider layer
+ * (src/http/retry.ts holds the table, from each provider's documents) and passed in here.
+ */
 export class ProviderHttpError extends RuntimeError {
   override name = 'ProviderHttpError';
-  constructor(readonly provider: string, readonly status: number, message: string, readonly body?: unknown) {
+  constructor(readonly provider: string, readonly status: number, message: string, readonly body?: unknown, retryable = false) {
     super(message);
-    this.retryable = status === 408 || status === 429 || status >= 500;
+    this.retryable = retryable;
   }
 }
 

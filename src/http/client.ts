@@ -3,14 +3,17 @@ import type { Clock } from '../engine/clock.js';
 import { systemClock } from '../engine/clock.js';
 import { RuntimeError, SubmitOutcomeUnknownError, messageOf } from '../engine/errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './types.js';
+import { CreateLane } from './create-lane.js';
 import type { RetryPolicy } from './retry.js';
-import { canRetry, isConnectionError, isNotSentError, isRetryableStatus, nextDelayMs, resolveRetryPolicy } from './retry.js';
+import { canRetry, isConnectionError, isCreateNotProcessed, isNotSentError, isRetryableStatus, nextDelayMs, resolveRetryPolicy } from './retry.js';
 
 /**
  * The HttpClient every provider and node uses: undici over one keep-alive Agent, with the
  * retry policy from retry.ts. Non-2xx responses are returned for the caller to map; only
  * transport failures throw. A create (POST by default) is never resent once it may have
- * reached the server, because the provider could bill a second job.
+ * reached the server, because the provider could bill a second job — unless the provider
+ * documents the answer as "not processed" (429, Runway's 502/503), which is retried, single
+ * file per provider origin while the limit lasts (create-lane.ts), so a batch does not storm it.
  */
 
 export interface HttpClientOptions {
@@ -59,27 +62,47 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient & 
     };
   }
 
+  const lanes = new Map<string, CreateLane>();
+  const laneFor = (url: string) => {
+    const origin = new URL(url).origin;
+    let lane = lanes.get(origin);
+    if (!lane) lanes.set(origin, (lane = new CreateLane()));
+    return lane;
+  };
+
   async function request(req: HttpRequest): Promise<HttpResponse> {
     const kind = req.kind ?? (req.method === 'POST' ? 'create' : 'poll');
+    const lane = kind === 'create' ? laneFor(req.url) : undefined;
     const started = clock.now();
-    for (let attempts = 1; ; attempts++) {
-      let outcome: { response: HttpResponse } | { error: unknown };
-      try {
-        outcome = { response: await attempt(req) };
-      } catch (error) {
-        if (req.signal?.aborted || !isConnectionError(error)) throw error;
-        outcome = { error };
+    let release: (() => void) | undefined;
+    try {
+      for (let attempts = 1; ; attempts++) {
+        release ??= await lane?.enter(clock.now());
+        let outcome: { response: HttpResponse } | { error: unknown };
+        try {
+          req.onAttempt?.();
+          outcome = { response: await attempt(req) };
+        } catch (error) {
+          if (req.signal?.aborted || !isConnectionError(error)) throw error;
+          outcome = { error };
+        }
+        const status = 'response' in outcome ? outcome.response.status : undefined;
+        log(describe(req, attempts, 'response' in outcome ? String(outcome.response.status) : messageOf(outcome.error)));
+        const retryable = kind === 'create' ? createMayRetry(req, outcome) : pollMayRetry(outcome);
+        const delay = nextDelayMs(attempts, policy, 'response' in outcome ? outcome.response.headers : undefined, clock.now());
+        if (retryable && canRetry(attempts, clock.now() - started, delay, policy, kind)) {
+          if ('response' in outcome) outcome.response.body.resume();
+          // Refused for load: later creates to this origin queue behind this one until it clears.
+          if (lane && status !== undefined) lane.limit(clock.now() + delay);
+          req.onRetry?.({ kind, ...(status !== undefined ? { status } : {}), delayMs: delay, attempt: attempts });
+          await clock.sleep(delay, req.signal);
+          continue;
+        }
+        if ('response' in outcome) return outcome.response;
+        throw new HttpConnectionError(`${req.method} ${safeUrl(req.url)} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${messageOf(outcome.error)}`, { cause: outcome.error });
       }
-      log(describe(req, attempts, 'response' in outcome ? String(outcome.response.status) : messageOf(outcome.error)));
-      const retryable = kind === 'create' ? createMayRetry(req, outcome) : pollMayRetry(outcome);
-      const delay = nextDelayMs(attempts, policy, 'response' in outcome ? outcome.response.headers : undefined, clock.now());
-      if (retryable && canRetry(attempts, clock.now() - started, delay, policy)) {
-        if ('response' in outcome) outcome.response.body.resume();
-        await clock.sleep(delay, req.signal);
-        continue;
-      }
-      if ('response' in outcome) return outcome.response;
-      throw new HttpConnectionError(`${req.method} ${safeUrl(req.url)} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${messageOf(outcome.error)}`, { cause: outcome.error });
+    } finally {
+      release?.();
     }
   }
 
@@ -90,9 +113,13 @@ function pollMayRetry(outcome: { response: HttpResponse } | { error: unknown }):
   return 'response' in outcome ? isRetryableStatus(outcome.response.status) : true;
 }
 
-/** A create may be retried only if it provably never left; any other doubt becomes SubmitOutcomeUnknownError. */
+/**
+ * A create may be retried only if it provably never left or the provider documents the answer as
+ * "not processed"; any other doubt (500, 504, a drop after sending) becomes SubmitOutcomeUnknownError.
+ */
 function createMayRetry(req: HttpRequest, outcome: { response: HttpResponse } | { error: unknown }): boolean {
   if ('response' in outcome) {
+    if (isCreateNotProcessed(outcome.response.status, req.provider)) return true;
     if (outcome.response.status < 500) return false;
     outcome.response.body.resume();
     throw unknownOutcome(req, `the server answered HTTP ${outcome.response.status}`);

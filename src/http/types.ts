@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 /**
  * The one HTTP client every provider and node uses (undici with keep-alive underneath).
  * `kind` selects the retry policy: polls and downloads retry on connection errors,
- * 408, 429 and 5xx; a create is retried only if it provably never reached the server.
+ * 408, 429 and 5xx; a create is retried only if it provably never reached the server or the
+ * provider documents the answer as "not processed" (src/http/retry.ts).
  */
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD';
@@ -14,6 +15,22 @@ export interface HttpRequest {
   /** Per-attempt timeout. */
   timeoutMs?: number;
   kind?: 'poll' | 'create' | 'download';
+  /** Which provider's retry rules apply (retry.ts): e.g. Runway's 502/503 on a create mean "not processed". */
+  provider?: string;
+  /** Told before each wait for a retry, so a node can show "rate limited, retrying in N s". */
+  onRetry?: (notice: RetryNotice) => void;
+  /** Told right before each attempt is sent (the journal tells "never sent" from "unknown" with it). */
+  onAttempt?: () => void;
+}
+
+/** One retry about to happen: what went wrong and how long we wait. */
+export interface RetryNotice {
+  kind: 'poll' | 'create' | 'download';
+  /** The HTTP status that asked for the retry; undefined for a connection failure. */
+  status?: number;
+  delayMs: number;
+  /** The attempt that just failed (1-based). */
+  attempt: number;
 }
 
 export interface HttpResponse {

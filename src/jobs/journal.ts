@@ -3,7 +3,9 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ProviderHttpError, SubmitOutcomeUnknownError, isCancellation } from '../engine/errors.js';
+import { ProviderHttpError, ProviderTaskFailedError, SubmitOutcomeUnknownError, isCancellation, messageOf } from '../engine/errors.js';
+import { isCreateNotProcessed, isFinalFailureCode } from '../http/retry.js';
+import type { RetryNotice } from '../http/types.js';
 import type { SubmitRequest, SubmitResult } from '../providers/provider.js';
 
 /**
@@ -12,17 +14,33 @@ import type { SubmitRequest, SubmitResult } from '../providers/provider.js';
  * An append-only JSONL file per user. An `intent` line is fsynced BEFORE a create is sent
  * and a `submitted` line (with the provider's task id) as soon as the provider answers,
  * before any waiting starts. A re-run looks the job up by its key and re-attaches to the
- * task instead of creating (and paying for) a second one. An intent with no answer means
- * the outcome is unknown: we refuse to resubmit until the user checks and forgets the key.
- * Lines never contain image bytes or keys.
+ * task instead of creating (and paying for) a second one. Each create ends in exactly one of:
+ * never sent ('never-sent'), refused by the provider ('refused', with the status), accepted
+ * ('submitted', with the task id) or unknown ('unknown': it may have made a job we cannot see).
+ * Only unknown (or an intent with no line after it: a crash mid-create) blocks a re-run until the
+ * user checks and forgets the key. Lines never contain image bytes or keys.
  */
 
-export type JobState = 'intent' | 'submitted' | 'rejected' | 'succeeded' | 'failed' | 'cancelled' | 'saved';
+export type JobState = 'intent' | 'never-sent' | 'refused' | 'unknown' | 'submitted' | 'rejected' | 'succeeded' | 'failed' | 'cancelled' | 'saved';
 /**
- * States after which a re-run may submit again: the task will not produce a video, or its video
- * was already delivered ('saved'; reusing it is the output cache's job, and --no-cache asks for a new one).
+ * States after which a re-run may submit again: no job exists, the task will not produce a video,
+ * or its video was already delivered ('saved'; reusing it is the output cache's job, and
+ * --no-cache asks for a new one). 'rejected' is what older versions wrote for 'refused'.
+ * A 'failed' job with a final failure code is dead but not re-bought (see submitOnce).
  */
-const DEAD_STATES: ReadonlySet<JobState> = new Set(['rejected', 'failed', 'cancelled', 'saved']);
+const DEAD_STATES: ReadonlySet<JobState> = new Set(['never-sent', 'refused', 'rejected', 'failed', 'cancelled', 'saved']);
+/** States in which no task exists or it will never deliver. */
+const UNDELIVERABLE: ReadonlySet<JobState> = new Set(['never-sent', 'refused', 'rejected', 'failed', 'cancelled']);
+
+/** Extra facts a state line may carry. */
+export interface StateExtra {
+  reason?: string;
+  output?: string;
+  /** The HTTP status of a refused create. */
+  status?: number;
+  /** The provider's failure code of a failed task (e.g. SAFETY.INPUT.IMAGE). */
+  failureCode?: string;
+}
 
 /** The request as recorded: the image is summarised (a data URI would be megabytes). */
 export type RequestSummary = Omit<SubmitRequest, 'model'> & {
@@ -49,16 +67,14 @@ export interface IntentInput {
 export type JournalLine =
   | ({ type: 'intent'; at: number } & IntentInput)
   | { type: 'submitted'; jobKey: string; taskId: string; at: number }
-  | { type: 'state'; jobKey: string; state: JobState; reason?: string; output?: string; at: number }
+  | ({ type: 'state'; jobKey: string; state: JobState; at: number } & StateExtra)
   | { type: 'cancel'; jobKey: string; taskId?: string; outcome: string; at: number }
   | { type: 'forget'; jobKey: string; at: number };
 
 /** Everything known about one job, folded from its lines. */
-export interface JobRecord extends IntentInput {
+export interface JobRecord extends IntentInput, StateExtra {
   taskId?: string;
   state: JobState;
-  reason?: string;
-  output?: string;
   createdAt: number;
   updatedAt: number;
   cancels: { outcome: string; at: number }[];
@@ -78,7 +94,12 @@ export function isLive(record: JobRecord): boolean {
 
 /** Whether the task can still give its video: a cached TASK handle for a dead task must not be reused. */
 export function canDeliver(record: JobRecord): boolean {
-  return record.state !== 'failed' && record.state !== 'cancelled' && record.state !== 'rejected';
+  return !UNDELIVERABLE.has(record.state);
+}
+
+/** Whether the job's create may have made a task we cannot see: re-runs are refused until it is forgotten. */
+export function isOutcomeUnknown(record: JobRecord): boolean {
+  return (record.state === 'intent' || record.state === 'unknown') && !record.taskId;
 }
 
 export class JobJournal {
@@ -106,7 +127,7 @@ export class JobJournal {
     return this.append({ type: 'submitted', jobKey, taskId, at: Date.now() });
   }
 
-  async recordState(ref: JobRef, state: JobState, extra: { reason?: string; output?: string } = {}): Promise<void> {
+  async recordState(ref: JobRef, state: JobState, extra: StateExtra = {}): Promise<void> {
     const jobKey = this.keyOf(ref);
     if (jobKey) await this.append({ type: 'state', jobKey, state, ...extra, at: Date.now() });
   }
@@ -213,6 +234,8 @@ function foldLine(jobs: Map<string, JobRecord>, line: JournalLine): void {
     job.state = line.state;
     if (line.reason !== undefined) job.reason = line.reason;
     if (line.output !== undefined) job.output = line.output;
+    if (line.status !== undefined) job.status = line.status;
+    if (line.failureCode !== undefined) job.failureCode = line.failureCode;
   } else if (line.type === 'cancel') {
     job.cancels.push({ outcome: line.outcome, at: line.at });
     if (line.outcome === 'cancelled') job.state = 'cancelled';
@@ -249,9 +272,19 @@ export function summarizeRequest(request: SubmitRequest): RequestSummary {
   return { ...request, promptImage };
 }
 
+/** What submitOnce tells the create, so it knows how far the request got. */
+export interface SubmitHooks {
+  /** Called right before each attempt is sent. */
+  onAttempt(): void;
+  /** Called before each wait for a retry; a status means the provider answered (and refused). */
+  onRetry(notice: RetryNotice): void;
+}
+
 export interface SubmitOnceInput extends JobIdentity {
   /** Sends the create; called at most once, and only if the journal knows no live job for the key. */
-  submit(): Promise<SubmitResult>;
+  submit(hooks: SubmitHooks): Promise<SubmitResult>;
+  /** Buy again a job that failed with a code the provider documents as final (--retry-failed). */
+  retryFailed?: boolean;
 }
 
 export interface SubmitOnceResult {
@@ -263,8 +296,10 @@ export interface SubmitOnceResult {
 
 /**
  * Submits through the journal: re-attaches to a live task with the same key, refuses when an
- * earlier create's outcome is unknown, and otherwise records intent → create → submitted.
+ * earlier create's outcome is unknown, reports again a known final failure, and otherwise
+ * records intent → create → one of never-sent / refused / submitted / unknown.
  * @throws SubmitOutcomeUnknownError when a create (now or earlier) may have made a job we cannot see.
+ * @throws ProviderTaskFailedError when the same job already failed with a final code.
  */
 export async function submitOnce(journal: JobJournal, input: SubmitOnceInput): Promise<SubmitOnceResult> {
   const workflowPath = input.workflowPath ?? journal.origin?.workflowPath;
@@ -275,31 +310,68 @@ export async function submitOnce(journal: JobJournal, input: SubmitOnceInput): P
     if (existing.taskId) return { taskId: existing.taskId, reattached: true, jobKey };
     throw unknownOutcomeError(existing, 'An earlier run sent this create and got no answer');
   }
+  if (existing?.state === 'failed' && existing.taskId && !input.retryFailed && isFinalFailureCode(existing.provider, existing.failureCode)) {
+    throw new ProviderTaskFailedError(
+      existing.provider,
+      existing.taskId,
+      `${existing.reason ?? 'failed'} — on an earlier run, with a code the provider documents as final, so it was not submitted again (change a parameter, or run with --retry-failed to pay for a new attempt)`,
+      existing.failureCode,
+    );
+  }
   const origin: JobOrigin = { ...journal.origin, ...(workflowPath ? { workflowPath } : {}), ...(nodeId ? { nodeId } : {}) };
   const intent: IntentInput = { jobKey, provider: input.provider, model: input.request.model, baseUrl: input.baseUrl, request: summarizeRequest(input.request), origin };
   await journal.recordIntent(intent);
+  // How far the create got: decides what an error means.
+  let progress: 'not-sent' | 'in-flight' | 'refused' = 'not-sent';
+  let refusedWith: number | undefined;
+  const hooks: SubmitHooks = {
+    onAttempt: () => (progress = 'in-flight'),
+    onRetry: (notice) => {
+      if (notice.status !== undefined) [progress, refusedWith] = ['refused', notice.status];
+      else if (progress === 'in-flight') progress = 'not-sent'; // Retried only when provably not sent.
+    },
+  };
   let result: SubmitResult;
   try {
-    result = await input.submit();
+    result = await input.submit(hooks);
   } catch (error) {
-    if (isRejection(error)) {
-      await journal.recordState({ jobKey }, 'rejected', { reason: error instanceof Error ? error.message : String(error) });
-      throw error;
+    const outcome = classifyCreateError(error, input.provider, progress, refusedWith);
+    if (outcome.state === 'unknown') {
+      await journal.recordState({ jobKey }, 'unknown', { reason: messageOf(error) });
+      if (isCancellation(error)) throw error;
+      throw unknownOutcomeError({ ...intent, createdAt: Date.now() }, 'This create got no clear answer', error);
     }
-    // Anything else (a drop after sending, a 5xx, an unreadable 200, an interrupt mid-create) may have made a job.
-    if (isCancellation(error)) throw error;
-    throw unknownOutcomeError({ ...intent, createdAt: Date.now() }, 'This create got no clear answer', error);
+    await journal.recordState({ jobKey }, outcome.state, { reason: messageOf(error), ...(outcome.status !== undefined ? { status: outcome.status } : {}) });
+    throw error;
   }
+  // The id first, before anything else happens: a paid task must never be lost.
   await journal.recordSubmitted(jobKey, result.taskId);
   return { taskId: result.taskId, reattached: false, jobKey };
 }
 
-/** The provider answered and said no (4xx), or the request never left: no job exists. */
-function isRejection(error: unknown): boolean {
-  if (error instanceof ProviderHttpError) return error.status >= 400 && error.status < 500;
-  return error instanceof Error && error.name === 'HttpConnectionError';
+/**
+ * What a failed create means. Refused: the provider answered 4xx, or a status it documents as
+ * "not processed" (429, Runway 502/503). Never sent: the connection failed before sending, or
+ * an interrupt came before the request left or while waiting to retry a refusal. Anything else
+ * (a drop after sending, 500/504, an unreadable 200, an interrupt mid-request) is unknown.
+ */
+function classifyCreateError(
+  error: unknown,
+  provider: string,
+  progress: 'not-sent' | 'in-flight' | 'refused',
+  refusedWith: number | undefined,
+): { state: 'never-sent' | 'refused' | 'unknown'; status?: number } {
+  if (error instanceof ProviderHttpError && error.status >= 400) {
+    if (error.status < 500 || isCreateNotProcessed(error.status, provider)) return { state: 'refused', status: error.status };
+    return { state: 'unknown' };
+  }
+  if (error instanceof Error && error.name === 'HttpConnectionError') return { state: 'never-sent' };
+  if (isCancellation(error)) {
+    if (progress === 'not-sent') return { state: 'never-sent' };
+    if (progress === 'refused') return { state: 'refused', ...(refusedWith !== undefined ? { status: refusedWith } : {}) };
+  }
+  return { state: 'unknown' };
 }
-
 function unknownOutcomeError(job: Pick<JobRecord, 'jobKey' | 'provider' | 'model' | 'createdAt'>, what: string, cause?: unknown): SubmitOutcomeUnknownError {
   const when = new Date(job.createdAt).toISOString();
   const why = cause instanceof Error ? ` (${cause.message.replace(/\.$/, '')})` : '';

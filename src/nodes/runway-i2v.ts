@@ -5,7 +5,8 @@ import type { ProviderInfo, SubmitRequest } from '../providers/provider.js';
 import { type UpstreamNode, type ValidationContext } from '../engine/define-node.js';
 import { defineNode, type PackContext } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
-import { canDeliver, submitOnce } from '../jobs/journal.js';
+import { canDeliver, submitOnce, type SubmitHooks } from '../jobs/journal.js';
+import type { RetryNotice } from '../http/types.js';
 import { dataUriLength } from './image-limits.js';
 import { nodeIssue, quote } from './issues.js';
 import { isRemoteUrl } from './paths.js';
@@ -18,7 +19,8 @@ const params = z.object({
   model: z.enum(['gen4_turbo', 'gen3a_turbo']).default('gen4_turbo'),
   promptText: z.string().default(''),
   ratio: z.enum(ALL_RATIOS as [string, ...string[]]).default('1280:720'),
-  duration: z.literal([5, 10]).default(5),
+  // Every duration any provider offers (Runway: any integer 2–10); validation narrows it per provider.
+  duration: z.literal([2, 3, 4, 5, 6, 7, 8, 9, 10]).default(5),
   seed: z.number().int().min(0).max(4294967295).default(0),
   watermark: z.boolean().default(false),
 });
@@ -103,6 +105,14 @@ function submitRequest(p: Params, promptImage: string, watermarkAllowed: boolean
   return request;
 }
 
+/** "rate limited, retrying in 2 s": what the CLI and the editor show while a refused create waits. */
+function createRetryNote(notice: RetryNotice): string {
+  const when = `retrying in ${Math.max(1, Math.ceil(notice.delayMs / 1000))} s`;
+  if (notice.status === 429) return `rate limited, ${when}`;
+  if (notice.status !== undefined) return `provider busy (HTTP ${notice.status}, not processed), ${when}`;
+  return `could not connect, ${when}`;
+}
+
 export const runwayI2V = defineNode({
   type: TYPE,
   version: 1,
@@ -146,11 +156,23 @@ export const runwayI2V = defineNode({
     const request = submitRequest(p, promptImage, info.models[p.model]?.watermark ?? false);
     // The adapter knows where it submits; the environment and catalog are fallbacks for adapters that do not say.
     const baseUrl = provider.baseUrl ?? ((ctx.env ?? process.env)[info.baseUrlEnv] || info.defaultBaseUrl);
-    const submit = () => provider.submit(request, { signal: ctx.signal });
-    // Through the journal: a job this node already paid for is re-attached, never created again.
-    const result = ctx.services.journal
-      ? await submitOnce(ctx.services.journal, { provider: p.provider, baseUrl, request, imageId: image.sha256 ?? image.url ?? image.name, nodeId: ctx.nodeId, submit })
-      : { ...(await submit()), reattached: false };
+    const slots = ctx.services.jobSlots;
+    // Waiting for a --max-jobs slot gives the executor slot back, so the Polls that free one can run.
+    const onWait = (inFlight: number, limit: number) => ctx.progress({ value: 0, max: 100, phase: 'queued', note: `waiting for a ${p.provider} slot (${inFlight} jobs in flight, --max-jobs ${p.provider}=${limit})` });
+    const token = slots ? await ctx.releaseSlotWhile(() => slots.acquire(p.provider, ctx.signal, onWait)) : undefined;
+    const onRetry = (notice: RetryNotice) => ctx.progress({ value: 0, max: 100, phase: 'queued', note: createRetryNote(notice) });
+    const submit = (hooks?: SubmitHooks) => provider.submit(request, { signal: ctx.signal, onRetry: (notice) => (hooks?.onRetry(notice), onRetry(notice)), ...(hooks ? { onAttempt: hooks.onAttempt } : {}) });
+    let result: { taskId: string; reattached: boolean };
+    try {
+      // Through the journal: a job this node already paid for is re-attached, never created again.
+      result = ctx.services.journal
+        ? await submitOnce(ctx.services.journal, { provider: p.provider, baseUrl, request, imageId: image.sha256 ?? image.url ?? image.name, nodeId: ctx.nodeId, submit, retryFailed: ctx.services.retryFailed === true })
+        : { ...(await submit()), reattached: false };
+    } catch (error) {
+      if (token) slots?.release(p.provider, token);
+      throw error;
+    }
+    if (token) slots?.bind(p.provider, token, result.taskId);
     const task: TaskHandle = {
       provider: p.provider,
       model: p.model,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { defineNode as defineEngineNode, type CacheCheckContext, type NodeContext, type NodeDefinition } from '../engine/define-node.js';
 import type { HttpClient } from '../http/types.js';
 import type { JobJournal } from '../jobs/journal.js';
+import type { JobSlots } from '../jobs/slots.js';
 import type { ProviderRegistry } from '../providers/provider.js';
 
 /** What this node pack hands its nodes at run time; the app builds it once per run (src/app/run.ts). */
@@ -10,6 +11,10 @@ export interface NodeServices {
   providers: ProviderRegistry;
   /** The job journal: RunwayI2V submits through it (re-attach, never pay twice); Poll and SaveVideo record outcomes. */
   journal?: JobJournal;
+  /** Per-provider limits on jobs in flight (--max-jobs); RunwayI2V takes a slot, Poll gives it back. */
+  jobSlots?: JobSlots;
+  /** --retry-failed: a job that failed with a final code (e.g. SAFETY.INPUT.*) is bought again. */
+  retryFailed?: boolean;
   /** A URL a provider can fetch this local file from (served for the run at a signed, expiring URL under --public-url). */
   hostFile(path: string): Promise<string>;
 }

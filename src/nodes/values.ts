@@ -44,6 +44,8 @@ export const VideoRefSchema = z.object({
   task: TaskHandleSchema,
   queuedMs: z.number(),
   runningMs: z.number(),
+  /** Time held back by the account's concurrency limit (Runway THROTTLED), apart from queued. */
+  throttledMs: z.number().optional(),
 });
 export type VideoRef = z.infer<typeof VideoRefSchema>;
 

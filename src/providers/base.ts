@@ -26,8 +26,11 @@ export abstract class ProviderBase {
       url: joinUrl(this.config.baseUrl, path),
       ...(this.headers ? { headers: this.headers } : {}),
       kind,
+      provider: this.info.id,
       ...(body !== undefined ? { body } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+      ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
     });
   }
 }

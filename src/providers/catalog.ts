@@ -1,8 +1,9 @@
 import type { ImageLimits, ModelSpec, ProviderId, ProviderInfo } from './provider.js';
 
 /**
- * What each provider offers, as published (see ../shared/docs/providers.md).
- * Pure data: validation reads it without a key and without the network.
+ * What each provider offers, as published (see ../shared/docs/providers.md and its corrections
+ * of 2026-11-30). Every limit names its source. Pure data: validation reads it without a key and
+ * without the network. Limits are per provider: the same model is offered differently by each.
  */
 
 const MB = 1024 * 1024;
@@ -20,8 +21,17 @@ const runwayImageLimits: ImageLimits = {
   acceptsDataUri: true,
 };
 
-const gen4: ModelSpec = { ratios: GEN4_RATIOS, durations: [5, 10], promptMaxLength: 1000, promptRequired: false, seedMax: UINT32_MAX, watermark: false };
-const gen3a: ModelSpec = { ratios: GEN3A_RATIOS, durations: [5, 10], promptMaxLength: 512, promptRequired: true, seedMax: UINT32_MAX, watermark: false };
+/** CometAPI's image_to_video ratio list (apidoc.cometapi.com .../runway-images-raw-video; seed cometapi-runway-image-to-video.en.txt). */
+const COMET_RATIOS = [...GEN4_RATIOS, ...GEN3A_RATIOS] as const;
+/** Runway API reference (docs.dev.runwayml.com/api, image_to_video gen4_turbo): `duration` any integer 2–10. */
+const RUNWAY_GEN4_DURATIONS = [2, 3, 4, 5, 6, 7, 8, 9, 10] as const;
+/** RunComfy's model pages and CometAPI's page document 5 or 10 s only. */
+const FIVE_OR_TEN = [5, 10] as const;
+
+/** Runway gen4_turbo (SDK 4.20.1 types; API reference): six ratios, promptText ≤ 1000, seed uint32. */
+const gen4: ModelSpec = { ratios: GEN4_RATIOS, durations: FIVE_OR_TEN, promptMaxLength: 1000, promptRequired: false, seedMax: UINT32_MAX, watermark: false };
+/** RunComfy gen-3 Alpha Turbo (seed runcomfy-runway-gen3a-turbo-i2v.es.txt): promptText required ≤ 512, 1280:768|768:1280. */
+const gen3a: ModelSpec = { ratios: GEN3A_RATIOS, durations: FIVE_OR_TEN, promptMaxLength: 512, promptRequired: true, seedMax: UINT32_MAX, watermark: false };
 
 export const PROVIDERS: Record<ProviderId, ProviderInfo> = {
   runcomfy: {
@@ -40,14 +50,19 @@ export const PROVIDERS: Record<ProviderId, ProviderInfo> = {
     keyEnv: 'COMETAPI_KEY',
     baseUrlEnv: 'COMETAPI_BASE_URL',
     defaultBaseUrl: 'https://api.cometapi.com',
-    // CometAPI documents promptText ≤ 512 and seed ≤ 999999999 for the endpoint, whatever the model.
-    // Its ratio list is the union of both models' ratios; we offer each model only the ones Runway
-    // accepts for it, since a mismatch would fail upstream after the request was accepted.
+    // CometAPI documents one body for the endpoint (seed cometapi-runway-image-to-video.en.txt):
+    // promptText optional ≤ 512, seed 0..999999999, duration 5|10, watermark, and eight ratios.
+    // For gen3a_turbo, a request with only promptImage and model was accepted and any of the eight
+    // ratios may be sent (providers.md corrections); RunComfy's gen-3 rules are RunComfy's, not these.
+    // gen4_turbo on this endpoint is unconfirmed (providers.md §2), so it keeps Runway's six ratios.
     models: {
-      gen3a_turbo: { ...gen3a, seedMax: 999999999, watermark: true },
+      gen3a_turbo: { ratios: COMET_RATIOS, durations: FIVE_OR_TEN, promptMaxLength: 512, promptRequired: false, seedMax: 999999999, watermark: true },
       gen4_turbo: { ...gen4, promptMaxLength: 512, seedMax: 999999999, watermark: true },
     },
     limits: runwayImageLimits,
+    // "A freshly created id can briefly return task_not_exist ... wait a few seconds and poll again"
+    // (apidoc.cometapi.com .../runway-to-get-task-details). "A few seconds", with a wide margin.
+    notYetVisibleGraceMs: 30_000,
   },
   runway: {
     id: 'runway',
@@ -56,7 +71,7 @@ export const PROVIDERS: Record<ProviderId, ProviderInfo> = {
     baseUrlEnv: 'RUNWAYML_BASE_URL',
     defaultBaseUrl: 'https://api.dev.runwayml.com',
     // gen3a_turbo was removed from Runway's image_to_video on 2026-06-10.
-    models: { gen4_turbo: gen4 },
+    models: { gen4_turbo: { ...gen4, durations: RUNWAY_GEN4_DURATIONS } },
     limits: runwayImageLimits,
   },
 };

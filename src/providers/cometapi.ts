@@ -15,13 +15,12 @@ import { RunwayTaskSchema, mapRunwayTask, runwayFormatBody, toFraction } from '.
 
 const CreateResponseSchema = z.object({ id: z.string().min(1) });
 
-const WrapperStatusSchema = z.enum(['NOT_START', 'SUBMITTED', 'QUEUED', 'IN_PROGRESS', 'SUCCESS', 'FAILURE']);
-
 const WrappedTaskSchema = z.object({
   code: z.string(),
   message: z.string().nullish(),
   data: z.object({
-    status: WrapperStatusSchema,
+    // Any word: new ones (CometAPI's UNKNOWN) are shown and polling goes on.
+    status: z.string(),
     progress: z.union([z.string(), z.number()]).nullish(),
     fail_reason: z.string().nullish(),
     result_url: z.string().nullish(),
@@ -52,6 +51,8 @@ function mapWrappedTask(wrapped: WrappedTask): TaskStatus {
       const failureCode = data.data?.failureCode;
       return { state: 'failed', reason, ...(failureCode ? { failureCode } : {}) };
     }
+    default:
+      return { state: 'unknown', word: data.status };
   }
 }
 
@@ -70,7 +71,7 @@ function cometErrorMessage(body: unknown): string {
   return describeBody(body);
 }
 
-/** CometAPI answers a freshly created id with HTTP 400 task_not_exist for a few seconds; that means "not queued yet". */
+/** CometAPI answers a freshly created id with HTTP 400 task_not_exist for "a few seconds"; Poll bounds that (catalog). */
 function isTaskNotExist(res: ReadResponse): boolean {
   return res.status === 400 && isRecord(res.body) && res.body.code === 'task_not_exist';
 }
@@ -88,7 +89,7 @@ export class CometApiProvider extends ProviderBase implements VideoProvider {
 
   async getTask(taskId: string, options: CallOptions = {}): Promise<TaskStatus> {
     const res = await this.send('GET', `/runwayml/v1/tasks/${encodeURIComponent(taskId)}`, options, 'poll');
-    if (isTaskNotExist(res)) return { state: 'queued' };
+    if (isTaskNotExist(res)) return { state: 'queued', notYetVisible: true };
     const parsed = parseOrThrow(this.call, TaskResponseSchema, this.ok(res), 'task');
     if (!('code' in parsed)) return requireVideo(this.call, mapRunwayTask(parsed), res);
     if (parsed.code !== 'success') throw providerError(this.call, res.status, parsed.message || parsed.code, res.body);

@@ -1,4 +1,4 @@
-import type { HttpClient } from '../http/types.js';
+import type { HttpClient, RetryNotice } from '../http/types.js';
 
 /**
  * One interface for every hosted provider. Adapters parse every response with zod
@@ -41,6 +41,8 @@ export interface ProviderInfo {
   defaultBaseUrl: string;
   models: Partial<Record<ModelId, ModelSpec>>;
   limits: ImageLimits;
+  /** How long a new task may be invisible to polls before that is an error (CometAPI task_not_exist). */
+  notYetVisibleGraceMs?: number;
 }
 
 export interface SubmitRequest {
@@ -60,16 +62,27 @@ export interface SubmitResult {
 }
 
 export type TaskStatus =
-  | { state: 'queued'; queuePosition?: number }
+  /**
+   * Waiting. `throttled`: over the account's concurrency limit (Runway THROTTLED), as opposed to
+   * the provider's own queue. `notYetVisible`: the provider does not show the new task yet
+   * (CometAPI task_not_exist, documented to last "a few seconds").
+   */
+  | { state: 'queued'; queuePosition?: number; throttled?: boolean; notYetVisible?: boolean }
   | { state: 'running'; progress?: number }
   | { state: 'succeeded'; videoUrls: string[] }
   | { state: 'failed'; reason: string; failureCode?: string }
-  | { state: 'cancelled' };
+  | { state: 'cancelled' }
+  /** A status word we do not know: not terminal, so polling goes on and the word is shown. */
+  | { state: 'unknown'; word: string };
 
 export type CancelOutcome = 'cancelled' | 'not_cancellable' | 'unsupported';
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Told before each HTTP retry (e.g. a rate-limited create), so the node can say why it waits. */
+  onRetry?: (notice: RetryNotice) => void;
+  /** Told right before each attempt is sent. */
+  onAttempt?: () => void;
 }
 
 export interface VideoProvider {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ProviderAuthError, ProviderHttpError, ProviderRateLimitError } from '../engine/errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/types.js';
+import { isRetryableProviderError } from '../http/retry.js';
 import type { ProviderInfo, TaskStatus } from './provider.js';
 
 /** Helpers the three adapters share: calling, reading bodies, and mapping failures to our errors. */
@@ -42,13 +43,14 @@ export function joinUrl(baseUrl: string, path: string): string {
 }
 
 /** The right error class for a status: 401/403 auth, 429 rate limit, anything else plain HTTP. */
-export function providerError(call: ProviderCall, status: number, providerMessage: string, body?: unknown, authFailure = false): ProviderHttpError {
+export function providerError(call: ProviderCall, status: number, providerMessage: string, body?: unknown, authFailure = false, code?: number | string): ProviderHttpError {
   const text = scrub(providerMessage, call.apiKey);
   const message = `${call.info.displayName} returned HTTP ${status}: ${text}`;
   const safeBody = scrubBody(body, call.apiKey);
   if (authFailure || status === 401 || status === 403) return new ProviderAuthError(call.info.id, status, `${message} (check ${call.info.keyEnv}).`, safeBody);
-  if (status === 429) return new ProviderRateLimitError(call.info.id, status, `${message}.`, safeBody);
-  return new ProviderHttpError(call.info.id, status, `${message}.`, safeBody);
+  const retryable = isRetryableProviderError(call.info.id, status, code);
+  if (status === 429) return new ProviderRateLimitError(call.info.id, status, `${message}.`, safeBody, retryable);
+  return new ProviderHttpError(call.info.id, status, `${message}.`, safeBody, retryable);
 }
 
 /** Parses a response body with zod, or throws a ProviderHttpError that says what was unexpected. */

@@ -20,7 +20,14 @@ const MODEL_PATHS: Record<ModelId, string> = {
 const AUTH_CODES = new Set([400004, 401001, 403001]);
 
 const CreateResponseSchema = z.object({ request_id: z.string().min(1) });
-const StatusResponseSchema = z.object({ status: z.string(), queue_position: z.number().nullish() });
+/** Only the status word is needed; queue_position may come as a number or a string ("3"), or be junk. */
+const StatusResponseSchema = z.object({ status: z.string(), queue_position: z.unknown().optional() });
+
+function queuePositionOf(value: unknown): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
 const ResultResponseSchema = z.object({ status: z.string().optional(), output: z.unknown().optional(), error: z.unknown().optional() });
 
 type Phase = { state: 'queued' | 'running' | 'cancelled' } | { state: 'finished' | 'failed' };
@@ -83,8 +90,9 @@ export class RunComfyProvider extends ProviderBase implements VideoProvider {
     const res = await this.send('GET', `${this.requestPath(taskId)}/status`, options, 'poll');
     const status = parseOrThrow(this.call, StatusResponseSchema, this.ok(res), 'status');
     const phase = mapStatus(status.status);
-    if (!phase) throw providerError(this.call, res.status, `unknown request status "${status.status}"`, res.body);
-    if (phase.state === 'queued') return status.queue_position != null ? { state: 'queued', queuePosition: status.queue_position } : { state: 'queued' };
+    if (!phase) return { state: 'unknown', word: status.status };
+    const position = queuePositionOf(status.queue_position);
+    if (phase.state === 'queued') return position !== undefined ? { state: 'queued', queuePosition: position } : { state: 'queued' };
     if (phase.state === 'running' || phase.state === 'cancelled') return { state: phase.state };
     return this.getResult(taskId, options);
   }
@@ -113,12 +121,13 @@ export class RunComfyProvider extends ProviderBase implements VideoProvider {
 
   /** Non-2xx, or any body with an error_code (even under HTTP 200), becomes our error. */
   private ok(res: ReadResponse): ReadResponse {
+    // error_code may be a number or a numeric string.
     const code = isRecord(res.body) && res.body.error_code != null ? Number(res.body.error_code) : undefined;
     if (res.status >= 200 && res.status < 300 && code === undefined) return res;
     const status = res.status >= 300 ? res.status : statusFromCode(code);
     const message = isRecord(res.body) ? errorText(res.body) : describeBody(res.body);
     const withCode = code !== undefined ? `${message} (error_code ${code})` : message;
-    throw providerError(this.call, status, withCode, res.body, code !== undefined && AUTH_CODES.has(code));
+    throw providerError(this.call, status, withCode, res.body, code !== undefined && AUTH_CODES.has(code), code);
   }
 }
 

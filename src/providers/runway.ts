@@ -10,12 +10,17 @@ import type { CallOptions, CancelOutcome, ProviderConfig, SubmitRequest, SubmitR
  * https://docs.dev.runwayml.com/api-details/errors. Wire details: docs/providers.md §3.
  */
 
-const CreateResponseSchema = z.object({ id: z.string().min(1), estimatedCost: z.object({ credits: z.number() }).optional() });
+/** A create answer needs only its id: anything else (e.g. `estimatedCost: null`) must not lose a paid task. */
+const CreateResponseSchema = z.object({ id: z.string().min(1) });
+const EstimatedCostSchema = z.object({ estimatedCost: z.object({ credits: z.coerce.number() }) });
 
-/** A Runway task object; CometAPI's bare shape and its wrapped `data.data` are the same object. */
+/**
+ * A Runway task object; CometAPI's bare shape and its wrapped `data.data` are the same object.
+ * `status` is any word: a new one (e.g. QUEUED_FOR_REVIEW) is shown and polling goes on.
+ */
 export const RunwayTaskSchema = z.object({
   id: z.string().optional(),
-  status: z.enum(['PENDING', 'THROTTLED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
+  status: z.string(),
   progress: z.union([z.number(), z.string()]).nullish(),
   output: z.array(z.string()).nullish(),
   failure: z.string().nullish(),
@@ -32,8 +37,9 @@ const ErrorBodySchema = z.object({
 export function mapRunwayTask(task: RunwayTask): TaskStatus {
   switch (task.status) {
     case 'PENDING':
-    case 'THROTTLED':
       return { state: 'queued' };
+    case 'THROTTLED':
+      return { state: 'queued', throttled: true };
     case 'RUNNING': {
       const progress = toFraction(task.progress);
       return progress === undefined ? { state: 'running' } : { state: 'running', progress };
@@ -44,6 +50,8 @@ export function mapRunwayTask(task: RunwayTask): TaskStatus {
       return { state: 'failed', reason: task.failure || 'Runway reported the task as failed', ...(task.failureCode ? { failureCode: task.failureCode } : {}) };
     case 'CANCELLED':
       return { state: 'cancelled' };
+    default:
+      return { state: 'unknown', word: task.status };
   }
 }
 
@@ -89,7 +97,9 @@ export class RunwayProvider extends ProviderBase implements VideoProvider {
     const body = runwayFormatBody(request, { watermark: false });
     const res = await this.send('POST', '/v1/image_to_video', options, 'create', JSON.stringify(body));
     const created = parseOrThrow(this.call, CreateResponseSchema, this.ok(res), 'create');
-    return { taskId: created.id, ...(created.estimatedCost ? { estimatedCredits: created.estimatedCost.credits } : {}) };
+    // Optional extras are read only after the id is safe, and never fail the create.
+    const cost = EstimatedCostSchema.safeParse(res.body);
+    return { taskId: created.id, ...(cost.success ? { estimatedCredits: cost.data.estimatedCost.credits } : {}) };
   }
 
   async getTask(taskId: string, options: CallOptions = {}): Promise<TaskStatus> {

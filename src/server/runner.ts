@@ -3,6 +3,7 @@ import { formatIssue, isCancellation, messageOf } from '../engine/errors.js';
 import type { ParsedWorkflow } from '../comfy/index.js';
 import { runWorkflow } from '../app/run.js';
 import type { QueueItem, RunPrompt } from './queue.js';
+import type { JobLimits } from '../jobs/slots.js';
 
 /**
  * The queue worker: runs one queued prompt through runWorkflow and makes sure the
@@ -15,6 +16,8 @@ export interface RunnerOptions {
   outputDir: string;
   env: NodeJS.ProcessEnv;
   cache?: boolean | string;
+  /** Per-provider limits on jobs in flight (serve --max-jobs). */
+  maxJobs?: JobLimits;
 }
 
 const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);

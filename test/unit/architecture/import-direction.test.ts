@@ -23,6 +23,10 @@ const ALLOWED: Record<string, string[]> = {
   app: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing'],
   // The browser page: the shared ComfyUI rules and the MP4 tag reader, nothing that runs in Node.
   editor: ['engine', 'comfy', 'sharing'],
+  // The provider emulator is the independent side tests check the client against: its limits come
+  // from the providers' documents (src/emulator/limits.ts), never from the client's catalog.
+  // Only the generic Range parser is shared.
+  emulator: ['http'],
 };
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;

@@ -70,6 +70,71 @@ describe('createHttpClient', () => {
     expect(server.received).toHaveLength(1);
   });
 
+  // Issue 11 point 2: a create the provider refused (429, Runway's 502/503 "shedding load") is retried.
+  it.each([
+    ['runway', 429, { 'Retry-After': '2' }, [2000]],
+    ['runway', 429, { 'retry-after-ms': '250', 'Retry-After': '1' }, [250]],
+    ['runway', 502, {}, [500]],
+    ['runway', 503, {}, [500]],
+    ['cometapi', 429, {}, [500]],
+    ['runcomfy', 429, {}, [500]],
+  ] as const)('retries a %s create refused with %i (waits %j), and says so', async (provider, status, headers, sleeps) => {
+    const server = await serve({ status, json: { error: 'later' }, headers: { ...headers } }, { status: 200, json: { id: 'job-1' } });
+    const clock = recordingClock();
+    const notices: unknown[] = [];
+    const res = await client({ clock }).request({ method: 'POST', url: `${server.url}/v1/image_to_video`, body: '{}', provider, onRetry: (n) => notices.push(n) });
+    expect(await res.json()).toEqual({ id: 'job-1' });
+    expect(server.received).toHaveLength(2);
+    expect(clock.sleeps).toEqual(sleeps);
+    expect(notices).toEqual([{ kind: 'create', status, delayMs: sleeps[0], attempt: 1 }]);
+  });
+
+  it.each([
+    ['runway', 500],
+    ['runway', 504],
+    ['cometapi', 502],
+    ['cometapi', 503],
+    ['runcomfy', 503],
+  ])('leaves a %s create answered %i as unknown outcome (not documented as "not processed")', async (provider, status) => {
+    const server = await serve({ status, text: 'x' }, { status: 200, json: { id: 'second' } });
+    const request = client({ clock: recordingClock() }).request({ method: 'POST', url: `${server.url}/create`, body: '{}', provider });
+    await expect(request).rejects.toBeInstanceOf(SubmitOutcomeUnknownError);
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('gives a refused create back as the last answer once the budget is spent, never waiting less than asked', async () => {
+    const server = await serve({ status: 429, json: { error: 'daily cap' }, headers: { 'Retry-After': '100' } });
+    const clock = recordingClock();
+    const res = await client({ clock, retry: { createBudgetMs: 250_000 } }).request({ method: 'POST', url: `${server.url}/create`, body: '{}', provider: 'runway' });
+    expect(res.status).toBe(429);
+    expect(clock.sleeps).toEqual([100_000, 100_000]);
+    expect(server.received).toHaveLength(3);
+  });
+
+  it('sends creates single file to an origin while it is rate limiting', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let served = 0;
+    const server = await serve(async (_req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      served++;
+      if (served === 1) res.writeHead(429, { 'retry-after-ms': '10' }).end('{}');
+      else res.writeHead(200).end(`{"id":"${served}"}`);
+    });
+    const http = client({});
+    const first = await http.request({ method: 'POST', url: `${server.url}/c`, body: '{}', provider: 'runway' });
+    expect(first.status).toBe(200);
+    await first.text();
+    maxInFlight = 0;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => http.request({ method: 'POST', url: `${server.url}/c`, body: '{}', provider: 'runway' })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    await Promise.all(answers.map((a) => a.text()));
+    expect(maxInFlight).toBe(1);
+  });
+
   it('never retries a create that got a 5xx: the job may exist', async () => {
     const server = await serve({ status: 502, text: 'bad gateway' }, { status: 200, json: { id: 'second' } });
     const clock = recordingClock();

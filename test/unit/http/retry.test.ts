@@ -34,9 +34,10 @@ describe('retry policy', () => {
     expect(backoffDelayMs(10, policy)).toBe(7000);
   });
 
-  it('prefers the server delay but caps it', () => {
+  it('honours the server delay exactly (never earlier than asked; the budget decides whether to wait)', () => {
     expect(nextDelayMs(1, policy, { 'retry-after': '2' }, 0)).toBe(2000);
-    expect(nextDelayMs(1, policy, { 'retry-after': '120' }, 0)).toBe(8000);
+    expect(nextDelayMs(1, policy, { 'retry-after': '120' }, 0)).toBe(120_000);
+    expect(canRetry(1, 0, 120_000, resolveRetryPolicy())).toBe(false);
     expect(nextDelayMs(2, policy, {}, 0)).toBe(875);
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobJournal, jobKeyFor, submitOnce, summarizeRequest, type SubmitOnceInput } from '../../../src/jobs/journal.js';
-import { ProviderHttpError, SubmitOutcomeUnknownError, CancelledError } from '../../../src/engine/errors.js';
+import { ProviderHttpError, ProviderRateLimitError, ProviderTaskFailedError, SubmitOutcomeUnknownError, CancelledError } from '../../../src/engine/errors.js';
 import type { SubmitRequest } from '../../../src/providers/provider.js';
 
 const request: SubmitRequest = { model: 'gen4_turbo', promptImage: 'data:image/png;base64,AAAA', ratio: '1280:720', duration: 5, seed: 7 };
@@ -108,7 +108,7 @@ describe('submitOnce', () => {
     const journal = new JobJournal(dir);
     const rejected = new ProviderHttpError('runway', 400, 'Runway API returned HTTP 400: bad ratio.');
     await expect(submitOnce(journal, input(async () => Promise.reject(rejected)))).rejects.toBe(rejected);
-    expect(journal.list()[0]?.state).toBe('rejected');
+    expect(journal.list()[0]).toMatchObject({ state: 'refused', status: 400 });
     await expect(submitOnce(journal, input(async () => ({ taskId: 'ok' })))).resolves.toMatchObject({ taskId: 'ok' });
   });
 
@@ -131,9 +131,75 @@ describe('submitOnce', () => {
     await expect(submitOnce(journal, input(async () => ({ taskId: 'fresh' })))).resolves.toMatchObject({ taskId: 'fresh' });
   });
 
-  it('keeps the intent when interrupted mid-create (the job may exist)', async () => {
+  it('records unknown when interrupted while the create is in flight (the job may exist)', async () => {
     const journal = new JobJournal(dir);
-    await expect(submitOnce(journal, input(async () => Promise.reject(new CancelledError())))).rejects.toBeInstanceOf(CancelledError);
-    expect(journal.list()[0]?.state).toBe('intent');
+    const inFlight = input(async (hooks) => {
+      hooks.onAttempt();
+      throw new CancelledError();
+    });
+    await expect(submitOnce(journal, inFlight)).rejects.toBeInstanceOf(CancelledError);
+    expect(journal.list()[0]?.state).toBe('unknown');
+    await expect(submitOnce(journal, input(async () => ({ taskId: 'x' })))).rejects.toBeInstanceOf(SubmitOutcomeUnknownError);
+  });
+
+  // The journal records precisely: never sent, refused (with status), accepted (id), unknown.
+  it.each([
+    ['interrupted before sending', 'never-sent', undefined, async () => Promise.reject(new CancelledError())],
+    ['a refused connection', 'never-sent', undefined, async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { name: 'HttpConnectionError' }))],
+    ['a 429 after the retry budget', 'refused', 429, async () => Promise.reject(new ProviderRateLimitError('runway', 429, 'Runway API returned HTTP 429: daily limit.'))],
+    ['Runway 503 load shedding', 'refused', 503, async () => Promise.reject(new ProviderHttpError('runway', 503, 'Runway API returned HTTP 503.'))],
+    [
+      'an interrupt while waiting to retry a 429',
+      'refused',
+      429,
+      async (hooks: Parameters<SubmitOnceInput['submit']>[0]) => {
+        hooks.onAttempt();
+        hooks.onRetry({ kind: 'create', status: 429, delayMs: 1000, attempt: 1 });
+        throw new CancelledError();
+      },
+    ],
+  ] as const)('%s: records %s and never blocks a re-run', async (_name, state, status, submit) => {
+    const journal = new JobJournal(dir);
+    await expect(submitOnce(journal, input(submit))).rejects.toBeInstanceOf(Error);
+    const record = journal.list()[0]!;
+    expect(record.state).toBe(state);
+    expect(record.status).toBe(status);
+    await expect(submitOnce(journal, input(async () => ({ taskId: 'second' })))).resolves.toMatchObject({ taskId: 'second', reattached: false });
+    expect(journal.list()[0]).toMatchObject({ state: 'submitted', taskId: 'second' });
+  });
+
+  it.each([
+    ['Runway 504', 'runway', 504],
+    ['CometAPI 503 (not documented as "not processed")', 'cometapi', 503],
+  ])('%s on a create is unknown', async (_name, provider, status) => {
+    const journal = new JobJournal(dir);
+    const error = await submitOnce(journal, input(async () => Promise.reject(new ProviderHttpError(provider, status, `HTTP ${status}`)), { provider })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SubmitOutcomeUnknownError);
+    expect(journal.list()[0]?.state).toBe('unknown');
+  });
+
+  it('reports a known final failure again instead of buying it twice, unless --retry-failed or a param changed', async () => {
+    const journal = new JobJournal(dir);
+    let creates = 0;
+    const create = async () => ({ taskId: `t${++creates}` });
+    await submitOnce(journal, input(create));
+    await journal.recordState({ provider: 'runway', taskId: 't1' }, 'failed', { reason: 'Input image flagged', failureCode: 'SAFETY.INPUT.IMAGE' });
+    const again = await submitOnce(journal, input(create)).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ProviderTaskFailedError);
+    expect((again as Error).message).toMatch(/runway task t1 failed: Input image flagged .*--retry-failed.* \(SAFETY\.INPUT\.IMAGE\)/);
+    expect(creates).toBe(1);
+    // A changed param is another job.
+    await expect(submitOnce(journal, input(create, { request: { ...request, seed: 8 } }))).resolves.toMatchObject({ taskId: 't2' });
+    await expect(submitOnce(journal, input(create, { retryFailed: true }))).resolves.toMatchObject({ taskId: 't3' });
+    expect(creates).toBe(3);
+  });
+
+  it('buys again a failure the provider documents as retryable (INTERNAL.BAD_OUTPUT)', async () => {
+    const journal = new JobJournal(dir);
+    let creates = 0;
+    const create = async () => ({ taskId: `t${++creates}` });
+    await submitOnce(journal, input(create));
+    await journal.recordState({ provider: 'runway', taskId: 't1' }, 'failed', { reason: 'bad output', failureCode: 'INTERNAL.BAD_OUTPUT' });
+    await expect(submitOnce(journal, input(create))).resolves.toMatchObject({ taskId: 't2' });
   });
 });

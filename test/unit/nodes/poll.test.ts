@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { JobJournal, isLive } from '../../../src/jobs/journal.js';
 import { poll } from '../../../src/nodes/poll.js';
 import { VideoRefSchema, type TaskHandle } from '../../../src/nodes/values.js';
-import { CancelledError, ProviderTaskFailedError, ProviderTimeoutError } from '../../../src/engine/errors.js';
+import { CancelledError, ProviderHttpError, ProviderTaskFailedError, ProviderTimeoutError } from '../../../src/engine/errors.js';
 import type { TaskStatus } from '../../../src/providers/provider.js';
 import { fakeContext } from '../../helpers/fake-context.js';
 import { FakeProvider, FakeProviderRegistry, type ScriptStep } from '../../helpers/fake-provider.js';
@@ -138,6 +138,76 @@ describe('Poll', () => {
     ctx.controller.abort();
     await expect(poll.run({ task }, { interval_s: 5, timeout_s: 60 }, ctx)).rejects.toThrow(CancelledError);
     expect(ctx.logs.some((l) => l.startsWith('warn: cancel of runway task task-9 failed: connection refused'))).toBe(true);
+  });
+
+  // Issue 11 point 3: a retryable poll error keeps the Poll polling with backoff until its own timeout_s.
+  it('keeps polling through a burst of retryable errors longer than the HTTP budget, with backoff', async () => {
+    const unavailable = () => {
+      throw new ProviderHttpError('runway', 503, 'Runway API returned HTTP 503: busy.', undefined, true);
+    };
+    const { provider, ctx } = setup([queued, unavailable, unavailable, unavailable, unavailable, running(0.5), done]);
+    const out = await poll.run({ task }, { interval_s: 5, timeout_s: 1800 }, ctx);
+    expect(VideoRefSchema.parse(out.VIDEO).url).toBe('https://cdn.example/out.mp4');
+    expect(provider.getTaskCalls).toHaveLength(7);
+    expect(provider.cancels).toEqual([]);
+    // Backoff from interval_s, doubling, with up to 50% jitter removed: never shorter than half of it.
+    const waits = ctx.clock.sleeps.slice(1, 5);
+    waits.forEach((ms, i) => expect(ms).toBeGreaterThanOrEqual(5000 * 2 ** i * 0.5));
+    waits.forEach((ms, i) => expect(ms).toBeLessThanOrEqual(5000 * 2 ** i));
+    expect(ctx.progressEvents.some((p) => /runway error, retrying in \d+ s/.test(p.note ?? ''))).toBe(true);
+  });
+
+  it('still fails at once on an error that is not retryable (HTTP 400)', async () => {
+    const { provider, ctx } = setup([
+      () => {
+        throw new ProviderHttpError('runway', 400, 'Runway API returned HTTP 400: bad.', undefined, false);
+      },
+    ]);
+    await expect(poll.run({ task }, { interval_s: 5, timeout_s: 1800 }, ctx)).rejects.toThrow(/HTTP 400/);
+    expect(provider.getTaskCalls).toHaveLength(1);
+  });
+
+  it('gives up on retryable errors only at timeout_s, saying the job was not cancelled', async () => {
+    const { provider, ctx } = setup([
+      () => {
+        throw new ProviderHttpError('runway', 502, 'Runway API returned HTTP 502.', undefined, true);
+      },
+    ]);
+    const error = await poll.run({ task }, { interval_s: 5, timeout_s: 120 }, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderTimeoutError);
+    expect((error as Error).message).toMatch(/timeout_s=120.*not cancelled/);
+    expect(ctx.clock.sleeps.reduce((a, b) => a + b, 0)).toBe(120_000);
+    expect(provider.cancels).toEqual([]);
+  });
+
+  // Issue 11 point 4: an unknown status word is shown as "unknown: WORD" and polling goes on.
+  it('shows an unknown status word and keeps polling', async () => {
+    const { ctx } = setup([{ state: 'unknown', word: 'QUEUED_FOR_REVIEW' }, { state: 'unknown', word: 'QUEUED_FOR_REVIEW' }, running(0.5), done]);
+    const out = await poll.run({ task }, { interval_s: 5, timeout_s: 1800 }, ctx);
+    expect(VideoRefSchema.parse(out.VIDEO).url).toBe('https://cdn.example/out.mp4');
+    expect(ctx.progressEvents.map((p) => p.note)).toContain('unknown: QUEUED_FOR_REVIEW');
+  });
+
+  // Issue 11 point 6: THROTTLED and queued time shown apart.
+  it('counts THROTTLED time apart from queued time', async () => {
+    const throttled: TaskStatus = { state: 'queued', throttled: true };
+    const { ctx } = setup([throttled, throttled, { state: 'queued' }, running(0.5), done]);
+    const video = VideoRefSchema.parse((await poll.run({ task }, { interval_s: 5, timeout_s: 1800 }, ctx)).VIDEO);
+    expect([video.throttledMs, video.queuedMs, video.runningMs]).toEqual([10_000, 5_000, 5_000]);
+    expect(ctx.progressEvents[1]!.note).toBe("throttled for 5s (over the account's concurrency limit; queued 0s)");
+    expect(ctx.progressEvents[3]!.note).toBe('running for 0s (queued 5s, throttled 10s)');
+  });
+
+  // Issue 11 point 3: CometAPI task_not_exist is bounded by its documented "few seconds".
+  it('bounds CometAPI task_not_exist and says so', async () => {
+    const provider = new FakeProvider('cometapi', [{ state: 'queued', notYetVisible: true }]);
+    const ctx = fakeContext({ providers: new FakeProviderRegistry(provider) });
+    const comet = { ...task, provider: 'cometapi' as const, submittedAt: ctx.clock.now() };
+    const error = await poll.run({ task: comet }, { interval_s: 5, timeout_s: 1800 }, ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderTimeoutError);
+    expect((error as Error).message).toMatch(/cometapi still does not know task task-9 3\d s after it was created .*"a few seconds"/);
+    // 30 s grace (catalog: "a few seconds", with margin), far below timeout_s.
+    expect(ctx.clock.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(35_000);
   });
 
   it('is not cacheable and has fixed params', () => {

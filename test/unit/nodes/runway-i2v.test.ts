@@ -32,7 +32,10 @@ describe('RunwayI2V params', () => {
   it('has fixed defaults and widget order', () => {
     expect(Object.keys(runwayI2V.params.shape)).toEqual(['provider', 'model', 'promptText', 'ratio', 'duration', 'seed', 'watermark']);
     expect(params()).toEqual({ provider: 'runway', model: 'gen4_turbo', promptText: '', ratio: '1280:720', duration: 5, seed: 0, watermark: false });
-    expect(runwayI2V.params.safeParse({ duration: 7 }).success).toBe(false);
+    // Runway takes any integer 2–10 (its API reference); the others narrow it in validate().
+    expect(runwayI2V.params.safeParse({ duration: 7 }).success).toBe(true);
+    expect(runwayI2V.params.safeParse({ duration: 11 }).success).toBe(false);
+    expect(runwayI2V.params.safeParse({ duration: 1 }).success).toBe(false);
     expect(runwayI2V.params.safeParse({ seed: 4294967296 }).success).toBe(false);
   });
 });
@@ -48,8 +51,23 @@ describe('RunwayI2V validate()', () => {
   });
 
   it("refuses a ratio outside the model's list", async () => {
-    const issues = await issuesFor({ provider: 'cometapi', model: 'gen3a_turbo', promptText: 'x', ratio: '1280:720' });
-    expect(issues).toEqual([expect.objectContaining({ field: 'ratio', details: '1280:720 is not offered by cometapi gen3a_turbo (offered: 1280:768, 768:1280)' })]);
+    const issues = await issuesFor({ provider: 'runcomfy', model: 'gen3a_turbo', promptText: 'x', ratio: '1280:720' });
+    expect(issues).toEqual([expect.objectContaining({ field: 'ratio', details: '1280:720 is not offered by runcomfy gen3a_turbo (offered: 1280:768, 768:1280)' })]);
+  });
+
+  // CometAPI's document (seed cometapi-runway-image-to-video.en.txt; providers.md corrections): all
+  // eight ratios, promptText optional. Runway's API reference: gen4_turbo duration any integer 2–10.
+  it.each(['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672', '1280:768', '768:1280'])(
+    'CometAPI gen3a_turbo takes ratio %s with no prompt',
+    async (ratio) => {
+      expect(await issuesFor({ provider: 'cometapi', model: 'gen3a_turbo', ratio, promptText: '' })).toEqual([]);
+    },
+  );
+
+  it.each([2, 3, 4, 5, 6, 7, 8, 9, 10] as const)('Runway gen4_turbo takes duration %i; RunComfy and CometAPI only 5 or 10', async (duration) => {
+    expect(await issuesFor({ provider: 'runway', duration })).toEqual([]);
+    const others = await issuesFor({ provider: 'runcomfy', duration });
+    expect(others.filter((i) => i.field === 'duration')).toHaveLength(duration === 5 || duration === 10 ? 0 : 1);
   });
 
   it.each([
@@ -67,8 +85,8 @@ describe('RunwayI2V validate()', () => {
     expect(await issuesFor({ provider: 'cometapi', promptText: '😀'.repeat(257) })).toHaveLength(1);
   });
 
-  it('requires a non-blank prompt for gen3a_turbo', async () => {
-    const issues = await issuesFor({ provider: 'cometapi', model: 'gen3a_turbo', ratio: '768:1280', promptText: '   ' });
+  it('requires a non-blank prompt for RunComfy gen3a_turbo', async () => {
+    const issues = await issuesFor({ provider: 'runcomfy', model: 'gen3a_turbo', ratio: '768:1280', promptText: '   ' });
     expect(issues).toEqual([expect.objectContaining({ field: 'promptText', type: 'required_input_missing' })]);
   });
 

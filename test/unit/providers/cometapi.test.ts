@@ -33,7 +33,7 @@ describe('CometApiProvider', () => {
 
   it('treats HTTP 400 task_not_exist on early polls as queued, not as an error', async () => {
     const comet = await provider({ status: 400, json: { code: 'task_not_exist', message: 'task_not_exist', data: null } });
-    expect(await comet.getTask('t1')).toEqual({ state: 'queued' });
+    expect(await comet.getTask('t1')).toEqual({ state: 'queued', notYetVisible: true });
     expect(server!.received[0]!.path).toBe('/runwayml/v1/tasks/t1');
   });
 

@@ -81,10 +81,26 @@ describe('RunComfyProvider', () => {
     expect(JSON.stringify(error)).not.toContain(KEY);
   });
 
-  it('rejects an unknown status and an unexpected body', async () => {
-    const rc = await provider({ status: 200, json: { status: 'warming_up' } }, { status: 200, json: { nope: true } });
-    await expect(rc.getTask('r1')).rejects.toThrow(/unknown request status "warming_up"/);
+  it('shows an unknown status word without failing, takes queue_position as a string, and rejects a body with no status', async () => {
+    const rc = await provider(
+      { status: 200, json: { status: 'preparing' } },
+      { status: 200, json: { status: 'in_queue', queue_position: '3' } },
+      { status: 200, json: { nope: true } },
+    );
+    expect(await rc.getTask('r1')).toEqual({ state: 'unknown', word: 'preparing' });
+    expect(await rc.getTask('r1')).toEqual({ state: 'queued', queuePosition: 3 });
     await expect(rc.getTask('r1')).rejects.toBeInstanceOf(ProviderHttpError);
+  });
+
+  it('marks HTTP 200 with error_code 500001 as retryable ("retry with backoff"), 404001 as not', async () => {
+    const rc = await provider(
+      { status: 200, json: { error_code: 500001, error_message: 'Internal error, retry with backoff' } },
+      { status: 200, json: { error_code: '404001', error_message: 'Request not found' } },
+    );
+    const first = (await rc.getTask('r1').catch((e: unknown) => e)) as ProviderHttpError;
+    expect([first.status, first.retryable]).toEqual([500, true]);
+    const second = (await rc.getTask('r1').catch((e: unknown) => e)) as ProviderHttpError;
+    expect([second.status, second.retryable]).toEqual([404, false]);
   });
 
   it('cancel reports cancelled or not_cancellable from the outcome', async () => {

@@ -6,7 +6,7 @@ import type { ScriptedServer, Step } from '../../helpers/scripted-server.js';
 import { recordingClock, startScriptedServer } from '../../helpers/scripted-server.js';
 
 const KEY = `key_${'ab'.repeat(64)}`;
-const http = createHttpClient({ clock: recordingClock(), retry: { maxAttempts: 1 } });
+const http = createHttpClient({ clock: recordingClock(), retry: { maxAttempts: 1, createMaxAttempts: 1 } });
 let server: ScriptedServer | undefined;
 
 afterEach(async () => server?.close());
@@ -39,11 +39,30 @@ describe('RunwayProvider', () => {
       { status: 200, json: { id: 't', status: 'CANCELLED' } },
     );
     expect(await runway.getTask('t')).toEqual({ state: 'queued' });
-    expect(await runway.getTask('t')).toEqual({ state: 'queued' });
+    expect(await runway.getTask('t')).toEqual({ state: 'queued', throttled: true });
     expect(await runway.getTask('t')).toEqual({ state: 'running', progress: 0.02 });
     expect(await runway.getTask('t')).toEqual({ state: 'succeeded', videoUrls: ['https://cdn/v.mp4?_jwt=x'] });
     expect(await runway.getTask('t')).toEqual({ state: 'failed', reason: 'Input image flagged', failureCode: 'SAFETY.INPUT.IMAGE' });
     expect(await runway.getTask('t')).toEqual({ state: 'cancelled' });
+  });
+
+  it('is lenient where it costs nothing: a create needs only an id, an unknown word is not terminal, numbers may be strings', async () => {
+    const runway = await provider(
+      { status: 200, json: { id: 'task-2', estimatedCost: null } },
+      { status: 200, json: { id: 'task-3', estimatedCost: { credits: '25' }, somethingNew: [1] } },
+      { status: 200, json: { id: 't', status: 'QUEUED_FOR_REVIEW' } },
+      { status: 200, json: { id: 't', status: 'RUNNING', progress: '0.5' } },
+    );
+    expect(await runway.submit(request)).toEqual({ taskId: 'task-2' });
+    expect(await runway.submit(request)).toEqual({ taskId: 'task-3', estimatedCredits: 25 });
+    expect(await runway.getTask('t')).toEqual({ state: 'unknown', word: 'QUEUED_FOR_REVIEW' });
+    expect(await runway.getTask('t')).toEqual({ state: 'running', progress: 0.5 });
+  });
+
+  it('marks errors retryable from the one table in src/http/retry.ts', async () => {
+    const runway = await provider({ status: 503, json: { error: 'busy' } }, { status: 404, json: { error: 'Could not find Task' } });
+    expect(await runway.getTask('t').catch((e: unknown) => (e as ProviderHttpError).retryable)).toBe(true);
+    expect(await runway.getTask('t').catch((e: unknown) => (e as ProviderHttpError).retryable)).toBe(false);
   });
 
   it('lists validation issues in the message', async () => {
