@@ -3,6 +3,7 @@ import type { Graph, GraphNode, LinkRef } from '../engine/graph.js';
 import type { NodeRegistry } from '../engine/registry.js';
 import type { UiLink, UiNode } from './schemas.js';
 import { widgetsToParams } from './widgets.js';
+import { emptyRecord } from '../engine/records.js';
 
 /**
  * UI workflow (litegraph) → our graph. Follows what ComfyUI's frontend does when it
@@ -59,7 +60,7 @@ function indexOf(nodes: UiNode[], links: UiLink[]): UiIndex {
 
 function toGraphNode(node: UiNode, index: UiIndex, registry: NodeRegistry): GraphNode {
   const id = String(node.id);
-  const graphNode: GraphNode = { id, type: node.type, params: {}, inputs: {} };
+  const graphNode: GraphNode = { id, type: node.type, params: emptyRecord(), inputs: emptyRecord() };
   if (node.title !== undefined) graphNode.title = node.title;
   const version = versionOf(node);
   if (version !== undefined) graphNode.version = version;

@@ -9,6 +9,7 @@ import type { Graph } from './graph.js';
 import { computeCacheKeys } from './cache-key.js';
 import { formatCyclePath, planGraph } from './plan.js';
 import type { NodeRegistry } from './registry.js';
+import { emptyRecord } from './records.js';
 
 /**
  * Runs a validated graph: cached nodes are reused, the rest start as soon as their
@@ -73,7 +74,7 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   const hits = await findCacheHits({ order: prepared.order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
   const targets = (options.targets ?? outputNodes(graph, registry)).filter((id) => prepared.defs.has(id));
   const toRun = nodesToRun(graph, hits, targets);
-  const state: RunState = { results: new Map(hits), uiOutputs: {}, executed: [], running: new Map(), controller: new AbortController() };
+  const state: RunState = { results: new Map(hits), uiOutputs: emptyRecord(), executed: [], running: new Map(), controller: new AbortController() };
   const base = { prompt_id: options.promptId };
 
   emit({ type: 'execution_start', data: { ...base, timestamp: clock.now() } });
@@ -183,7 +184,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
       ...base,
       progress: (p) => emit({ type: 'progress', data: { prompt_id: promptId, node: id, ...p, elapsed_ms: clock.now() - startedAt } }),
     };
-    const inputs: Values = {};
+    const inputs: Values = emptyRecord();
     for (const [name, link] of Object.entries(node.inputs)) {
       const source = prepared.defs.get(link.from)!;
       inputs[name] = state.results.get(link.from)![source.outputs[link.slot]!.name];
