@@ -1,5 +1,6 @@
 import type { Graph, GraphNode } from '../engine/graph.js';
 import { isApiLink, type ApiNode, type ApiPrompt } from './schemas.js';
+import { emptyRecord } from '../engine/records.js';
 
 /**
  * ComfyUI's API "prompt" format: `{id: {class_type, inputs, _meta}}`, where a linked
@@ -9,9 +10,9 @@ import { isApiLink, type ApiNode, type ApiPrompt } from './schemas.js';
 
 /** Our graph as an API prompt (what POST /prompt takes). Control values are not sent, as in ComfyUI. */
 export function toApiPrompt(graph: Graph): ApiPrompt {
-  const prompt: ApiPrompt = {};
+  const prompt: ApiPrompt = emptyRecord();
   for (const node of graph.nodes.values()) {
-    const inputs: Record<string, unknown> = {};
+    const inputs: Record<string, unknown> = emptyRecord();
     for (const [name, value] of Object.entries(node.params)) {
       inputs[name] = Array.isArray(value) ? { __value__: value } : value;
     }
@@ -30,7 +31,7 @@ export function toApiPrompt(graph: Graph): ApiPrompt {
 export function apiToGraph(prompt: ApiPrompt): Graph {
   const graph: Graph = { nodes: new Map() };
   for (const [id, entry] of Object.entries(prompt)) {
-    const node: GraphNode = { id, type: entry.class_type, params: {}, inputs: {} };
+    const node: GraphNode = { id, type: entry.class_type, params: emptyRecord(), inputs: emptyRecord() };
     for (const [name, value] of Object.entries(entry.inputs ?? {})) {
       if (isApiLink(value)) node.inputs[name] = { from: value[0], slot: value[1] };
       else node.params[name] = unwrapValue(value);

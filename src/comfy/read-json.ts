@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { WorkflowParseError } from '../engine/errors.js';
+import { parseWorkflowText } from './parse-json.js';
+
+export { MAX_NESTING_DEPTH, parseWorkflowText } from './parse-json.js';
 
 /**
  * Reading workflow JSON the way ComfyUI's frontend does (parseJsonWithNonFinite accepts
@@ -9,8 +11,6 @@ import { WorkflowParseError } from '../engine/errors.js';
  */
 
 export const MAX_WORKFLOW_BYTES = 64 * 1024 * 1024;
-export const MAX_NESTING_DEPTH = 200;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** @throws WorkflowParseError (exit 2) for a missing, oversized, non-UTF-8 or malformed file. */
 export async function readWorkflowFile(path: string): Promise<unknown> {
@@ -40,74 +40,6 @@ async function readLimited(path: string): Promise<Buffer> {
     if (error instanceof WorkflowParseError) throw error;
     throw new WorkflowParseError(`Workflow file "${path}" cannot be read (${codeOf(error)}).`, { cause: error });
   }
-}
-
-/** JSON.parse plus NaN/Infinity/-Infinity outside strings. @throws WorkflowParseError */
-export function parseWorkflowText(text: string): unknown {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  // A random marker stands in for non-finite numbers, so no real string can collide with it.
-  const marker = `\u0000reelgraph-${randomBytes(8).toString('hex')}:`;
-  const prepared = replaceNonFinite(body, marker);
-  try {
-    return JSON.parse(prepared, (key, value: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) throw new WorkflowParseError(`The workflow JSON has a "${key}" key, which is refused because it can alter objects.`);
-      if (typeof value === 'string' && value.startsWith(marker)) return Number(value.slice(marker.length));
-      return value;
-    });
-  } catch (error) {
-    if (error instanceof WorkflowParseError) throw error;
-    throw new WorkflowParseError(`The workflow is not valid JSON: ${jsonMessage(error, prepared)}.`, { cause: error });
-  }
-}
-
-const NON_FINITE = ['-Infinity', 'Infinity', 'NaN'];
-
-/** One pass over the text: tracks strings and depth, rewrites bare NaN/Infinity tokens. */
-function replaceNonFinite(text: string, marker: string): string {
-  const parts: string[] = [];
-  let copiedUpTo = 0;
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (char === '"') {
-      i = endOfString(text, i);
-    } else if (char === '{' || char === '[') {
-      if (++depth > MAX_NESTING_DEPTH) throw new WorkflowParseError(`The workflow JSON nests deeper than ${MAX_NESTING_DEPTH} levels.`);
-    } else if (char === '}' || char === ']') {
-      depth--;
-    } else if (char === 'N' || char === 'I' || char === '-') {
-      const token = NON_FINITE.find((t) => text.startsWith(t, i));
-      if (!token) continue;
-      parts.push(text.slice(copiedUpTo, i), JSON.stringify(marker + token));
-      i += token.length - 1;
-      copiedUpTo = i + 1;
-    }
-  }
-  if (parts.length === 0) return text;
-  parts.push(text.slice(copiedUpTo));
-  return parts.join('');
-}
-
-/** Index of the closing quote of the string that starts at `start` (or the end of the text). */
-function endOfString(text: string, start: number): number {
-  for (let i = start + 1; i < text.length; i++) {
-    const char = text[i];
-    if (char === '\\') i++;
-    else if (char === '"') return i;
-  }
-  return text.length;
-}
-
-/** JSON.parse's message with the position turned into line and column. */
-function jsonMessage(error: unknown, text: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const match = /position (\d+)/.exec(message);
-  if (!match) return message.replace(/\.$/, '');
-  const position = Number(match[1]);
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = position - before.lastIndexOf('\n');
-  return `${message.replace(/ in JSON at position \d+.*$/s, '').replace(/\.$/, '')} at line ${line}, column ${column}`;
 }
 
 function codeOf(error: unknown): string {

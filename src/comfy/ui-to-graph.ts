@@ -6,6 +6,7 @@ import type { UiLink } from './links.js';
 import { DISPLAY_ONLY_TYPES, MODE_BYPASS, MODE_MUTED, REROUTE_TYPE, isInactiveMode } from './modes.js';
 import type { UiNode } from './schemas.js';
 import { widgetsToParams } from './widgets.js';
+import { emptyRecord } from '../engine/records.js';
 
 /**
  * UI workflow (litegraph) → our graph. Follows what ComfyUI's frontend does when it
@@ -58,7 +59,7 @@ function indexOf(nodes: UiNode[], links: UiLink[]): UiIndex {
 
 function toGraphNode(node: UiNode, index: UiIndex, registry: NodeRegistry): GraphNode {
   const id = String(node.id);
-  const graphNode: GraphNode = { id, type: node.type, params: {}, inputs: {} };
+  const graphNode: GraphNode = { id, type: node.type, params: emptyRecord(), inputs: emptyRecord() };
   if (node.title !== undefined) graphNode.title = node.title;
   const version = versionOf(node);
   if (version !== undefined) graphNode.version = version;

@@ -1,6 +1,7 @@
 import type { AnyNodeDefinition } from '../engine/define-node.js';
 import { paramSpecs } from '../engine/params.js';
 import { isControlValue } from './modes.js';
+import { emptyRecord } from '../engine/records.js';
 
 /** ComfyUI's positional widgets_values ⇄ our named params (docs/comfyui.md: the inserted control and upload slots). */
 
@@ -11,7 +12,7 @@ import { isControlValue } from './modes.js';
  * widget; both are only skipped when present, so files written without them still load.
  */
 export function widgetsToParams(def: AnyNodeDefinition, values: unknown[]): Record<string, unknown> {
-  const params: Record<string, unknown> = {};
+  const params: Record<string, unknown> = emptyRecord();
   const specs = paramSpecs(def);
   let cursor = 0;
   specs.forEach((spec, index) => {

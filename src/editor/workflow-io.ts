@@ -1,5 +1,6 @@
 import { LiteGraph, type LGraph, type LGraphNode, type ISerialisedGraph } from '@comfyorg/litegraph';
 import { readVideoWorkflowTags } from '../sharing/mp4-tags.js';
+import { parseWorkflowText } from '../comfy/parse-json.js';
 import { keepPlaceholders } from './placeholders.js';
 
 /** Opening, saving and autosaving workflows: UI JSON (0.4 or 1) and API prompts. */
@@ -73,7 +74,7 @@ export function downloadJson(fileName: string, data: unknown): void {
 }
 
 export async function readJsonFile(file: File): Promise<unknown> {
-  return JSON.parse(await file.text()) as unknown;
+  return parseWorkflowText(await file.text());
 }
 
 /** Videos ComfyUI's SaveVideo embeds its workflow in (by name, or by MIME type when the name says nothing). */
@@ -88,7 +89,9 @@ export function isVideoFile(file: File): boolean {
  */
 export async function readVideoWorkflow(file: File): Promise<unknown> {
   const read = async (offset: number, length: number): Promise<Uint8Array> => new Uint8Array(await file.slice(offset, offset + length).arrayBuffer());
-  const tags = await readVideoWorkflowTags(read, file.size);
+  const tags = await readVideoWorkflowTags(read, file.size).catch((error: unknown) => {
+    throw new Error(`${file.name}: ${error instanceof Error ? error.message : String(error)}`);
+  });
   if (!tags) throw new Error(`${file.name} is not an MP4/MOV video with a readable movie header.`);
   const workflow = tags.workflow ?? tags.prompt;
   if (workflow === undefined) throw new Error(`${file.name} has no embedded workflow (no "workflow" or "prompt" metadata).`);
@@ -117,7 +120,7 @@ export function restoreAutosave(graph: LGraph): boolean {
   const text = localStorage.getItem(AUTOSAVE_KEY);
   if (!text) return false;
   try {
-    loadWorkflowData(graph, JSON.parse(text) as unknown);
+    loadWorkflowData(graph, parseWorkflowText(text));
     return true;
   } catch {
     localStorage.removeItem(AUTOSAVE_KEY);

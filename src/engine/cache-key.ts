@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FilesContext } from './define-node.js';
 import type { Graph } from './graph.js';
 import type { NodeRegistry } from './registry.js';
+import { emptyRecord } from './records.js';
 
 /**
  * Cache keys are content addresses: the same node type, version, params, external
@@ -66,7 +67,7 @@ export async function computeCacheKeys(
       volatile.add(id);
       fingerprint = `volatile:${randomUUID()}`;
     }
-    const inputs: CacheKeyParts['inputs'] = {};
+    const inputs: CacheKeyParts['inputs'] = emptyRecord();
     for (const [name, link] of Object.entries(node.inputs)) {
       inputs[name] = { key: keys.get(link.from) ?? `missing:${link.from}`, slot: link.slot };
       if (volatile.has(link.from)) volatile.add(id);

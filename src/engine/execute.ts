@@ -11,6 +11,7 @@ import { formatCyclePath, planGraph } from './plan.js';
 import type { NodeRegistry } from './registry.js';
 import { MinHeap } from './min-heap.js';
 import { Slots } from './slots.js';
+import { emptyRecord } from './records.js';
 
 /**
  * Runs a validated graph: cached nodes are reused, the rest start as soon as their inputs are ready
@@ -95,7 +96,7 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   const defOf = (id: string) => prepared.defs.get(id)!;
   const hits = await findCacheHits({ order: prepared.order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
   const toRun = nodesToRun(graph, hits, targets);
-  const state: RunState = { results: new Map(hits), uiOutputs: {}, executed: [], running: new Map(), controller: new AbortController(), failures: [] };
+  const state: RunState = { results: new Map(hits), uiOutputs: emptyRecord(), executed: [], running: new Map(), controller: new AbortController(), failures: [] };
   const base = { prompt_id: options.promptId };
 
   emit({ type: 'execution_start', data: { ...base, timestamp: clock.now() } });
@@ -229,7 +230,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
         }
       },
     };
-    const inputs: Values = {};
+    const inputs: Values = emptyRecord();
     for (const [name, link] of Object.entries(node.inputs)) {
       const source = prepared.defs.get(link.from)!;
       inputs[name] = state.results.get(link.from)![source.outputs[link.slot]!.name];

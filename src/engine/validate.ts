@@ -5,6 +5,7 @@ import type { Graph, GraphNode } from './graph.js';
 import { consumersOf, consumerIndex, downstreamClosure } from './graph-queries.js';
 import { findCycle, formatCyclePath } from './plan.js';
 import type { NodeRegistry } from './registry.js';
+import { emptyRecord } from './records.js';
 
 /**
  * One pass that reports every problem at once, before anything is spent: unknown
@@ -222,7 +223,7 @@ function toComfy(issues: Issue[], graph: Graph, registry: NodeRegistry): ComfyVa
   const plain = (issue: Issue): ComfyError => ({
     type: issue.type, message: issue.message, details: issue.details, extra_info: issue.extra_info ?? {},
   });
-  const nodeErrors: ComfyValidation['node_errors'] = {};
+  const nodeErrors: ComfyValidation['node_errors'] = emptyRecord();
   const consumers = consumerIndex(graph);
   for (const issue of issues) {
     if (issue.nodeId === undefined) continue;

@@ -1,5 +1,5 @@
-import { realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { mkdir, realpath } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
  * Confining workflow-supplied names to a folder. Checks run on the name as written
@@ -61,4 +61,46 @@ export async function confineExisting(root: string, name: string): Promise<Confi
   }
   if (!isInside(realRoot, realFile)) return { ok: false, rule: 'resolves (through a symlink) outside the input folder' };
   return { ok: true, path: realFile };
+}
+
+/**
+ * Creates `rel` under `root` one folder at a time, checking each existing step (after resolving
+ * symlinks) before going further, so a symlinked subfolder can never make us create folders
+ * elsewhere. Returns the real path of the folder, or undefined when a step leads outside.
+ */
+export async function mkdirInside(root: string, rel: string): Promise<string | undefined> {
+  const realRoot = await realpath(root);
+  let current = realRoot;
+  for (const segment of rel.split(/[\\/]/).filter((s) => s !== '' && s !== '.')) {
+    if (segment === '..') return undefined;
+    const next = join(current, segment);
+    try {
+      await mkdir(next);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    current = await realpath(next);
+    if (!isInside(realRoot, current)) return undefined;
+  }
+  return current;
+}
+
+/** Whether every folder of `rel` that already exists under `root` resolves inside it (creates nothing; for validation). */
+export async function existingStepsInside(root: string, rel: string): Promise<boolean> {
+  let realRoot: string;
+  try {
+    realRoot = await realpath(root);
+  } catch {
+    return true; // Nothing exists yet, so nothing can lead outside.
+  }
+  let current = realRoot;
+  for (const segment of rel.split(/[\\/]/).filter((s) => s !== '' && s !== '.')) {
+    try {
+      current = await realpath(join(current, segment));
+    } catch {
+      return true;
+    }
+    if (!isInside(realRoot, current)) return false;
+  }
+  return true;
 }

@@ -6,7 +6,9 @@ import { messageOf } from '../engine/errors.js';
 import { embedWorkflowMetadata } from '../sharing/provenance.js';
 import { downloadToFile, DownloadError, hasMp4Signature } from './download.js';
 import { sha256File } from './content-hash.js';
-import { claimOutputName, resolveOutputTarget } from './output-path.js';
+import { claimOutputName, prefixProblem, resolveOutputTarget } from './output-path.js';
+import { nodeIssue } from './issues.js';
+import { existingStepsInside } from './paths.js';
 import { partialPath, removeStalePartials } from './partials.js';
 import { SavedVideoSchema, VideoRefSchema, type SavedVideo, type VideoRef } from './values.js';
 
@@ -85,6 +87,15 @@ export const saveVideo = defineNode({
   widgets: { filename_prefix: { tooltip: 'May contain a subfolder inside the output folder' } },
   outputs: [],
   outputNode: true,
+  // Checked before anything is paid for: a prefix SaveVideo would refuse must not cost a generation first.
+  async validate(p, ctx) {
+    const folders = p.filename_prefix.replace(/\\/g, '/').split('/').slice(0, -1).join('/');
+    const problem =
+      prefixProblem(p.filename_prefix) ??
+      ((await existingStepsInside(ctx.files.outputDir, folders)) ? undefined : 'resolves (through a symlink) outside the output folder');
+    if (!problem) return [];
+    return [nodeIssue({ nodeId: ctx.nodeId, nodeType: TYPE }, 'filename_prefix', 'custom_validation_failed', 'Invalid filename_prefix', `${JSON.stringify(p.filename_prefix)} ${problem}`)];
+  },
   async run(inputs, p, ctx) {
     const video = VideoRefSchema.parse(inputs.video);
     const saved = await downloadAndSave(video, p.filename_prefix, ctx);

@@ -1,4 +1,5 @@
 import type { RunEvent } from '../engine/events.js';
+import { emptyRecord } from '../engine/records.js';
 
 /**
  * ComfyUI's prompt queue: one prompt runs at a time, the rest wait in order, and
@@ -137,9 +138,9 @@ export class PromptQueue {
   private async execute(item: QueueItem, controller: AbortController): Promise<void> {
     const entry: HistoryEntry = {
       prompt: tupleOf(item),
-      outputs: {},
+      outputs: emptyRecord(),
       status: { status_str: 'error', completed: false, messages: [] },
-      meta: {},
+      meta: emptyRecord(),
     };
     const onEvent = (event: RunEvent): void => {
       record(entry, event);

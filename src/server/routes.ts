@@ -66,24 +66,33 @@ const routes: Record<string, Handler> = {
 export async function handleApi(request: IncomingMessage, response: ServerResponse, url: URL, ctx: ApiContext): Promise<boolean> {
   const path = url.pathname.startsWith('/api/') ? url.pathname.slice(4) : url.pathname;
   const method = request.method ?? 'GET';
-  const direct = routes[`${method} ${path}`];
+  const direct = Object.hasOwn(routes, `${method} ${path}`) ? routes[`${method} ${path}`] : undefined;
   if (direct) {
     await direct(request, response, url, ctx);
     return true;
   }
   const param = /^\/(object_info|history|reelgraph\/examples)\/(.+)$/.exec(path);
   if (param && method === 'GET') {
-    await paramRoute(param[1]!, decodeURIComponent(param[2]!), response, ctx);
+    await paramRoute(param[1]!, decodeParam(param[2]!), response, ctx);
     return true;
   }
   if (Object.keys(routes).some((key) => key.endsWith(` ${path}`))) throw new HttpError(405, `${method} is not allowed on ${path}`);
   return false;
 }
 
+/** A malformed escape such as `%ZZ` is the client's mistake: 400, not a thrown URIError (500). */
+function decodeParam(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new HttpError(400, 'Malformed percent-encoding in the path');
+  }
+}
+
 async function paramRoute(kind: string, value: string, response: ServerResponse, ctx: ApiContext): Promise<void> {
   if (kind === 'history') return sendJson(response, 200, ctx.queue.historyOf(value));
   if (kind === 'object_info') {
-    const info = ctx.objectInfo[value];
+    const info = Object.hasOwn(ctx.objectInfo, value) ? ctx.objectInfo[value] : undefined;
     return sendJson(response, 200, info ? { [value]: info } : {});
   }
   // One example workflow, by its plain file name only.

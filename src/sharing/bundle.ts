@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { unzipSync, zipSync, type Zippable } from 'fflate';
+import { zipSync, type Zippable } from 'fflate';
 import { RuntimeError } from '../engine/errors.js';
 import { scrubSecrets } from './provenance.js';
+import { extractEntry, readZipDirectory, ZipFormatError, type ZipEntry } from './zip-read.js';
 
 /**
  * Portable bundles: a zip holding `workflow.json` and every local image its LoadImage
@@ -18,6 +19,7 @@ export const BUNDLE_LIMITS = {
   maxEntryBytes: 256 * 1024 * 1024,
   maxTotalBytes: 1024 * 1024 * 1024,
   maxZipBytes: 1024 * 1024 * 1024,
+  maxDirectoryBytes: 4 * 1024 * 1024,
 };
 
 /** The bundle is unsafe or malformed, or the workflow cannot be packed. Exit 2. */
@@ -64,26 +66,32 @@ export async function packWorkflow(workflowPath: string, outZip: string): Promis
 export async function openBundle(zipPath: string): Promise<OpenedBundle> {
   const size = (await stat(zipPath)).size;
   if (size > BUNDLE_LIMITS.maxZipBytes) throw new BundleError(`Bundle "${zipPath}" is larger than the ${mib(BUNDLE_LIMITS.maxZipBytes)} limit.`);
-  const data = new Uint8Array(await readFile(zipPath));
-  const entries = centralDirectory(data, zipPath);
-  checkEntries(entries, zipPath);
-  let files: Record<string, Uint8Array>;
+  const file = await open(zipPath, 'r');
+  let folder: string | undefined;
   try {
-    files = unzipSync(data);
+    const entries = await readZipDirectory(file, size, BUNDLE_LIMITS);
+    checkEntries(entries, zipPath);
+    if (!entries.some((entry) => entry.name === BUNDLE_WORKFLOW)) throw new BundleError(`Bundle "${zipPath}" has no ${BUNDLE_WORKFLOW} at its top level.`);
+    folder = await mkdtemp(join(tmpdir(), 'reelgraph-bundle-'));
+    // Exactly the entries checked above, nothing an extractor might find besides them.
+    for (const entry of entries) {
+      const target = join(folder, ...entry.name.split('/'));
+      if (entry.isDirectory) {
+        await mkdir(target, { recursive: true });
+        continue;
+      }
+      await mkdir(dirname(target), { recursive: true });
+      await extractEntry(file, zipPath, entry, target);
+    }
   } catch (error) {
-    throw new BundleError(`Bundle "${zipPath}" is not a readable zip file (${(error as Error).message}).`, { cause: error });
-  }
-  const folder = await mkdtemp(join(tmpdir(), 'reelgraph-bundle-'));
-  const cleanup = () => rm(folder, { recursive: true, force: true });
-  try {
-    await extract(files, folder, zipPath);
-    const workflowPath = join(folder, BUNDLE_WORKFLOW);
-    if (!files[BUNDLE_WORKFLOW]) throw new BundleError(`Bundle "${zipPath}" has no ${BUNDLE_WORKFLOW} at its top level.`);
-    return { workflowPath, folder, cleanup };
-  } catch (error) {
-    await cleanup();
+    if (folder) await rm(folder, { recursive: true, force: true });
+    if (error instanceof ZipFormatError) throw new BundleError(`Bundle "${zipPath}" ${error.message}; refusing to open it.`, { cause: error });
     throw error;
+  } finally {
+    await file.close();
   }
+  const opened = folder;
+  return { workflowPath: join(opened, BUNDLE_WORKFLOW), folder: opened, cleanup: () => rm(opened, { recursive: true, force: true }) };
 }
 
 /** True for a file name that looks like a bundle. */
@@ -91,60 +99,26 @@ export function isBundlePath(path: string): boolean {
   return path.toLowerCase().endsWith('.zip');
 }
 
-async function extract(files: Record<string, Uint8Array>, folder: string, zipPath: string): Promise<void> {
-  let total = 0;
-  for (const [name, bytes] of Object.entries(files)) {
-    // Declared sizes were checked already; the inflated sizes are what really lands on disk.
-    total += bytes.length;
-    if (bytes.length > BUNDLE_LIMITS.maxEntryBytes || total > BUNDLE_LIMITS.maxTotalBytes) {
-      throw new BundleError(`Bundle "${zipPath}" expands beyond the ${mib(BUNDLE_LIMITS.maxTotalBytes)} limit.`);
-    }
-    if (name.endsWith('/')) continue;
-    const target = resolve(folder, name);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, bytes, { flag: 'wx' });
-  }
-}
-
-interface ZipEntry {
-  name: string;
-  originalSize: number;
-  isSymlink: boolean;
-}
-
-/** The zip's central directory, read directly: fflate does not expose the Unix mode that marks symlinks. */
-function centralDirectory(data: Uint8Array, zipPath: string): ZipEntry[] {
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let eocd = -1;
-  for (let i = data.length - 22; i >= Math.max(0, data.length - 22 - 0xffff); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new BundleError(`Bundle "${zipPath}" is not a zip file.`);
-  const count = view.getUint16(eocd + 10, true);
-  const entries: ZipEntry[] = [];
-  for (let offset = view.getUint32(eocd + 16, true), i = 0; i < count; i++) {
-    if (offset + 46 > data.length || view.getUint32(offset, true) !== 0x02014b50) throw new BundleError(`Bundle "${zipPath}" has a damaged zip directory.`);
-    const madeByUnix = view.getUint8(offset + 5) === 3;
-    const mode = view.getUint32(offset + 38, true) >>> 16;
-    const nameLength = view.getUint16(offset + 28, true);
-    const name = new TextDecoder().decode(data.subarray(offset + 46, offset + 46 + nameLength));
-    entries.push({ name, originalSize: view.getUint32(offset + 24, true), isSymlink: madeByUnix && (mode & 0o170000) === 0o120000 });
-    offset += 46 + nameLength + view.getUint16(offset + 30, true) + view.getUint16(offset + 32, true);
-  }
-  return entries;
-}
-
 function checkEntries(entries: ZipEntry[], zipPath: string): void {
   if (entries.length > BUNDLE_LIMITS.maxEntries) throw new BundleError(`Bundle "${zipPath}" has ${entries.length} entries, more than the limit of ${BUNDLE_LIMITS.maxEntries}.`);
   let total = 0;
+  // Names compared as a case-insensitive file system would see them, so two entries never land on one file.
+  const seen = new Set<string>();
+  const folders = new Set<string>();
   for (const entry of entries) {
-    const problem = unsafeName(entry.name) ?? (entry.isSymlink ? 'is a symbolic link' : undefined);
+    const problem = unsafeName(entry.name.replace(/\/$/, '')) ?? (entry.isSymlink ? 'is a symbolic link' : undefined);
     if (problem) throw new BundleError(`Bundle "${zipPath}" entry "${entry.name}" ${problem}; refusing to open it.`);
-    total += entry.originalSize;
-    if (entry.originalSize > BUNDLE_LIMITS.maxEntryBytes) throw new BundleError(`Bundle "${zipPath}" entry "${entry.name}" is larger than the ${mib(BUNDLE_LIMITS.maxEntryBytes)} limit.`);
+    const key = entry.name.replace(/\/$/, '').normalize('NFC').toLowerCase();
+    if (seen.has(key)) throw new BundleError(`Bundle "${zipPath}" entry "${entry.name}" appears twice; refusing to open it.`);
+    seen.add(key);
+    const parts = key.split('/');
+    for (let i = 1; i < parts.length; i++) folders.add(parts.slice(0, i).join('/'));
+    total += entry.size;
+    if (entry.size > BUNDLE_LIMITS.maxEntryBytes) throw new BundleError(`Bundle "${zipPath}" entry "${entry.name}" is larger than the ${mib(BUNDLE_LIMITS.maxEntryBytes)} limit.`);
+  }
+  for (const entry of entries) {
+    const key = entry.name.normalize('NFC').toLowerCase();
+    if (!entry.isDirectory && folders.has(key)) throw new BundleError(`Bundle "${zipPath}" entry "${entry.name}" is both a file and a folder; refusing to open it.`);
   }
   if (total > BUNDLE_LIMITS.maxTotalBytes) throw new BundleError(`Bundle "${zipPath}" expands beyond the ${mib(BUNDLE_LIMITS.maxTotalBytes)} limit.`);
 }
@@ -155,13 +129,15 @@ function unsafeName(name: string): string | undefined {
   if (name.startsWith('/') || name.startsWith('\\') || /^[a-z]:/i.test(name)) return 'is an absolute path';
   if (name.includes('\\')) return 'uses backslashes';
   if (name.split('/').includes('..')) return 'climbs out of the bundle with ".."';
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'has control characters in its name';
+  if (name.split('/').some((part) => part === '' || part === '.')) return 'has an empty or "." path segment';
   return undefined;
 }
 
 function bundlePathFor(use: ImageUse): string {
-  const problem = isAbsolute(use.name) ? 'is an absolute path' : unsafeName(use.name.replaceAll('\\', '/'));
-  if (problem) throw new BundleError(`Node "${use.nodeId}" (LoadImage) image "${use.name}" ${problem}; bundles take images from the workflow's folder only.`);
   const clean = use.name.replaceAll('\\', '/').replace(/^(\.\/)+/, '');
+  const problem = isAbsolute(use.name) ? 'is an absolute path' : unsafeName(clean);
+  if (problem) throw new BundleError(`Node "${use.nodeId}" (LoadImage) image "${use.name}" ${problem}; bundles take images from the workflow's folder only.`);
   return clean.startsWith('images/') ? clean : `images/${clean}`;
 }
 

@@ -1,3 +1,5 @@
+import { parseWorkflowText } from '../comfy/parse-json.js';
+
 /**
  * Reading ISO-BMFF (MP4/MOV) boxes and the mdta tags ComfyUI's SaveVideo writes
  * (`moov/udta/meta` with a `keys` box and an `ilst`). Pure code over Uint8Array with no
@@ -58,12 +60,29 @@ export function boxAt(bytes: Uint8Array, offset: number, available: number): Mp4
   return { type: latin1(bytes, offset + 4, offset + 8), start: offset, size, headerSize };
 }
 
-/** The boxes laid end to end in `bytes[start, end)`, stopping at the first malformed header. */
+/**
+ * Most boxes one level may hold. Real files have a handful per level (a long fragmented
+ * video a few tens of thousands at the top); a file of millions of 8-byte boxes is an attack
+ * on our time and memory, refused rather than walked.
+ */
+export const MAX_BOXES_PER_LEVEL = 100_000;
+
+/** Too many boxes; `message` completes "The video …". */
+export class Mp4LimitError extends Error {
+  override name = 'Mp4LimitError';
+}
+
+function tooManyBoxes(): never {
+  throw new Mp4LimitError(`has more than ${MAX_BOXES_PER_LEVEL} boxes in one level, far more than any real video`);
+}
+
+/** The boxes laid end to end in `bytes[start, end)`, stopping at the first malformed header. @throws Mp4LimitError */
 export function childBoxes(bytes: Uint8Array, start: number, end: number): Mp4Box[] {
   const result: Mp4Box[] = [];
   for (let offset = start; offset + 8 <= end; ) {
     const box = boxAt(bytes, offset, end - offset);
     if (!box) break;
+    if (result.length >= MAX_BOXES_PER_LEVEL) tooManyBoxes();
     result.push(box);
     offset += box.size;
   }
@@ -74,13 +93,22 @@ export function findChild(bytes: Uint8Array, parent: Mp4Box, type: string, start
   return childBoxes(bytes, start, parent.start + parent.size).find((box) => box.type === type);
 }
 
-/** The top-level boxes of a file of `fileSize` bytes, reading only their headers. */
+/** Box headers are read through a window this large, not one read per box. */
+const HEADER_WINDOW_BYTES = 1024 * 1024;
+
+/** The top-level boxes of a file of `fileSize` bytes, reading only their headers. @throws Mp4LimitError */
 export async function topLevelBoxes(read: ReadAt, fileSize: number): Promise<Mp4Box[]> {
   const boxes: Mp4Box[] = [];
+  let window: Uint8Array = new Uint8Array(0);
+  let windowStart = 0;
   for (let start = 0; start + 8 <= fileSize; ) {
-    const header = await read(start, 16);
-    const box = boxAt(header, 0, fileSize - start);
+    if (start < windowStart || start + 16 > windowStart + window.length) {
+      windowStart = start;
+      window = await read(start, Math.min(HEADER_WINDOW_BYTES, fileSize - start));
+    }
+    const box = boxAt(window, start - windowStart, fileSize - start);
     if (!box) break;
+    if (boxes.length >= MAX_BOXES_PER_LEVEL) tooManyBoxes();
     boxes.push({ ...box, start });
     start += box.size;
   }
@@ -134,13 +162,12 @@ export function workflowTagsOf(tags: Map<string, string>): WorkflowTags {
   return result;
 }
 
-/** JSON as Python's json.dumps writes it: NaN/Infinity (which ComfyUI's frontend accepts) become null. */
+/**
+ * JSON as Python's json.dumps writes it (NaN/Infinity included), through the same guards as
+ * every other workflow source: a video from a stranger is as untrusted as a JSON file.
+ */
 export function parseLenientJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return JSON.parse(text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null'));
-  }
+  return parseWorkflowText(text);
 }
 
 /**

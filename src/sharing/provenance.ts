@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { PROVIDERS } from '../providers/catalog.js';
 import { RuntimeError, WorkflowParseError } from '../engine/errors.js';
-import { MAX_SCAN_BYTES, UTF8_TYPE, boxAt, childBoxes, readMdtaTags, topLevelBoxes as readBoxHeaders, workflowTagsOf, type Mp4Box } from './mp4-tags.js';
+import { MAX_SCAN_BYTES, Mp4LimitError, UTF8_TYPE, boxAt, childBoxes, readMdtaTags, topLevelBoxes as readBoxHeaders, workflowTagsOf, type Mp4Box } from './mp4-tags.js';
 
 /**
  * Provenance in MP4 outputs, the way ComfyUI's SaveVideo writes it through PyAV
@@ -33,7 +33,9 @@ export async function embedWorkflowMetadata(mp4Path: string, meta: WorkflowMetad
   const file = await open(mp4Path, 'r');
   const tempPath = `${mp4Path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    const { boxes, fileSize } = await topLevelBoxes(file);
+    const { boxes, fileSize } = await topLevelBoxes(file).catch((error: unknown) => {
+      throw error instanceof Mp4LimitError ? new Mp4FormatError(`Video "${mp4Path}" ${error.message}.`, { cause: error }) : error;
+    });
     const moov = findMoov(boxes, mp4Path);
     const oldMoov = await readBox(file, moov);
     let newMoov = rebuildMoov(oldMoov, entries);
@@ -61,6 +63,11 @@ export async function readWorkflowMetadata(mp4Path: string): Promise<WorkflowMet
     const { boxes } = await topLevelBoxes(file);
     const moov = findMoov(boxes, mp4Path);
     return workflowTagsOf(readMdtaTags(await readBox(file, moov)));
+  } catch (error) {
+    // The video names itself in the one sentence the user sees.
+    if (error instanceof Mp4LimitError) throw new Mp4FormatError(`Video "${mp4Path}" ${error.message}.`, { cause: error });
+    if (error instanceof WorkflowParseError) throw new WorkflowParseError(`Video "${mp4Path}": ${error.message}`, { cause: error });
+    throw error;
   } finally {
     await file.close();
   }

@@ -5,19 +5,19 @@ import { validateWorkflow } from '../../app/run.js';
 import { formatIssue } from '../../engine/errors.js';
 import type { ValidationResult } from '../../engine/validate.js';
 
-const USAGE = 'reelgraph validate <workflow> [--input-dir DIR] [--public-url URL] [--json]';
+const USAGE = 'reelgraph validate <workflow> [--input-dir DIR] [--output-dir DIR] [--public-url URL] [--json]';
 
 /** `reelgraph validate`: every problem at once; exit 0 when valid, 2 otherwise. */
 export async function validateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { 'input-dir': { type: 'string' }, 'public-url': { type: 'string' }, json: { type: 'boolean' } },
+    { 'input-dir': { type: 'string' }, 'output-dir': { type: 'string' }, 'public-url': { type: 'string' }, json: { type: 'boolean' } },
     USAGE,
   );
   const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE));
   const result = await validateWorkflow(workflow.parsed, {
     inputDir: resolve(values['input-dir'] ?? workflow.folder),
-    outputDir: resolve('output'),
+    outputDir: resolve(values['output-dir'] ?? 'output'),
     publicUrl: values['public-url'],
   }).finally(() => workflow.cleanup?.());
   printValidation(result, values.json === true);
@@ -32,6 +32,11 @@ export function printValidation(result: ValidationResult, json: boolean): void {
     return;
   }
   if (result.ok) return;
+  // One problem is one sentence on one line; several get a list.
+  if (result.issues.length === 1) {
+    process.stderr.write(`Nothing was run: ${formatIssue(result.issues[0]!)}\n`);
+    return;
+  }
   process.stderr.write(`${result.issues.length} problem${result.issues.length === 1 ? '' : 's'} found; nothing was run:\n`);
   for (const issue of result.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
 }
