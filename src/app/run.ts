@@ -4,7 +4,11 @@ import { systemClock } from '../engine/clock.js';
 import type { FilesContext, Logger, NodeContextBase } from '../engine/define-node.js';
 import type { RunEvent } from '../engine/events.js';
 import { executeGraph, type ExecuteResult } from '../engine/execute.js';
+import { join } from 'node:path';
 import { FileHost } from './file-host.js';
+import { S3ImageHost } from './image-host-s3.js';
+import { imageServices } from './image-services.js';
+import { UploadJournal } from '../jobs/uploads.js';
 import type { ParsedWorkflow } from '../comfy/index.js';
 import { consumersOf } from '../engine/graph-queries.js';
 import { createHttpClient } from '../http/client.js';
@@ -28,6 +32,12 @@ export interface RunOptions {
   outputDir: string;
   publicUrl?: string;
   listen?: string;
+  /** s3://bucket/prefix: local images are uploaded there and providers get presigned URLs (--image-host). */
+  imageHost?: string;
+  /** 'off': images that do not fit are refused instead of fitted (--image-fit off). */
+  imageFit?: 'auto' | 'off';
+  /** Where a fitted copy is announced ("phone.jpg 4032×3024 5.9 MB → 2048×1536 0.9 MB for runway"); default the logger. */
+  notice?: (line: string) => void;
   concurrency?: number;
   /** false turns the persistent output cache off; a string is the cache folder. */
   cache?: boolean | string;
@@ -56,8 +66,15 @@ export type RunResult =
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {} };
 
-export function filesOf(options: Pick<RunOptions, 'inputDir' | 'outputDir' | 'publicUrl' | 'listen'>): FilesContext {
-  return { inputDir: options.inputDir, outputDir: options.outputDir, publicUrl: options.publicUrl, listen: options.listen };
+export function filesOf(options: Pick<RunOptions, 'inputDir' | 'outputDir' | 'publicUrl' | 'listen' | 'imageHost' | 'imageFit'>): FilesContext {
+  return {
+    inputDir: options.inputDir,
+    outputDir: options.outputDir,
+    publicUrl: options.publicUrl,
+    listen: options.listen,
+    ...(options.imageHost ? { imageHost: options.imageHost } : {}),
+    ...(options.imageFit ? { imageFit: options.imageFit } : {}),
+  };
 }
 
 /** Validation only: reads local files (image headers), never the network. */
@@ -76,8 +93,10 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   const http = options.http ?? createHttpClient();
   const providers = createProviderRegistry({ env, http });
   const fileHost = options.publicUrl ? new FileHost({ publicUrl: options.publicUrl, listen: options.listen }) : undefined;
+  const s3 = options.imageHost ? new S3ImageHost(options.imageHost, env) : undefined;
   const log = options.log ?? silentLogger;
-  const cache = options.cache === false ? undefined : new OutputCache(typeof options.cache === 'string' ? options.cache : defaultCacheDir());
+  const cacheDir = typeof options.cache === 'string' ? options.cache : defaultCacheDir(env);
+  const cache = options.cache === false ? undefined : new OutputCache(cacheDir);
   const journal = options.journal === false ? undefined : (options.journal ?? runJournal(options, env));
   const services: NodeServices = {
     http,
@@ -86,9 +105,16 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
     jobSlots: new JobSlots(options.maxJobs ?? {}),
     retryFailed: options.retryFailed === true,
     hostFile: async (path) => {
-      if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --public-url');
+      if (s3) return s3.url(path);
+      if (!fileHost) throw new Error('this provider needs a public URL for local images: run with --image-host s3://bucket/prefix or --public-url');
       return fileHost.url(path);
     },
+    images: imageServices({
+      providers,
+      fitDir: join(cacheDir, 'fitted'),
+      uploads: new UploadJournal(journal ? journal.dir : defaultStateDir(env)),
+      notice: options.notice ?? ((line) => log.info(line)),
+    }),
   };
   try {
     const result = await executeGraph(parsed.graph, registry, {
@@ -121,6 +147,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
     return { ...result, validation, promptId };
   } finally {
     await fileHost?.close();
+    s3?.close();
   }
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseByteRange, type ByteRange } from '../http/range.js';
 import type { JobStore } from './jobs.js';
 import type { UrlSigner } from './signing.js';
+import type { UploadStore } from './runway-uploads.js';
 import type { EmulatorOptions, Reply } from './types.js';
 
 /** Small helpers shared by the emulator's routes and server. */
@@ -11,6 +12,8 @@ export interface EmulatorState {
   options(): EmulatorOptions;
   jobs: JobStore;
   signer: UrlSigner;
+  /** Runway's ephemeral uploads. */
+  uploads: UploadStore;
 }
 
 /**

@@ -71,17 +71,17 @@ const verdicts = new Map<string, string | undefined>();
 const MAX_VERDICTS = 256;
 
 /** Checks decoded image bytes against the limits; returns a message naming promptImage, or undefined. */
-export async function checkImage(bytes: Buffer): Promise<string | undefined> {
-  const key = createHash('sha1').update(bytes).digest('hex');
+export async function checkImage(bytes: Buffer, maxBytes = MAX_IMAGE_BYTES): Promise<string | undefined> {
+  const key = `${maxBytes}:${createHash('sha1').update(bytes).digest('hex')}`;
   if (verdicts.has(key)) return verdicts.get(key);
-  const verdict = await inspectImage(bytes);
+  const verdict = await inspectImage(bytes, maxBytes);
   if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value!);
   verdicts.set(key, verdict);
   return verdict;
 }
 
-async function inspectImage(bytes: Buffer): Promise<string | undefined> {
-  if (bytes.length >= MAX_IMAGE_BYTES) return `promptImage is ${bytes.length} bytes, over the ${MAX_IMAGE_BYTES}-byte limit`;
+async function inspectImage(bytes: Buffer, maxBytes: number): Promise<string | undefined> {
+  if (bytes.length >= maxBytes) return `promptImage is ${bytes.length} bytes, over the ${maxBytes}-byte limit`;
   let meta: Metadata;
   try {
     meta = await sharp(bytes).metadata();

@@ -4,6 +4,8 @@ import type { EmulatorState } from './http-util.js';
 import { json, keyAccepted, num, parseJson, unknownWordDue } from './http-util.js';
 import type { EmulatedJob, Reply, Route, RouteContext } from './types.js';
 import { checkCreateBody } from './validate.js';
+import { UPLOAD_MAX_BYTES, createUpload, receiveUpload } from './runway-uploads.js';
+import { checkImage } from './image-check.js';
 
 /**
  * Runway's own API (docs/providers.md §3 and §7): POST /v1/image_to_video, GET and DELETE
@@ -56,10 +58,27 @@ async function create(state: EmulatorState, ctx: RouteContext): Promise<Reply> {
   if (body === undefined) return runwayError(400, 'Request body is not valid JSON.');
   const checked = checkCreateBody('runway', body);
   if (!checked.ok) return runwayError(400, 'Validation of body failed', { issues: checked.issues });
-  const image = await acceptPromptImage(checked.request.promptImage);
+  const image = checked.request.promptImage.startsWith('runway://') ? await acceptUpload(state, checked.request.promptImage) : await acceptPromptImage(checked.request.promptImage);
   if (!image.ok) return runwayError(400, image.message, { issues: [{ code: 'custom', message: image.message, path: ['promptImage'] }] });
   const job = state.jobs.create('runway', checked.request, image.bytes);
   return { ...json(200, { id: job.id, estimatedCost: { credits: num(state, CREDITS_PER_SECOND * job.request.duration) } }), jobId: job.id };
+}
+
+/** An uploaded promptImage: known, complete and alive, and within the image limits (up to 200 MB). */
+async function acceptUpload(state: EmulatorState, uri: string): Promise<{ ok: true; bytes: Buffer } | { ok: false; message: string }> {
+  const upload = state.uploads.resolve(uri);
+  if (!upload.ok) return upload;
+  const problem = await checkImage(upload.bytes, UPLOAD_MAX_BYTES);
+  return problem ? { ok: false, message: problem } : upload;
+}
+
+async function uploads(state: EmulatorState, ctx: RouteContext): Promise<Reply> {
+  const headers = checkRunwayHeaders(state, ctx, true);
+  if (headers === 'unauthorized') return runwayError(401, 'Invalid API key. Make sure the key is correct and has not been disabled.');
+  if (headers === 'version') return runwayError(400, `The X-Runway-Version header is required; use ${RUNWAY_VERSION_EXAMPLE}.`);
+  const body = parseJson(ctx.body);
+  if (body === undefined) return runwayError(400, 'Request body is not valid JSON.');
+  return createUpload(state, ctx, body);
 }
 
 function findTask(state: EmulatorState, id: string): EmulatedJob | undefined {
@@ -98,6 +117,14 @@ const methodNotAllowed = (): Promise<Reply> => Promise.resolve(runwayError(405, 
 export function runwayRoute(state: EmulatorState, method: string, path: string): Route | undefined {
   if (path === '/v1/image_to_video') {
     return { provider: 'runway', kind: 'create', handle: method === 'POST' ? (ctx) => create(state, ctx) : methodNotAllowed };
+  }
+  if (path === '/v1/uploads') {
+    return { provider: 'runway', kind: 'other', handle: method === 'POST' ? (ctx) => uploads(state, ctx) : methodNotAllowed };
+  }
+  const form = /^\/_uploads\/([0-9a-f-]{36})$/.exec(path);
+  if (form) {
+    const id = form[1]!;
+    return { provider: 'runway', kind: 'other', maxBodyBytes: UPLOAD_MAX_BYTES + 1024 * 1024, handle: method === 'POST' ? (ctx) => receiveUpload(state, ctx, id) : methodNotAllowed };
   }
   if (path === '/v1/organization') {
     return { provider: 'runway', kind: 'other', handle: method === 'GET' ? async (ctx) => organization(state, ctx) : methodNotAllowed };

@@ -13,6 +13,7 @@ import { json, readBody, writeReply } from './http-util.js';
 import { JobStore } from './jobs.js';
 import { runComfyRoute } from './runcomfy-routes.js';
 import { runwayRoute } from './runway-routes.js';
+import { UploadStore } from './runway-uploads.js';
 import { UrlSigner } from './signing.js';
 import { CreateRateLimit } from './rate-limit.js';
 import type { EmulatedJob, EmulatorOptions, FaultAction, FaultPlan, Reply, RequestLogEntry, Route, RouteContext } from './types.js';
@@ -61,7 +62,7 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** Starts the emulator on 127.0.0.1 (port 0 = ephemeral). */
 export async function startEmulator(options: Partial<EmulatorOptions> = {}): Promise<Emulator> {
   let current: EmulatorOptions = { ...defaultEmulatorOptions, ...options, host: '127.0.0.1' };
-  const state: EmulatorState = { options: () => current, jobs: new JobStore(() => current), signer: new UrlSigner() };
+  const state: EmulatorState = { options: () => current, jobs: new JobStore(() => current), signer: new UrlSigner(), uploads: new UploadStore(() => current.now()) };
   const faults = new FaultInjector();
   const rateLimit = new CreateRateLimit();
   const log: RequestLogEntry[] = [];
@@ -75,6 +76,7 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
     reset: () => {
       // Cleared in place: callers hold a reference to the same log array.
       state.jobs.clear();
+      state.uploads.clear();
       log.length = 0;
       faults.clear();
       rateLimit.clear();
@@ -136,7 +138,7 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   const route = findRoute(rt, method, url.pathname);
   const isControl = url.pathname.startsWith('/_emulator/') && route.kind === 'other';
   const fault = isControl ? undefined : rt.faults.pick(route.provider, route.kind);
-  const ctx: RouteContext = { req, method, url, body: await readBody(req, MAX_BODY_BYTES), origin: rt.origin };
+  const ctx: RouteContext = { req, method, url, body: await readBody(req, route.maxBodyBytes ?? MAX_BODY_BYTES), origin: rt.origin };
   if (fault?.type === 'delay') await sleep(fault.ms);
   const reply = (fault ? undefined : rateLimited(rt, route)) ?? (await replyFor(route, ctx, fault));
   const entry: RequestLogEntry = { time: rt.state.options().now(), provider: route.provider, method, path: url.pathname, status: reply.status, kind: route.kind };

@@ -167,5 +167,7 @@ export interface Route {
   provider: LogProvider;
   kind: RequestKind;
   jobId?: string;
+  /** A larger request body than the default limit (Runway's form uploads take up to 200 MB). */
+  maxBodyBytes?: number;
   handle(ctx: RouteContext): Promise<Reply>;
 }

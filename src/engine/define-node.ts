@@ -48,6 +48,10 @@ export interface FilesContext {
   /** Public base URL and listen address for serving local images to providers that need a URL. */
   publicUrl?: string;
   listen?: string;
+  /** Object storage that hosts local images for providers that fetch by URL (--image-host s3://bucket/prefix). */
+  imageHost?: string;
+  /** 'off' (--image-fit off): an image that does not fit is refused rather than fitted. */
+  imageFit?: 'auto' | 'off';
 }
 
 /**

@@ -106,9 +106,49 @@ export function parseImageHeader(head: Uint8Array, totalBytes: number): ImageHea
   return header;
 }
 
+/** The last bytes of a file, where the end check looks: enough for a short trailer after the end marker. */
+const TAIL_BYTES = 4 * 1024;
+const JPEG_EOI = Buffer.from([0xff, 0xd9]);
+/** A PNG's last chunk: length 0, "IEND" and its fixed CRC. */
+const PNG_IEND = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
 /**
- * Reads a file's image header from its first 64 KB (up to 4 MB for JPEGs with huge EXIF).
- * @throws ImageHeaderError when the file is not a readable image; fs errors pass through.
+ * Why the end of the file shows it was cut off (a failed copy, a partial download), or undefined.
+ * Cheap like the header read: one read of the last 4 KB. A JPEG's entropy-coded data never holds
+ * FF D9 (every FF in it is followed by 00 or a restart marker), so finding the EOI marker near the end
+ * means the scan finished; a short trailer after it (padding, a maker's tag) is allowed.
+ * A phone's motion photo appends a video after the JPEG; its XMP says so, and then the end is the video's.
+ */
+export function truncationOf(format: ImageFormat, head: Uint8Array, tail: Uint8Array, totalBytes: number): string | undefined {
+  if (format === 'jpeg') {
+    if (Buffer.from(tail).includes(JPEG_EOI)) return undefined;
+    if (/MotionPhoto|MicroVideo/.test(ascii(head, 0, head.length))) return undefined;
+    return 'truncated jpeg: the file ends without the end-of-image marker (FF D9), as a partial copy or download does';
+  }
+  if (format === 'png') {
+    if (Buffer.from(tail).includes(PNG_IEND)) return undefined;
+    return 'truncated png: the file ends without its IEND chunk, as a partial copy or download does';
+  }
+  if (format === 'webp' && head.length >= 8) {
+    const declared = (head[4]! | (head[5]! << 8) | (head[6]! << 16) | (head[7]! << 24)) >>> 0;
+    if (declared + 8 === totalBytes) return undefined;
+    const what = declared + 8 > totalBytes ? 'truncated webp' : 'corrupt webp';
+    return `${what}: its RIFF header declares ${declared + 8} bytes but the file has ${totalBytes}`;
+  }
+  return undefined;
+}
+
+async function readTail(file: Awaited<ReturnType<typeof open>>, size: number): Promise<Buffer> {
+  const length = Math.min(size, TAIL_BYTES);
+  const tail = Buffer.alloc(length);
+  const { bytesRead } = await file.read(tail, 0, length, size - length);
+  return tail.subarray(0, bytesRead);
+}
+
+/**
+ * Reads a file's image header from its first 64 KB (up to 4 MB for JPEGs with huge EXIF), and checks
+ * from its last 4 KB that the file is whole.
+ * @throws ImageHeaderError when the file is not a readable image or was cut off; fs errors pass through.
  */
 export async function readImageHeader(path: string): Promise<ImageHeader> {
   const file = await open(path, 'r');
@@ -118,13 +158,18 @@ export async function readImageHeader(path: string): Promise<ImageHeader> {
     for (;;) {
       const head = Buffer.alloc(length);
       const { bytesRead } = await file.read(head, 0, length, 0);
+      let header: ImageHeader;
       try {
-        return parseImageHeader(head.subarray(0, bytesRead), size);
+        header = parseImageHeader(head.subarray(0, bytesRead), size);
       } catch (error) {
         const canGrow = detectFormat(head) === 'jpeg' && length < Math.min(size, JPEG_MAX_HEAD_BYTES);
         if (!canGrow) throw error;
         length = Math.min(size, JPEG_MAX_HEAD_BYTES, length * 4);
+        continue;
       }
+      const truncation = truncationOf(header.format, head.subarray(0, bytesRead), await readTail(file, size), size);
+      if (truncation) throw new ImageHeaderError(truncation);
+      return header;
     }
   } finally {
     await file.close();

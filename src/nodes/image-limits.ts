@@ -1,6 +1,7 @@
 import { PROVIDERS, PROVIDER_IDS } from '../providers/catalog.js';
 import type { ImageLimits, ModelId, ProviderId } from '../providers/provider.js';
 import type { ImageFormat } from './values.js';
+import { planLocalImage, type TransportOptions } from './image-transport.js';
 
 /**
  * The provider/model an image is checked for, and the checks themselves.
@@ -68,32 +69,49 @@ function ratioText(aspect: number): string {
   return aspect < 1 ? `1:${+(1 / aspect).toFixed(2)}` : `${+aspect.toFixed(2)}:1`;
 }
 
-function checkBytes(image: ImageFacts, target: LimitTarget): LimitFailure | undefined {
+/** Today's rules when fitting is off: no local image is resized, so its bytes and pixels must fit as they are. */
+const AS_IS: TransportOptions = { imageHost: false, publicUrl: false, fit: false };
+
+function checkBytes(image: ImageFacts, target: LimitTarget, transport: TransportOptions): LimitFailure | undefined {
   const { limits, label } = target;
-  if (image.source === 'file' && limits.acceptsDataUri) {
-    const length = dataUriLength(image.format, image.bytes);
-    if (length < limits.maxDataUriBytes) return undefined;
-    return {
-      message: 'Image too large for a data URI',
-      details: `data URI of ${megabytes(length)} (file ${megabytes(image.bytes)}) must be under ${megabytes(limits.maxDataUriBytes)} for ${label}; pass an https URL to LoadImage for up to ${megabytes(limits.maxBytes)}`,
-    };
+  if (image.source === 'file') {
+    const plan = planLocalImage(image, target.provider, limits, transport);
+    if (plan.fit || image.bytes <= plan.maxBytes) return undefined;
+    if (plan.route === 'data-uri') {
+      const length = dataUriLength(image.format, image.bytes);
+      return {
+        message: 'Image too large for a data URI',
+        details: `data URI of ${megabytes(length)} (file ${megabytes(image.bytes)}) must be under ${megabytes(limits.maxDataUriBytes)} for ${label}; pass an https URL to LoadImage for up to ${megabytes(limits.maxBytes)}`,
+      };
+    }
+    const how = plan.route === 'upload' ? ' through uploads' : '';
+    return { message: 'Image file too large', details: `${megabytes(image.bytes)} must be under ${megabytes(plan.maxBytes + 1)} for ${label}${how}` };
   }
   if (image.bytes < limits.maxBytes) return undefined;
   return { message: 'Image file too large', details: `${megabytes(image.bytes)} must be under ${megabytes(limits.maxBytes)} for ${label}` };
 }
 
-/** Every limit the image breaks for the target; empty when it fits. */
-export function checkImageLimits(image: ImageFacts, target: LimitTarget): LimitFailure[] {
+/** Whether a local file's pixels are left to fitting rather than refused. */
+function fitsPixels(image: ImageFacts, target: LimitTarget, transport: TransportOptions): boolean {
+  return image.source === 'file' && planLocalImage(image, target.provider, target.limits, transport).fit !== undefined;
+}
+
+/**
+ * Every limit the image breaks for the target; empty when it fits. Format and aspect ratio are always the
+ * original's; bytes and pixels of a local file are left to fitting unless `transport.fit` is false.
+ */
+export function checkImageLimits(image: ImageFacts, target: LimitTarget, transport: TransportOptions = AS_IS): LimitFailure[] {
   const { limits, label } = target;
   const failures: LimitFailure[] = [];
   if (!(limits.formats as readonly string[]).includes(image.format)) {
     const accepted = limits.formats.map((f) => (f === 'webp' ? 'WebP' : f.toUpperCase())).join(', ');
     failures.push({ message: 'Unsupported image format', details: `format ${image.format} is not accepted by ${label} (accepted: ${accepted})` });
   }
-  const bytes = checkBytes(image, target);
+  const bytes = checkBytes(image, target, transport);
   if (bytes) failures.push(bytes);
+  const fitted = fitsPixels(image, target, transport);
   for (const [side, value] of [['width', image.width], ['height', image.height]] as const) {
-    if (value >= limits.maxDimension) {
+    if (value >= limits.maxDimension && !fitted) {
       failures.push({ message: 'Image too large', details: `${side} ${value} px must be under ${limits.maxDimension} px for ${label}` });
     }
   }

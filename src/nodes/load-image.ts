@@ -13,6 +13,10 @@ const TYPE = 'LoadImage';
 
 const params = z.object({
   image: z.string().describe('A file in the input folder (relative path) or an https URL.'),
+  fit: z
+    .enum(['auto', 'off'])
+    .default('auto')
+    .describe("auto: a local image too large for the provider is sent as a fitted copy (downscaled, re-encoded); off: it is refused, as with --image-fit off."),
 });
 
 /** The outcome of reading a local image: its confined path and header, or why it cannot be used. */
@@ -41,8 +45,8 @@ async function validateLoadImage(image: string, ctx: ValidationContext): Promise
   return [nodeIssue(where, 'image', 'custom_validation_failed', 'Invalid image', `${quote(image)} ${local.rule}`)];
 }
 
-function toRef(name: string, header: ImageHeader, location: { path: string; sha256: string } | { url: string }): ImageRef {
-  const base = { name, format: header.format, width: header.width, height: header.height, bytes: header.bytes };
+function toRef(name: string, header: ImageHeader, location: { path: string; sha256: string } | { url: string }, fit: 'auto' | 'off'): ImageRef {
+  const base = { name, format: header.format, width: header.width, height: header.height, bytes: header.bytes, fit };
   if ('url' in location) return { source: 'url', url: location.url, ...base };
   return { source: 'file', path: location.path, sha256: location.sha256, ...base };
 }
@@ -74,11 +78,11 @@ export const loadImage = defineNode({
         if (error instanceof ImageHeaderError) throw new InputError(`image ${quote(p.image)} is not a readable image: ${error.message}`);
         throw error;
       }
-      return { IMAGE: toRef(p.image, header, { url: p.image }) };
+      return { IMAGE: toRef(p.image, header, { url: p.image }, p.fit) };
     }
     const local = await inspectLocalImage(ctx.files.inputDir, p.image);
     if (!local.ok) throw new InputError(`image ${quote(p.image)} ${local.rule}`);
     const sha256 = await sha256File(local.path);
-    return { IMAGE: toRef(p.image, local.header, { path: local.path, sha256 }) };
+    return { IMAGE: toRef(p.image, local.header, { path: local.path, sha256 }, p.fit) };
   },
 });

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ALL_RATIOS, PROVIDERS } from '../providers/catalog.js';
 import type { ProviderInfo, SubmitRequest } from '../providers/provider.js';
@@ -7,7 +6,7 @@ import { defineNode, type PackContext } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
 import { canDeliver, submitOnce, type SubmitHooks } from '../jobs/journal.js';
 import type { RetryNotice } from '../http/types.js';
-import { dataUriLength } from './image-limits.js';
+import { deliverImage } from './image-delivery.js';
 import { nodeIssue, quote } from './issues.js';
 import { isRemoteUrl } from './paths.js';
 import { ImageRefSchema, TaskHandleSchema, type ImageRef, type TaskHandle } from './values.js';
@@ -72,30 +71,17 @@ function validateRunwayI2V(p: Params, ctx: ValidationContext): Issue[] {
   }
   const image = sourceLoadImage(ctx)?.params.image;
   const localImage = typeof image === 'string' && !isRemoteUrl(image);
-  if (localImage && !info.limits.acceptsDataUri && !ctx.files.publicUrl) {
+  if (localImage && !info.limits.acceptsDataUri && !ctx.files.publicUrl && !ctx.files.imageHost) {
     issues.push(
       issue(
         'image',
         'custom_validation_failed',
         'Local image needs a public URL',
-        `${p.provider} fetches images only by public https URL, but ${quote(image)} is a local file: pass an https URL to LoadImage, or run with --public-url https://… (a tunnel to this machine) and optionally --listen host:port`,
+        `${p.provider} fetches images only by public https URL, but ${quote(image)} is a local file: run with --image-host s3://bucket/prefix (object storage; also REELGRAPH_IMAGE_HOST), or pass an https URL to LoadImage, or run with --public-url https://… (a tunnel to this machine) and optionally --listen host:port`,
       ),
     );
   }
   return issues;
-}
-
-/** promptImage as the provider takes it: the URL, a data URI, or a URL we serve the file at. */
-async function promptImageFor(image: ImageRef, info: ProviderInfo, ctx: PackContext): Promise<string> {
-  if (image.source === 'url' && image.url) return image.url;
-  if (!image.path) throw new InputError(`image ${quote(image.name)} has neither a URL nor a local path`);
-  if (!info.limits.acceptsDataUri) return ctx.services.hostFile(image.path);
-  const length = dataUriLength(image.format, image.bytes);
-  if (length >= info.limits.maxDataUriBytes) {
-    throw new InputError(`image ${quote(image.name)} makes a data URI of ${length} bytes, limit ${info.limits.maxDataUriBytes} for ${info.id}`);
-  }
-  const content = await readFile(image.path);
-  return `data:image/${image.format};base64,${content.toString('base64')}`;
 }
 
 function submitRequest(p: Params, promptImage: string, watermarkAllowed: boolean): SubmitRequest {
@@ -151,7 +137,8 @@ export const runwayI2V = defineNode({
     const info = PROVIDERS[p.provider];
     const image = ImageRefSchema.parse(inputs.image);
     const provider = ctx.services.providers.get(p.provider);
-    const promptImage = await promptImageFor(image, info, ctx);
+    const delivered = await deliverImage(image, info, ctx);
+    const promptImage = delivered.promptImage;
     // Submitted exactly once: a retried create may bill a second job.
     const request = submitRequest(p, promptImage, info.models[p.model]?.watermark ?? false);
     // The adapter knows where it submits; the environment and catalog are fallbacks for adapters that do not say.
@@ -181,6 +168,7 @@ export const runwayI2V = defineNode({
       submittedAt: ctx.clock.now(),
       duration: p.duration,
       ratio: p.ratio,
+      image: { route: delivered.route, ...(delivered.fit ? { fit: delivered.fit } : {}) },
     };
     ctx.log.info(`${result.reattached ? 're-attached to' : 'submitted'} ${p.provider} ${p.model} task ${result.taskId}`);
     return { TASK: task };

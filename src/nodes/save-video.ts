@@ -37,11 +37,19 @@ function reportDownload(ctx: PackContext, bytes: number, total: number | undefin
 }
 
 /** The workflow and prompt go into the MP4 as ComfyUI writes them; a failure costs the provenance, never the paid video. */
-async function embedProvenance(path: string, ctx: PackContext): Promise<void> {
+/** The workflow with how its image was sent (and fitted) under `extra`, where ComfyUI keeps what is not a node. */
+function withImageRecord(ui: unknown, image: VideoRef['task']['image']): unknown {
+  if (!image || typeof ui !== 'object' || ui === null || Array.isArray(ui)) return ui;
+  const workflow = ui as { extra?: unknown };
+  const extra = typeof workflow.extra === 'object' && workflow.extra !== null ? workflow.extra : {};
+  return { ...workflow, extra: { ...extra, reelgraph_image: image } };
+}
+
+async function embedProvenance(path: string, video: VideoRef, ctx: PackContext): Promise<void> {
   const workflow = ctx.workflow;
   if (!workflow || workflow.embed === false || (workflow.ui === undefined && workflow.api === undefined)) return;
   try {
-    await embedWorkflowMetadata(path, { workflow: workflow.ui, prompt: workflow.api }, { env: ctx.env });
+    await embedWorkflowMetadata(path, { workflow: withImageRecord(workflow.ui, video.task.image), prompt: workflow.api }, { env: ctx.env });
   } catch (error) {
     ctx.log.warn(`could not embed the workflow in the saved video: ${messageOf(error)}`);
   }
@@ -66,7 +74,7 @@ async function downloadAndSave(video: VideoRef, prefix: string, ctx: PackContext
     if (!(await hasMp4Signature(temp))) {
       throw new DownloadError(`the downloaded video from ${video.task.provider} task ${video.task.taskId} is not an MP4 (no ftyp box at offset 4)`);
     }
-    await embedProvenance(temp, ctx);
+    await embedProvenance(temp, video, ctx);
     const bytes = (await stat(temp)).size;
     const sha256 = await sha256File(temp);
     const filename = await claimOutputName(temp, target, 'mp4');

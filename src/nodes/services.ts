@@ -3,7 +3,7 @@ import { defineNode as defineEngineNode, type CacheCheckContext, type NodeContex
 import type { HttpClient } from '../http/types.js';
 import type { JobJournal } from '../jobs/journal.js';
 import type { JobSlots } from '../jobs/slots.js';
-import type { ProviderRegistry } from '../providers/provider.js';
+import type { ProviderId, ProviderRegistry } from '../providers/provider.js';
 
 /** What this node pack hands its nodes at run time; the app builds it once per run (src/app/run.ts). */
 export interface NodeServices {
@@ -17,6 +17,18 @@ export interface NodeServices {
   retryFailed?: boolean;
   /** A URL a provider can fetch this local file from (served for the run at a signed, expiring URL under --public-url). */
   hostFile(path: string): Promise<string>;
+  /** Fitting and uploading local images; optional so a bare context still runs (copies then go to the temp folder). */
+  images?: ImageServices;
+}
+
+/** What RunwayI2V needs to send a local image that does not fit as it is. */
+export interface ImageServices {
+  /** Where fitted copies are cached by content hash. */
+  fitDir: string;
+  /** Uploads the file to the provider (Runway's ephemeral uploads), reusing a live upload of the same content. */
+  upload(provider: ProviderId, file: { path: string; sha256: string; filename: string; contentType: string }, signal?: AbortSignal): Promise<string>;
+  /** One line the user should see whatever the verbosity ("phone.jpg 4032×3024 5.9 MB → 2048×1536 0.9 MB for runway"). */
+  notice(line: string): void;
 }
 
 export type PackContext = NodeContext<NodeServices>;

@@ -4,6 +4,8 @@ import { type ValidationContext } from '../engine/define-node.js';
 import { defineNode, type PackContext } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
 import { checkImageLimits, strictestTarget, targetFor, type ImageFacts, type LimitTarget } from './image-limits.js';
+import { transportOptions } from './image-delivery.js';
+import type { TransportOptions } from './image-transport.js';
 import { nodeIssue, quote } from './issues.js';
 import { inspectLocalImage } from './load-image.js';
 import { isRemoteUrl } from './paths.js';
@@ -40,9 +42,9 @@ function runTargets(ctx: PackContext): LimitTarget[] {
   return targetsFrom(downstreamFromApiPrompt(ctx.nodeId, ctx.workflow?.api));
 }
 
-function toIssues(ctx: { nodeId: string }, image: ImageFacts, targets: LimitTarget[]): Issue[] {
+function toIssues(ctx: { nodeId: string }, image: ImageFacts, targets: LimitTarget[], transport: TransportOptions): Issue[] {
   return targets.flatMap((target) =>
-    checkImageLimits(image, target).map((f) => nodeIssue({ nodeId: ctx.nodeId, nodeType: TYPE }, 'image', 'custom_validation_failed', f.message, f.details)),
+    checkImageLimits(image, target, transport).map((f) => nodeIssue({ nodeId: ctx.nodeId, nodeType: TYPE }, 'image', 'custom_validation_failed', f.message, f.details)),
   );
 }
 
@@ -55,7 +57,8 @@ async function validateBeforeRun(ctx: ValidationContext): Promise<Issue[]> {
   if (typeof name !== 'string' || isRemoteUrl(name)) return [];
   const local = await inspectLocalImage(ctx.files.inputDir, name);
   if (!local.ok) return [];
-  const issues = toIssues(ctx, { ...local.header, source: 'file' }, targetsFrom(ctx.downstream()));
+  const transport = transportOptions(ctx.files, upstream.params.fit);
+  const issues = toIssues(ctx, { ...local.header, source: 'file' }, targetsFrom(ctx.downstream()), transport);
   for (const issue of issues) issue.details = `${quote(name)}: ${issue.details}`;
   return issues;
 }
@@ -73,7 +76,7 @@ export const validateImage = defineNode({
   async run(inputs, _params, ctx) {
     const image = ImageRefSchema.parse(inputs.image);
     const targets = runTargets(ctx);
-    const failures = toIssues(ctx, image, targets);
+    const failures = toIssues(ctx, image, targets, transportOptions(ctx.files, image.fit));
     if (failures.length > 0) {
       throw new InputError(failures.map((f) => `image ${quote(image.name)}: ${f.details}`).join('; '));
     }

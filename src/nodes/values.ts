@@ -22,6 +22,8 @@ export const ImageRefSchema = z.object({
   bytes: z.number().int(),
   /** sha256 of the file content; absent for URLs that were not downloaded. */
   sha256: z.string().optional(),
+  /** LoadImage's fit param: 'off' refuses an image that does not fit instead of sending a fitted copy. */
+  fit: z.enum(['auto', 'off']).optional(),
   /** Whether a ValidateImage node approved it, and for which provider/model. */
   validatedFor: z.object({ provider: z.string(), model: z.string() }).optional(),
 });
@@ -36,6 +38,8 @@ export const TaskHandleSchema = z.object({
   submittedAt: z.number(),
   duration: z.number(),
   ratio: z.string(),
+  /** How the image was sent, and the fitted copy's one-line account, for the MP4's provenance. */
+  image: z.object({ route: z.string(), fit: z.string().optional() }).optional(),
 });
 export type TaskHandle = z.infer<typeof TaskHandleSchema>;
 

@@ -92,6 +92,8 @@ export interface VideoProvider {
   submit(request: SubmitRequest, options?: CallOptions): Promise<SubmitResult>;
   getTask(taskId: string, options?: CallOptions): Promise<TaskStatus>;
   cancel(taskId: string, options?: CallOptions): Promise<CancelOutcome>;
+  /** Uploads a local image for use as promptImage, where the provider offers uploads (Runway); returns the URI to send. */
+  upload?(file: { path: string; filename: string; contentType: string }, options?: CallOptions): Promise<string>;
 }
 
 export interface ProviderConfig {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PROVIDERS, RUNWAY_API_VERSION } from './catalog.js';
 import { ProviderBase } from './base.js';
 import type { ReadResponse } from './requests.js';
+import { uploadEphemeral, type UploadFile } from './runway-uploads.js';
 import { describeBody, isRecord, parseOrThrow, providerError, requireVideo } from './requests.js';
 import type { CallOptions, CancelOutcome, ProviderConfig, SubmitRequest, SubmitResult, TaskStatus, VideoProvider } from './provider.js';
 
@@ -112,6 +113,11 @@ export class RunwayProvider extends ProviderBase implements VideoProvider {
     const res = await this.send('DELETE', `/v1/tasks/${encodeURIComponent(taskId)}`, options, 'poll');
     this.ok(res);
     return 'cancelled';
+  }
+
+  /** An ephemeral upload (docs/providers.md §3): for local images over the 5 MB data-URI limit. */
+  upload(file: UploadFile, options: CallOptions = {}): Promise<string> {
+    return uploadEphemeral(this.call, this.config.baseUrl, file, options.signal);
   }
 
   private ok(res: ReadResponse): ReadResponse {

@@ -42,6 +42,22 @@ async function badCrcPng(): Promise<Buffer> {
   return png;
 }
 
+/** Deterministic noise (a seeded LCG), so a regenerated corpus file is byte-identical. */
+function noise(width: number, height: number) {
+  const pixels = Buffer.alloc(width * height * 3);
+  let state = 12345;
+  for (let i = 0; i < pixels.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    pixels[i] = state >>> 24;
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } });
+}
+
+/** The first 60% of a file: its header reads fine, its end is missing (a failed copy, a partial download). */
+function cutOff(bytes: Buffer): Buffer {
+  return bytes.subarray(0, Math.floor(bytes.length * 0.6));
+}
+
 /** The committed small images, by file name. */
 export async function smallImages(): Promise<Record<string, Buffer>> {
   const jpeg = await solid(640, 400).jpeg({ quality: 70 }).toBuffer();
@@ -71,6 +87,9 @@ export async function smallImages(): Promise<Record<string, Buffer>> {
     'png-16-bit.png': await solid(640, 360).toColourspace('rgb16').png().toBuffer(),
     'jpeg-named.png': jpeg,
     'ok.webp': await solid(640, 360).webp().toBuffer(),
+    'cut-off.jpg': cutOff(await noise(640, 360).jpeg({ quality: 80 }).toBuffer()),
+    'cut-off.png': cutOff(await noise(640, 360).png().toBuffer()),
+    'cut-off.webp': cutOff(await noise(640, 360).webp({ quality: 80 }).toBuffer()),
   };
 }
 

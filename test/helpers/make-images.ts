@@ -36,10 +36,20 @@ export async function writePngHeader(path: string, width: number, height: number
   return path;
 }
 
-/** Copies a valid PNG and appends bytes after IEND until the file is `totalBytes` long (cheap big files). */
+/**
+ * Copies a valid PNG and pads it to `totalBytes` with a private ancillary chunk before IEND (cheap big files
+ * that are still whole PNGs: decoders skip the chunk, and the file still ends with IEND).
+ */
 export async function writePaddedPng(source: string, path: string, totalBytes: number, currentBytes: number): Promise<string> {
-  await copyFile(source, path);
-  await appendFile(path, Buffer.alloc(totalBytes - currentBytes));
+  const png = await readFile(source);
+  const iend = png.length - 12;
+  const data = Buffer.alloc(totalBytes - currentBytes - 12);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from('paDd', 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  await writeFile(path, Buffer.concat([png.subarray(0, iend), length, body, crc, png.subarray(iend)]));
   return path;
 }
 

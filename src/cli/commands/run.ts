@@ -8,9 +8,10 @@ import { runWorkflow, type RunResult } from '../../app/run.js';
 import type { RunEvent } from '../../engine/events.js';
 import { CancelledError, RuntimeError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/define-node.js';
+import { IMAGE_OPTIONS, IMAGE_USAGE, imageOptions } from '../image-options.js';
 
 const USAGE =
-  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--max-jobs PROVIDER=N]... [--retry-failed] [--fail-fast]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]';
+  `reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--verbose]\n                           ${IMAGE_USAGE}\n                           [--max-jobs PROVIDER=N]... [--retry-failed] [--fail-fast]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]`;
 
 /** `reelgraph run`: validate, then execute; exit 0 ok, 1 failed, 2 invalid, 130 interrupted. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -22,8 +23,7 @@ export async function runCommand(args: string[]): Promise<number> {
       json: { type: 'boolean' },
       concurrency: { type: 'string' },
       'no-cache': { type: 'boolean' },
-      'public-url': { type: 'string' },
-      listen: { type: 'string' },
+      ...IMAGE_OPTIONS,
       verbose: { type: 'boolean' },
       'dry-run': { type: 'boolean' },
       prices: { type: 'string' },
@@ -38,11 +38,12 @@ export async function runCommand(args: string[]): Promise<number> {
   const file = requirePositional(positionals, 'the workflow file', USAGE);
   const concurrency = positiveInt(values.concurrency, 'concurrency', 8);
   const maxJobs = maxJobsOption(values['max-jobs']);
+  const images = imageOptions(values);
   const workflow = await loadWorkflow(file, { provider: providerOption(values.provider) });
   const json = values.json === true || !process.stderr.isTTY;
   const outputDir = resolve(values['output-dir'] ?? 'output');
   if (values['dry-run']) {
-    const files = { inputDir: resolve(values['input-dir'] ?? workflow.folder), outputDir, publicUrl: values['public-url'], listen: values.listen };
+    const files = { inputDir: resolve(values['input-dir'] ?? workflow.folder), outputDir, ...images };
     return dryRun(workflow, { files, cache: !values['no-cache'], prices: values.prices, json: values.json === true }).finally(() => workflow.cleanup?.());
   }
   const controller = new AbortController();
@@ -61,8 +62,9 @@ export async function runCommand(args: string[]): Promise<number> {
     const result = await runWorkflow(workflow.parsed, {
       inputDir: resolve(values['input-dir'] ?? workflow.folder),
       outputDir,
-      publicUrl: values['public-url'],
-      listen: values.listen,
+      ...images,
+      // Always shown: the user should know their image was sent as a smaller copy.
+      notice: (line) => process.stderr.write(`${line}\n`),
       concurrency,
       cache: values['no-cache'] ? false : true,
       signal: controller.signal,

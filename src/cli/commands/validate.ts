@@ -4,21 +4,23 @@ import { loadWorkflow } from '../load.js';
 import { validateWorkflow } from '../../app/run.js';
 import { formatIssue } from '../../engine/errors.js';
 import type { ValidationResult } from '../../engine/validate.js';
+import { IMAGE_OPTIONS, IMAGE_USAGE, imageOptions } from '../image-options.js';
 
-const USAGE = 'reelgraph validate <workflow> [--input-dir DIR] [--output-dir DIR] [--public-url URL] [--json]';
+const USAGE = `reelgraph validate <workflow> [--input-dir DIR] [--output-dir DIR] [--json] ${IMAGE_USAGE}`;
 
 /** `reelgraph validate`: every problem at once; exit 0 when valid, 2 otherwise. */
 export async function validateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { 'input-dir': { type: 'string' }, 'output-dir': { type: 'string' }, 'public-url': { type: 'string' }, json: { type: 'boolean' } },
+    { 'input-dir': { type: 'string' }, 'output-dir': { type: 'string' }, ...IMAGE_OPTIONS, json: { type: 'boolean' } },
     USAGE,
   );
+  const images = imageOptions(values);
   const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE));
   const result = await validateWorkflow(workflow.parsed, {
     inputDir: resolve(values['input-dir'] ?? workflow.folder),
     outputDir: resolve(values['output-dir'] ?? 'output'),
-    publicUrl: values['public-url'],
+    ...images,
   }).finally(() => workflow.cleanup?.());
   printValidation(result, values.json === true);
   if (result.ok && !values.json) process.stderr.write('Valid: no problems found.\n');

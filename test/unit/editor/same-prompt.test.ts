@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LGraph, LGraphNode, LiteGraph } from '@comfyorg/litegraph';
 import { describe, expect, it } from 'vitest';
 import { parseWorkflow } from '../../../src/comfy/index.js';
+import { paramSpecs } from '../../../src/engine/params.js';
 import { objectInfo } from '../../../src/comfy/object-info.js';
 import type { ObjectInfo } from '../../../src/editor/object-info.js';
 import { registerNodeTypes } from '../../../src/editor/register-nodes.js';
@@ -32,9 +33,20 @@ LiteGraph.registerNodeType('SwapImages', SwapImages);
 const fixture = (path: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
-/** class_type and inputs per node: _meta is display-only and the backend ignores it. */
+/**
+ * class_type and inputs per node: _meta is display-only and the backend ignores it. A param the file predates
+ * (LoadImage's `fit`) is written by the editor with its default and left out by the runtime, which applies the same
+ * default when it runs: compare with defaults filled in.
+ */
 function comparable(prompt: Record<string, { class_type: string; inputs: Record<string, unknown> }>) {
-  return Object.fromEntries(Object.entries(prompt).map(([id, node]) => [id, { class_type: node.class_type, inputs: node.inputs }]));
+  return Object.fromEntries(Object.entries(prompt).map(([id, node]) => [id, { class_type: node.class_type, inputs: withDefaults(node.class_type, node.inputs) }]));
+}
+
+function withDefaults(type: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const def = registry.get(type);
+  if (!def) return inputs;
+  const defaults = Object.fromEntries(paramSpecs(def).filter((spec) => spec.default !== undefined).map((spec) => [spec.name, spec.default]));
+  return { ...defaults, ...inputs };
 }
 
 function viaEditor(doc: Record<string, unknown>) {

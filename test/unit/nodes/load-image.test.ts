@@ -64,19 +64,19 @@ describe('image headers', () => {
 
 describe('LoadImage', () => {
   it('outputs an ImageRef with header facts and the content hash', async () => {
-    const out = await loadImage.run({}, { image: 'photo.png' }, fakeContext({ files: folder.files() }));
+    const out = await loadImage.run({}, { image: 'photo.png', fit: 'auto' }, fakeContext({ files: folder.files() }));
     const ref = ImageRefSchema.parse(out.IMAGE);
     expect(ref).toMatchObject({ source: 'file', name: 'photo.png', format: 'png', width: 64, height: 48 });
     expect(ref.path).toBe(join(await realpath(folder.inputDir), 'photo.png'));
-    expect(ref.sha256).toBe(await loadImage.fingerprint!({ image: 'photo.png' }, { files: folder.files() }));
+    expect(ref.sha256).toBe(await loadImage.fingerprint!({ image: 'photo.png', fit: 'auto' }, { files: folder.files() }));
   });
 
   it('fingerprints by content: touching the mtime does not change it', async () => {
-    const before = await loadImage.fingerprint!({ image: 'photo.jpg' }, { files: folder.files() });
+    const before = await loadImage.fingerprint!({ image: 'photo.jpg', fit: 'auto' }, { files: folder.files() });
     await utimes(folder.images.jpeg, new Date(2001, 1, 1), new Date(2001, 1, 1));
-    expect(await loadImage.fingerprint!({ image: 'photo.jpg' }, { files: folder.files() })).toBe(before);
+    expect(await loadImage.fingerprint!({ image: 'photo.jpg', fit: 'auto' }, { files: folder.files() })).toBe(before);
     expect(before).toMatch(/^[0-9a-f]{64}$/);
-    expect(await loadImage.fingerprint!({ image: 'photo.png' }, { files: folder.files() })).not.toBe(before);
+    expect(await loadImage.fingerprint!({ image: 'photo.png', fit: 'auto' }, { files: folder.files() })).not.toBe(before);
   });
 
   it.each([
@@ -84,7 +84,7 @@ describe('LoadImage', () => {
     ['a .. escape', () => '../secret.png', /"\.\." segments/],
     ['a missing file', () => 'nope.png', /does not exist/],
   ])('validate() refuses %s, naming node, field and value', async (_label, value, rule) => {
-    const issues = await loadImage.validate!({ image: value() }, fakeValidationContext({ nodeId: '7', files: folder.files() }));
+    const issues = await loadImage.validate!({ image: value(), fit: 'auto' }, fakeValidationContext({ nodeId: '7', files: folder.files() }));
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ nodeId: '7', nodeType: 'LoadImage', field: 'image' });
     expect(issues[0]!.details).toContain(JSON.stringify(value()));
@@ -93,26 +93,26 @@ describe('LoadImage', () => {
 
   it('refuses a symlink that leads outside the input folder, in validate() and run()', async () => {
     await symlink(join(folder.dir, 'secret.png'), join(folder.inputDir, 'link.png'));
-    const issues = await loadImage.validate!({ image: 'link.png' }, fakeValidationContext({ files: folder.files() }));
+    const issues = await loadImage.validate!({ image: 'link.png', fit: 'auto' }, fakeValidationContext({ files: folder.files() }));
     expect(issues[0]?.details).toMatch(/outside the input folder/);
-    await expect(loadImage.run({}, { image: 'link.png' }, fakeContext({ files: folder.files() }))).rejects.toThrow(InputError);
+    await expect(loadImage.run({}, { image: 'link.png', fit: 'auto' }, fakeContext({ files: folder.files() }))).rejects.toThrow(InputError);
   });
 
   it('accepts a name like a..png (only ".." segments are refused)', async () => {
     await writeFile(join(folder.inputDir, 'a..png'), await readFile(folder.images.png));
-    expect(await loadImage.validate!({ image: 'a..png' }, fakeValidationContext({ files: folder.files() }))).toEqual([]);
+    expect(await loadImage.validate!({ image: 'a..png', fit: 'auto' }, fakeValidationContext({ files: folder.files() }))).toEqual([]);
   });
 
   it('refuses a file that is not an image', async () => {
     await writeFile(join(folder.inputDir, 'notes.png'), 'just text');
-    const issues = await loadImage.validate!({ image: 'notes.png' }, fakeValidationContext({ files: folder.files() }));
+    const issues = await loadImage.validate!({ image: 'notes.png', fit: 'auto' }, fakeValidationContext({ files: folder.files() }));
     expect(issues[0]?.details).toMatch(/is not a readable image/);
   });
 
   it('refuses plain-http URLs to other hosts', async () => {
-    const issues = await loadImage.validate!({ image: 'http://example.com/a.png' }, fakeValidationContext({ files: folder.files() }));
+    const issues = await loadImage.validate!({ image: 'http://example.com/a.png', fit: 'auto' }, fakeValidationContext({ files: folder.files() }));
     expect(issues[0]?.details).toMatch(/must be an https URL/);
-    expect(await loadImage.fingerprint!({ image: 'https://example.com/a.png' }, { files: folder.files() })).toBe('https://example.com/a.png');
+    expect(await loadImage.fingerprint!({ image: 'https://example.com/a.png', fit: 'auto' }, { files: folder.files() })).toBe('https://example.com/a.png');
   });
 
   describe('with a URL', () => {
@@ -132,7 +132,7 @@ describe('LoadImage', () => {
     afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
     it('reads format and size from a ranged GET at run time', async () => {
-      const out = await loadImage.run({}, { image: `${base}/img.png` }, fakeContext({ files: folder.files(), http: nodeHttpClient() }));
+      const out = await loadImage.run({}, { image: `${base}/img.png`, fit: 'auto' }, fakeContext({ files: folder.files(), http: nodeHttpClient() }));
       expect(ImageRefSchema.parse(out.IMAGE)).toMatchObject({ source: 'url', url: `${base}/img.png`, format: 'png', width: 64, height: 48 });
       expect(ranges).toEqual(['bytes=0-65535']);
     });

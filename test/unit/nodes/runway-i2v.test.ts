@@ -125,7 +125,7 @@ describe('RunwayI2V run()', () => {
     root = await makeTempDir();
     await mkdir(join(root.dir, 'in'));
     images = await makeImages(join(root.dir, 'in'));
-    const out = await loadImage.run({}, { image: 'photo.png' }, fakeContext({ files: { inputDir: join(root.dir, 'in'), outputDir: root.dir } }));
+    const out = await loadImage.run({}, { image: 'photo.png', fit: 'auto' }, fakeContext({ files: { inputDir: join(root.dir, 'in'), outputDir: root.dir } }));
     image = out.IMAGE as ImageRef;
   });
   afterAll(() => root.cleanup());
@@ -142,7 +142,7 @@ describe('RunwayI2V run()', () => {
     const task = TaskHandleSchema.parse(out.TASK);
     expect(task).toEqual({
       provider: id, model: 'gen4_turbo', taskId: 'task-1', baseUrl: provider.info.defaultBaseUrl,
-      submittedAt: ctx.clock.now(), duration: 5, ratio: '1280:720',
+      submittedAt: ctx.clock.now(), duration: 5, ratio: '1280:720', image: { route: 'data-uri' },
     });
   });
 

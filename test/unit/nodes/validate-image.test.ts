@@ -28,10 +28,10 @@ afterAll(() => folder.cleanup());
 
 const i2v = (provider: string, model = 'gen4_turbo') => ({ type: 'RunwayI2V', params: { provider, model } });
 
-async function validateFile(name: string, downstream = [i2v('runway')]) {
+async function validateFile(name: string, downstream = [i2v('runway')], fit: 'auto' | 'off' = 'off') {
   const ctx = fakeValidationContext({
     nodeId: '5',
-    files: folder.files(),
+    files: { ...folder.files(), imageFit: fit },
     upstream: { image: { type: 'LoadImage', params: { image: name } } },
     downstream,
   });
@@ -58,10 +58,10 @@ describe('ValidateImage validate() before execution', () => {
     expect(await validateFile('big6.png', [i2v('runcomfy')])).toEqual([]);
   });
 
-  it('applies the 5 MB data-URI limit to local files for runway, on the encoded length', async () => {
-    const issues = await validateFile('big6.png', [i2v('runway')]);
+  it('applies the 5 MB data-URI limit to local files for cometapi with --image-fit off, on the encoded length', async () => {
+    const issues = await validateFile('big6.png', [i2v('cometapi')]);
     expect(issues).toHaveLength(1);
-    expect(issues[0]!.details).toMatch(/data URI of 8\.00 MB \(file 6\.00 MB\) must be under 5\.00 MB for runway gen4_turbo/);
+    expect(issues[0]!.details).toMatch(/data URI of 8\.00 MB \(file 6\.00 MB\) must be under 5\.00 MB for cometapi gen4_turbo/);
     expect(dataUriLength('png', 3)).toBe('data:image/png;base64,'.length + 4);
   });
 
@@ -89,6 +89,29 @@ describe('ValidateImage validate() before execution', () => {
     expect(none.map((i) => i.details)).toEqual([expect.stringContaining('must be under 5.00 MB for every provider')]);
   });
 
+  it('sends a 6 MB local file to runway through uploads, fitting or not', async () => {
+    expect(await validateFile('big6.png', [i2v('runway')], 'off')).toEqual([]);
+    expect(await validateFile('big6.png', [i2v('runway')], 'auto')).toEqual([]);
+  });
+
+  it('leaves bytes and pixels to fitting when fitting is on; format and aspect ratio still hold', async () => {
+    expect(await validateFile('big6.png', [i2v('cometapi')], 'auto')).toEqual([]);
+    expect(await validateFile('wide8000.png', [i2v('runway')], 'auto')).toEqual([]);
+    expect(await validateFile('big6.png', [], 'auto')).toEqual([]);
+    expect((await validateFile('wide3.png', [i2v('cometapi')], 'auto')).map((i) => i.details)).toEqual([expect.stringContaining('aspect ratio 3.00')]);
+    expect((await validateFile('anim.gif', [i2v('cometapi')], 'auto')).map((i) => i.details)).toEqual([expect.stringContaining('format gif is not accepted')]);
+  });
+
+  it("LoadImage's fit param off refuses like --image-fit off", async () => {
+    const ctx = fakeValidationContext({
+      nodeId: '5',
+      files: folder.files(),
+      upstream: { image: { type: 'LoadImage', params: { image: 'big6.png', fit: 'off' } } },
+      downstream: [i2v('cometapi')],
+    });
+    expect((await validateImage.validate!({}, ctx)).map((i) => i.details)).toEqual([expect.stringMatching(/data URI of 8\.00 MB/)]);
+  });
+
   it('leaves URLs and unreadable files to run time and to LoadImage', async () => {
     expect(await validateFile('https://example.com/x.gif')).toEqual([]);
     expect(await validateFile('missing.png')).toEqual([]);
@@ -113,10 +136,11 @@ describe('ValidateImage run()', () => {
     await expect(run).rejects.toThrow('image "https://example.com/a.png": aspect ratio 3.00 (3000×1000) is outside 1:2..2:1 (exclusive) for runway gen4_turbo');
   });
 
-  it('allows up to 16 MB by URL for runway (the data-URI limit applies to local files only)', async () => {
-    const ctx = fakeContext({ downstream: () => [i2v('runway')] });
+  it('allows up to 16 MB by URL for cometapi (the data-URI limit applies to local files only)', async () => {
+    const ctx = fakeContext({ downstream: () => [i2v('cometapi')] });
     await expect(validateImage.run({ image: ref({ bytes: 10 * MB }) }, {}, ctx)).resolves.toBeDefined();
-    await expect(validateImage.run({ image: ref({ bytes: 10 * MB, source: 'file', path: '/x.png' }) }, {}, ctx)).rejects.toThrow(/data URI/);
+    await expect(validateImage.run({ image: ref({ bytes: 10 * MB, source: 'file', path: '/x.png', fit: 'off' }) }, {}, ctx)).rejects.toThrow(/data URI/);
+    await expect(validateImage.run({ image: ref({ bytes: 10 * MB, source: 'file', path: '/x.png' }) }, {}, ctx)).resolves.toBeDefined();
   });
 
   it('finds the downstream RunwayI2V in the API prompt when the runtime offers no downstream()', async () => {
