@@ -21,6 +21,10 @@ async function getJson<T>(path: string): Promise<T> {
 export const fetchObjectInfo = (): Promise<ObjectInfo> => getJson<ObjectInfo>('/api/object_info');
 export const fetchCatalog = (): Promise<Catalog> => getJson<Catalog>('/api/reelgraph/catalog').catch(() => ({}));
 export const fetchExamples = (): Promise<string[]> => getJson<string[]>('/api/reelgraph/examples').catch(() => []);
+/** `serve --emulator`: the providers answer from the built-in emulator. */
+export const fetchMode = (): Promise<{ emulator: boolean }> => getJson<{ emulator: boolean }>('/api/reelgraph/mode').catch(() => ({ emulator: false }));
+/** The workflow a fresh editor opens, as ComfyUI opens its default graph: the Runway example. */
+export const DEFAULT_WORKFLOW = 'runway-gen4-turbo.json';
 export const fetchExample = (name: string): Promise<unknown> => getJson<unknown>(`/api/reelgraph/examples/${encodeURIComponent(name)}`);
 
 export async function queuePrompt(prompt: unknown, workflow: unknown, clientId: string): Promise<QueueResponse> {

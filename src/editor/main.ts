@@ -1,7 +1,7 @@
 import '@comfyorg/litegraph/style.css';
 import './style.css';
 import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
-import { fetchCatalog, fetchExample, fetchExamples, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
+import { DEFAULT_WORKFLOW, fetchCatalog, fetchExample, fetchExamples, fetchMode, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
 import { clearPreviews, positionPreviews } from './previews.js';
 import { registerNodeTypes } from './register-nodes.js';
 import { registerNoteTypes } from './note-node.js';
@@ -38,7 +38,8 @@ function showWholeGraph(canvas: LGraphCanvas, graph: LGraph): void {
 }
 
 async function main(): Promise<void> {
-  const [info, catalog] = await Promise.all([fetchObjectInfo(), fetchCatalog()]);
+  const [info, catalog, mode] = await Promise.all([fetchObjectInfo(), fetchCatalog(), fetchMode()]);
+  $('emulator').hidden = !mode.emulator;
   // Nodes report changes before the graph exists; the estimator is attached right after.
   let graphChanged = (): void => undefined;
   registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node), changed: () => graphChanged() });
@@ -61,7 +62,8 @@ async function main(): Promise<void> {
   const resize = (): void => canvas.resize(canvasElement.parentElement!.clientWidth, canvasElement.parentElement!.clientHeight);
   window.addEventListener('resize', resize);
   resize();
-  if (restoreAutosave(graph)) setStatus('Restored the last session');
+  const restored = restoreAutosave(graph);
+  if (restored) setStatus('Restored the last session');
   else setStatus('Ready');
   graph.start();
   setInterval(() => autosave(graph), 1000);
@@ -92,13 +94,14 @@ async function main(): Promise<void> {
   };
   const run = async (): Promise<void> => {
     runStates.clear();
+    // Said before the request: a cached run can finish before its answer arrives.
+    setStatus('Queued', 'busy');
     const workflow = graph.serialize();
     const response = await queuePrompt(graphToApiPrompt(graph), workflow, clientId);
     if (!response.ok) return showValidationErrors(view, response);
     view.promptId = response.promptId;
     applyControlValues(graph);
     graphChanged();
-    setStatus(`Queued ${response.promptId ?? ''}`, 'busy');
   };
   const save = (): void => downloadJson('workflow.json', graph.serialize());
   const exportApi = (): void => downloadJson('workflow_api.json', graphToApiPrompt(graph));
@@ -121,6 +124,11 @@ async function main(): Promise<void> {
     graphChanged();
   });
   setupExamples(load);
+  if (!restored) {
+    // A fresh editor opens a workflow that runs as is, as ComfyUI opens its default graph.
+    await load(await fetchExample(DEFAULT_WORKFLOW), DEFAULT_WORKFLOW).catch(() => undefined);
+    setStatus('Ready');
+  }
   setupDrop(load);
   window.addEventListener('keydown', (event) => {
     const mod = event.ctrlKey || event.metaKey;

@@ -25,7 +25,7 @@ export async function postEstimate(request: IncomingMessage, response: ServerRes
     return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
   }
   const plan = await planDryRun(parsed, ctx.registry, {
-    files: { inputDir: ctx.inputDir, outputDir: ctx.outputDir },
+    files: { inputDir: ctx.inputDir, outputDir: ctx.outputDir, publicUrl: ctx.publicUrl },
     env: ctx.env,
     cache: new OutputCache(defaultCacheDir(ctx.env)),
     prices: await loadPrices(undefined, ctx.env),

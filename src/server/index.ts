@@ -12,6 +12,7 @@ import { HttpError, sendJson } from './http-util.js';
 import { PromptQueue } from './queue.js';
 import { handleApi, type ApiContext } from './routes.js';
 import { createRunner } from './runner.js';
+import { provideExampleImages } from './example-images.js';
 import { rejectionReason } from './security.js';
 import { defaultEditorDir, serveEditor } from './static.js';
 import { WsHub } from './ws-hub.js';
@@ -33,6 +34,10 @@ export interface ServerOptions {
   cache?: boolean | string;
   /** Folder of example workflows (default: the package's examples/). */
   examplesDir?: string;
+  /** Where providers that fetch images by URL get local ones (RunComfy); see RunOptions.publicUrl. */
+  publicUrl?: string;
+  /** Set when the providers point at the built-in emulator: the editor says so. */
+  emulatorUrl?: string;
 }
 
 export interface RunningServer {
@@ -47,12 +52,14 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const env = options.env ?? process.env;
   await Promise.all([mkdir(options.inputDir, { recursive: true }), mkdir(options.outputDir, { recursive: true })]);
+  const examplesDir = options.examplesDir ?? join(packageRoot, 'examples');
+  await provideExampleImages(examplesDir, options.inputDir);
   // ComfyUI's temp folder holds previews; ours is per-process and outside the output folder.
   const tempDir = join(tmpdir(), `reelgraph-temp-${process.pid}`);
   const registry = createNodeRegistry();
   const workflows = new Map<string, ParsedWorkflow>();
   let hub: WsHub | undefined;
-  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache }, workflows), {
+  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, publicUrl: options.publicUrl }, workflows), {
     event: (event, clientId) => hub?.publish(event, clientId),
     changed: () => hub?.statusChanged(),
   });
@@ -66,7 +73,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     outputDir: options.outputDir,
     env,
     roots: { input: options.inputDir, output: options.outputDir, temp: tempDir },
-    examplesDir: options.examplesDir ?? join(packageRoot, 'examples'),
+    examplesDir,
+    publicUrl: options.publicUrl,
+    emulator: options.emulatorUrl !== undefined,
   };
   const editorDir = options.editorDir ?? defaultEditorDir;
   const server = createServer((request, response) => void handle(request, response, ctx, editorDir, port()));

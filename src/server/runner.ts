@@ -15,6 +15,7 @@ export interface RunnerOptions {
   outputDir: string;
   env: NodeJS.ProcessEnv;
   cache?: boolean | string;
+  publicUrl?: string;
 }
 
 const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
