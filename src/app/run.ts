@@ -69,7 +69,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   const providers = createProviderRegistry({ env, http });
   const fileHost = options.publicUrl ? new FileHost({ publicUrl: options.publicUrl, listen: options.listen }) : undefined;
   const log = options.log ?? silentLogger;
-  const cache = options.cache === false ? undefined : new OutputCache(typeof options.cache === 'string' ? options.cache : defaultCacheDir());
+  const cache = options.cache === false ? undefined : new OutputCache(typeof options.cache === 'string' ? options.cache : defaultCacheDir(env));
   const journal = options.journal === false ? undefined : (options.journal ?? runJournal(options, env));
   const services: NodeServices = {
     http,

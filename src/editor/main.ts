@@ -10,6 +10,7 @@ import { importProvider, prepareForEditor } from './import.js';
 import { handleMessage, showValidationErrors, type RunView } from './run-events.js';
 import { runStates } from './run-state.js';
 import { connectEvents, type ServerMessage } from './socket.js';
+import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
 import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
 
@@ -53,11 +54,13 @@ async function main(): Promise<void> {
   canvas.background_image = '';
   canvas.clear_background_color = '#1b1c1f';
   canvas.show_info = false;
+  setTextAreaLayer($('overlay'));
   const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
   const previousDraw = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, visible) => {
     previousDraw?.call(canvas, ctx, visible);
     positionPreviews(graph, canvas);
+    positionTextAreas(graph, canvas);
   };
   const resize = (): void => canvas.resize(canvasElement.parentElement!.clientWidth, canvasElement.parentElement!.clientHeight);
   window.addEventListener('resize', resize);

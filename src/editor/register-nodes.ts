@@ -2,6 +2,7 @@ import { LGraphCanvas, LGraphNode, LiteGraph, type IWidget } from '@comfyorg/lit
 import type { Catalog } from './api.js';
 import { socketsOf, widgetsOf, type ObjectInfo, type ObjectInfoEntry, type WidgetSpec } from './object-info.js';
 import { drawNodeState } from './run-state.js';
+import { addTextArea } from './text-areas.js';
 
 /**
  * One LiteGraph node type per /object_info entry. Widgets follow ComfyUI's order, with
@@ -107,8 +108,10 @@ function addWidgetFor(node: LGraphNode, spec: WidgetSpec, hooks: EditorHooks): v
     if (opts.control_after_generate) addWidget(node, 'combo', 'control_after_generate', 'randomize', null, { values: CONTROL_VALUES });
   } else if (spec.kind === 'toggle') {
     addWidget(node, 'toggle', spec.name, spec.default, null, { on: 'true', off: 'false' });
+  } else if (spec.multiline || spec.name === 'promptText') {
+    addTextArea(node, spec.name, spec.default, () => hooks.changed());
   } else {
-    addWidget(node, 'text', spec.name, spec.default, null, { multiline: spec.multiline || spec.name === 'promptText' });
+    addWidget(node, 'text', spec.name, spec.default, null, { multiline: false });
   }
   if (opts.image_upload) addWidget(node, 'button', 'upload', 'image', () => hooks.pickImage(node), {});
 }

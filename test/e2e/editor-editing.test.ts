@@ -1,0 +1,96 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorEnv } from '../../src/cli/emulator-env.js';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { startServer, type RunningServer } from '../../src/server/index.js';
+import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
+import { type EditorWindow, pointOf, widgetValue } from './editor-page.js';
+import { watchPage } from './page-watch.js';
+
+/** Issue 13: editing the default workflow with real mouse and keyboard (text, undo, modes, menus). */
+
+if (!chromiumAvailable) console.warn(skipReason);
+
+function idOf(page: Page, type: string): Promise<number> {
+  return page.evaluate((type) => (window as unknown as EditorWindow).reelgraph.graph.nodes.find((node) => (node as unknown as { type: string }).type === type)!.id, type);
+}
+
+/** A point on empty canvas, below the default workflow. */
+async function emptyCanvas(page: Page): Promise<{ x: number; y: number }> {
+  const box = (await page.locator('#graph-canvas').boundingBox())!;
+  return { x: box.x + box.width / 2, y: box.y + box.height - 60 };
+}
+
+describe.skipIf(!chromiumAvailable)('editor: editing in Chromium', () => {
+  let emulator: Emulator;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  let root: string;
+  let watch: { problems: string[] };
+  const prompts: Record<string, { inputs: Record<string, unknown>; class_type: string }>[] = [];
+
+  beforeAll(async () => {
+    if (!editorBuilt) throw new Error(`${editorDir} is missing: run \`npm run build:editor\``);
+    root = await mkdtemp(join(tmpdir(), 'reelgraph-e2e-editing-'));
+    await mkdir(artifactsDir, { recursive: true });
+    emulator = await startEmulator({ timing: { queuedMs: 100, runningMs: 300 } });
+    const env = { ...emulatorEnv(emulator.url), REELGRAPH_STATE_DIR: join(root, 'state'), REELGRAPH_CACHE_DIR: join(root, 'cache') };
+    server = await startServer({ port: 0, host: '127.0.0.1', inputDir: join(root, 'input'), outputDir: join(root, 'output'), env, emulatorUrl: emulator.url });
+    browser = await launchBrowser();
+    page = await openEditorPage(browser, server.url, {
+      keepDefault: true,
+      beforeLoad: (opened) => {
+        watch = watchPage(opened);
+        opened.on('request', (request) => {
+          if (request.method() === 'POST' && new URL(request.url()).pathname === '/api/prompt') prompts.push((request.postDataJSON() as { prompt: (typeof prompts)[number] }).prompt);
+        });
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await emulator?.close();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps a typed prompt: type in the node, click elsewhere, Run — the request carries the typed text', async () => {
+    const runway = await idOf(page, 'RunwayI2V');
+    const at = await pointOf(page, runway, { kind: 'widget', name: 'promptText' });
+    await page.mouse.click(at.x, at.y);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('A red kite climbs over the dunes');
+    // Enter is a newline in the prompt, not "submit".
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('slow pan left');
+    const empty = await emptyCanvas(page);
+    await page.mouse.click(empty.x, empty.y);
+    await page.screenshot({ path: join(artifactsDir, 'e2e-text-typed.png') });
+    await page.click('#run');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Done', undefined, { timeout: 20_000 }).catch(async () => {
+      throw new Error(`status: ${await page.textContent('#status')} ${JSON.stringify(watch.problems)}`);
+    });
+    const sent = prompts.at(-1)!;
+    expect(sent[String(runway)]!.inputs.promptText).toBe('A red kite climbs over the dunes\nslow pan left');
+    expect(await widgetValue(page, runway, 'promptText')).toBe('A red kite climbs over the dunes\nslow pan left');
+  });
+
+  it('Run sends what is on screen even while the text area still has focus', async () => {
+    const runway = await idOf(page, 'RunwayI2V');
+    const at = await pointOf(page, runway, { kind: 'widget', name: 'promptText' });
+    await page.mouse.click(at.x, at.y);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('Fog rolls in');
+    const before = prompts.length;
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => prompts.length).toBe(before + 1);
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Done', undefined, { timeout: 60_000 });
+    expect(prompts.at(-1)![String(runway)]!.inputs.promptText).toBe('Fog rolls in');
+    expect(watch.problems).toEqual([]);
+  });
+});
