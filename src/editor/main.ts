@@ -12,6 +12,8 @@ import { runStates } from './run-state.js';
 import { connectEvents, type ServerMessage } from './socket.js';
 import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
+import { createUndoHistory } from './undo.js';
+import { trimMenus } from './menus.js';
 import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
 
 /** The editor page: a litegraph canvas, a toolbar, and the server's event stream. */
@@ -49,12 +51,15 @@ async function main(): Promise<void> {
   const graph = new LGraph();
   const estimator = watchEstimate(graph);
   graphChanged = () => estimator.changed();
+  graph.onNodeAdded = graphChanged;
+  graph.onNodeRemoved = graphChanged;
   const canvasElement = $<HTMLCanvasElement>('graph-canvas');
   const canvas = new LGraphCanvas(canvasElement, graph);
   canvas.background_image = '';
   canvas.clear_background_color = '#1b1c1f';
   canvas.show_info = false;
   setTextAreaLayer($('overlay'));
+  trimMenus(canvas);
   const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
   const previousDraw = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, visible) => {
@@ -68,6 +73,22 @@ async function main(): Promise<void> {
   const restored = restoreAutosave(graph);
   if (restored) setStatus('Restored the last session');
   else setStatus('Ready');
+  const undo = createUndoHistory(() => graph.serialize(), (data) => {
+    loadWorkflowData(graph, data);
+    estimator.changed();
+  }, !restored);
+  graphChanged = () => {
+    estimator.changed();
+    undo.changed();
+  };
+  graph.onNodeAdded = graphChanged;
+  graph.onNodeRemoved = graphChanged;
+  // Moves, links, pastes and deletions end with a pointer or key release.
+  canvasElement.addEventListener('pointerup', () => undo.changed());
+  window.addEventListener('keyup', () => undo.changed());
+  /** Before replacing the graph: true when there is nothing unsaved, or the user agrees to drop it. */
+  const mayReplace = (action: string): boolean =>
+    !undo.unsaved() || window.confirm(`${action} replaces the graph, which has unsaved changes. Continue? (Ctrl+Z brings it back.)`);
   graph.start();
   setInterval(() => autosave(graph), 1000);
   window.addEventListener('beforeunload', () => autosave(graph));
@@ -82,6 +103,7 @@ async function main(): Promise<void> {
   connectEvents(clientId, onMessage, (connected) => $('connection').classList.toggle('online', connected));
 
   const load = async (data: unknown, name: string): Promise<void> => {
+    if (!mayReplace(`Opening ${name}`)) return;
     try {
       const prepared = await prepareForEditor(data, name, importProvider(location.search));
       clearPreviews();
@@ -90,6 +112,7 @@ async function main(): Promise<void> {
       showWholeGraph(canvas, graph);
       autosave(graph);
       graphChanged();
+      undo.markSaved();
       setStatus(prepared.status, prepared.tone);
     } catch (error) {
       setStatus(error instanceof Error ? error.message : String(error), 'error');
@@ -106,7 +129,10 @@ async function main(): Promise<void> {
     applyControlValues(graph);
     graphChanged();
   };
-  const save = (): void => downloadJson('workflow.json', graph.serialize());
+  const save = (): void => {
+    downloadJson('workflow.json', graph.serialize());
+    undo.markSaved();
+  };
   const exportApi = (): void => downloadJson('workflow_api.json', graphToApiPrompt(graph));
 
   $('run').addEventListener('click', () => void run());
@@ -120,11 +146,13 @@ async function main(): Promise<void> {
     if (file) await openFile(file, load);
   });
   $('clear').addEventListener('click', () => {
+    if (!mayReplace('Clear')) return;
     graph.clear();
     clearPreviews();
     runStates.clear();
     autosave(graph);
     graphChanged();
+    undo.checkpoint();
   });
   setupExamples(load);
   if (!restored) {
@@ -135,13 +163,18 @@ async function main(): Promise<void> {
   setupDrop(load);
   window.addEventListener('keydown', (event) => {
     const mod = event.ctrlKey || event.metaKey;
-    if (mod && event.key === 'Enter') void run();
+    const key = event.key.toLowerCase();
+    // Text fields keep their own undo and keys.
+    if (isTextField(event.target) && !(mod && key === 'enter')) return;
+    if (mod && key === 'z' && !event.shiftKey) undo.undo();
+    else if (mod && (key === 'y' || (key === 'z' && event.shiftKey))) undo.redo();
+    else if (mod && event.key === 'Enter') void run();
     else if (mod && event.key.toLowerCase() === 's') save();
     else if (mod && event.key.toLowerCase() === 'o') $('open-file').click();
     else return;
     event.preventDefault();
   });
-  Object.assign(window, { reelgraph: { graph, canvas, runStates, run, save, exportApi, loadGraphData: (data: unknown) => loadWorkflowData(graph, data), toApi: () => graphToApiPrompt(graph) } });
+  Object.assign(window, { reelgraph: { graph, canvas, runStates, run, undo, save, exportApi, loadGraphData: (data: unknown) => loadWorkflowData(graph, data), toApi: () => graphToApiPrompt(graph) } });
   document.body.dataset.ready = 'true';
 }
 
@@ -157,13 +190,14 @@ function watchEstimate(graph: LGraph): Estimator {
     badge.hidden = view.tone === 'idle';
     run.title = view.tone === 'idle' ? runTitle : `${runTitle}\n${view.title}`;
   };
-  const estimator = createEstimator(() => (graph.nodes.length > 0 ? graphToApiPrompt(graph) : undefined), show);
-  graph.onNodeAdded = () => estimator.changed();
-  graph.onNodeRemoved = () => estimator.changed();
-  return estimator;
+  return createEstimator(() => (graph.nodes.length > 0 ? graphToApiPrompt(graph) : undefined), show);
 }
 
 type Load = (data: unknown, name: string) => Promise<void>;
+
+function isTextField(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
 
 function setStatus(text: string, tone: 'ok' | 'busy' | 'error' = 'ok'): void {
   const status = $('status');

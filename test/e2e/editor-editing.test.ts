@@ -7,12 +7,37 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { type EditorWindow, pointOf, widgetValue } from './editor-page.js';
+import { chooseInCombo, type EditorWindow, pointOf, widgetValue } from './editor-page.js';
 import { watchPage } from './page-watch.js';
 
 /** Issue 13: editing the default workflow with real mouse and keyboard (text, undo, modes, menus). */
 
 if (!chromiumAvailable) console.warn(skipReason);
+
+interface GraphFacts {
+  types: string[];
+  links: [string, string][];
+}
+
+/** Node types and links (as origin type → target type) of the page's graph. */
+function facts(page: Page): Promise<GraphFacts> {
+  return page.evaluate(() => {
+    const { graph } = (window as unknown as EditorWindow).reelgraph;
+    const typeOf = (id: number) => (graph.getNodeById(id) as unknown as { type: string } | null)?.type ?? '?';
+    const links = [...graph.links.values()].map((link) => {
+      const { origin_id, target_id } = link as { origin_id: number; target_id: number };
+      return [typeOf(origin_id), typeOf(target_id)] as [string, string];
+    });
+    return { types: graph.nodes.map((node) => (node as unknown as { type: string }).type).sort(), links: links.sort() };
+  });
+}
+
+const DEFAULT_LINKS: [string, string][] = [
+  ['LoadImage', 'ValidateImage'],
+  ['Poll', 'SaveVideo'],
+  ['RunwayI2V', 'Poll'],
+  ['ValidateImage', 'RunwayI2V'],
+];
 
 function idOf(page: Page, type: string): Promise<number> {
   return page.evaluate((type) => (window as unknown as EditorWindow).reelgraph.graph.nodes.find((node) => (node as unknown as { type: string }).type === type)!.id, type);
@@ -91,6 +116,88 @@ describe.skipIf(!chromiumAvailable)('editor: editing in Chromium', () => {
     await expect.poll(() => prompts.length).toBe(before + 1);
     await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Done', undefined, { timeout: 60_000 });
     expect(prompts.at(-1)![String(runway)]!.inputs.promptText).toBe('Fog rolls in');
+  });
+
+  it('undoes a node deletion with its links (Ctrl+Z), redoes it (Ctrl+Y, Ctrl+Shift+Z)', async () => {
+    const before = await facts(page);
+    expect(before.links).toEqual(DEFAULT_LINKS);
+    const title = await pointOf(page, await idOf(page, 'ValidateImage'), { kind: 'title' });
+    await page.mouse.click(title.x, title.y);
+    await page.keyboard.press('Delete');
+    await expect.poll(async () => (await facts(page)).types.length).toBe(4);
+    await page.screenshot({ path: join(artifactsDir, 'e2e-undo-deleted.png') });
+    // Like ComfyUI, deleting a node whose input and output have the same type keeps the chain linked through it.
+    expect((await facts(page)).links).toEqual([['LoadImage', 'RunwayI2V'], ['Poll', 'SaveVideo'], ['RunwayI2V', 'Poll']]);
+    await page.keyboard.press('Control+Z');
+    await expect.poll(() => facts(page)).toEqual(before);
+    await page.screenshot({ path: join(artifactsDir, 'e2e-undo-restored.png') });
+    await page.keyboard.press('Control+Y');
+    await expect.poll(async () => (await facts(page)).types.length).toBe(4);
+    await page.keyboard.press('Control+Z');
+    await expect.poll(() => facts(page)).toEqual(before);
+    await page.keyboard.press('Control+Shift+Z');
+    await expect.poll(async () => (await facts(page)).types.length).toBe(4);
+    await page.keyboard.press('Control+Z');
+    await expect.poll(() => facts(page)).toEqual(before);
+  });
+
+  it('undoes a move and a widget change', async () => {
+    const poll = await idOf(page, 'Poll');
+    const posOf = () => page.evaluate((id) => [...(window as unknown as EditorWindow).reelgraph.graph.getNodeById(id)!.pos], poll);
+    const start = await posOf();
+    const title = await pointOf(page, poll, { kind: 'title' });
+    await page.mouse.move(title.x, title.y);
+    await page.mouse.down();
+    await page.mouse.move(title.x + 40, title.y + 120, { steps: 6 });
+    await page.mouse.up();
+    expect(await posOf()).not.toEqual(start);
+    const runway = await idOf(page, 'RunwayI2V');
+    await chooseInCombo(page, runway, 'duration', '10');
+    expect(await widgetValue(page, runway, 'duration')).toBe(10);
+    await page.locator('#graph-canvas').focus();
+    await page.keyboard.press('Control+Z');
+    await expect.poll(() => widgetValue(page, runway, 'duration')).toBe(5);
+    await page.keyboard.press('Control+Z');
+    await expect.poll(posOf).toEqual(start);
+  });
+
+  it('asks before Clear drops unsaved work, and Clear can be undone', async () => {
+    const before = await facts(page);
+    const title = await pointOf(page, await idOf(page, 'Poll'), { kind: 'title' });
+    await page.mouse.move(title.x, title.y);
+    await page.mouse.down();
+    await page.mouse.move(title.x + 30, title.y + 30, { steps: 4 });
+    await page.mouse.up();
+    const messages: string[] = [];
+    page.once('dialog', (dialog) => {
+      messages.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.click('#clear');
+    await expect.poll(() => messages.length).toBe(1);
+    expect(messages[0]).toContain('unsaved changes');
+    expect(await facts(page)).toEqual(before);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#clear');
+    await expect.poll(async () => (await facts(page)).types.length).toBe(0);
+    await page.locator('#graph-canvas').focus();
+    await page.keyboard.press('Control+Z');
+    await expect.poll(() => facts(page)).toEqual(before);
+  });
+
+  it('offers no "Convert to Subgraph" in the node or canvas menu', async () => {
+    const title = await pointOf(page, await idOf(page, 'Poll'), { kind: 'title' });
+    await page.mouse.click(title.x, title.y, { button: 'right' });
+    const menu = page.locator('.litecontextmenu').last();
+    await menu.waitFor({ state: 'visible' });
+    const entries = await menu.locator('.litemenu-entry').allTextContents();
+    expect(entries).toContain('Mode');
+    expect(entries.join('|')).not.toContain('Subgraph');
+    await page.keyboard.press('Escape');
+    await page.mouse.click(10, 10);
+  });
+
+  it('logged no console errors and no failed requests', () => {
     expect(watch.problems).toEqual([]);
   });
 });
