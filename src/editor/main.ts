@@ -14,6 +14,7 @@ import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
 import { createUndoHistory } from './undo.js';
 import { trimMenus } from './menus.js';
+import { MODES, toggleMode } from './modes.js';
 import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
 
 /** The editor page: a litegraph canvas, a toolbar, and the server's event stream. */
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   canvas.clear_background_color = '#1b1c1f';
   canvas.show_info = false;
   setTextAreaLayer($('overlay'));
-  trimMenus(canvas);
+  trimMenus(canvas, () => graphChanged());
   const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
   const previousDraw = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, visible) => {
@@ -168,6 +169,8 @@ async function main(): Promise<void> {
     if (isTextField(event.target) && !(mod && key === 'enter')) return;
     if (mod && key === 'z' && !event.shiftKey) undo.undo();
     else if (mod && (key === 'y' || (key === 'z' && event.shiftKey))) undo.redo();
+    else if (mod && key === 'b' && toggleMode(canvas, MODES.bypass)) graphChanged();
+    else if (mod && key === 'm' && toggleMode(canvas, MODES.never)) graphChanged();
     else if (mod && event.key === 'Enter') void run();
     else if (mod && event.key.toLowerCase() === 's') save();
     else if (mod && event.key.toLowerCase() === 'o') $('open-file').click();

@@ -3,6 +3,7 @@ import type { Catalog } from './api.js';
 import { socketsOf, widgetsOf, type ObjectInfo, type ObjectInfoEntry, type WidgetSpec } from './object-info.js';
 import { drawNodeState } from './run-state.js';
 import { addTextArea } from './text-areas.js';
+import { drawModeLook } from './modes.js';
 
 /**
  * One LiteGraph node type per /object_info entry. Widgets follow ComfyUI's order, with
@@ -69,6 +70,7 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
       if (!this.building) super.expandToFitContent();
     }
     override onDrawForeground(ctx: CanvasRenderingContext2D): void {
+      drawModeLook(this, ctx);
       drawNodeState(this, ctx);
     }
     override onConfigure(): void {

@@ -41,7 +41,6 @@ export function createUndoHistory(serialize: () => unknown, load: (data: unknown
     index = steps.length - 1;
   };
   const go = (to: number): boolean => {
-    checkpoint();
     if (to < 0 || to >= steps.length) return false;
     index = to;
     restoring = true;
@@ -59,8 +58,15 @@ export function createUndoHistory(serialize: () => unknown, load: (data: unknown
       timer = setTimeout(checkpoint, SETTLE_MS);
     },
     checkpoint,
-    undo: () => go(index - 1),
-    redo: () => go(index + 1),
+    // A change still settling is a step of its own: keep it before moving.
+    undo: () => {
+      checkpoint();
+      return go(index - 1);
+    },
+    redo: () => {
+      checkpoint();
+      return go(index + 1);
+    },
     markSaved: () => {
       checkpoint();
       saved = steps[index];

@@ -15,6 +15,7 @@ interface PageNode {
   id: number;
   pos: [number, number];
   size: [number, number];
+  mode: number;
   widgets: { name: string; value: unknown; y?: number; last_y?: number }[];
   getOutputPos(slot: number): [number, number];
   getInputPos(slot: number): [number, number];

@@ -30,6 +30,17 @@ describe('createUndoHistory', () => {
     expect(history.undo()).toBe(false);
   });
 
+  it('keeps a change that has not settled yet before undoing it', () => {
+    let graph = { nodes: [1] };
+    const history = createUndoHistory(() => graph, (data) => (graph = data as typeof graph));
+    graph = { nodes: [1, 2] };
+    history.changed();
+    expect(history.undo()).toBe(true);
+    expect(graph.nodes).toEqual([1]);
+    expect(history.redo()).toBe(true);
+    expect(graph.nodes).toEqual([1, 2]);
+  });
+
   it('keeps at most MAX_STEPS snapshots', () => {
     const { history, edit, graph } = setup();
     for (let i = 1; i <= MAX_STEPS + 20; i++) edit([i]);
