@@ -14,6 +14,7 @@ import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
 import { createUndoHistory } from './undo.js';
 import { trimMenus } from './menus.js';
+import { setupLinkSearch } from './link-search.js';
 import { MODES, toggleMode } from './modes.js';
 import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
 
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
   canvas.show_info = false;
   setTextAreaLayer($('overlay'));
   trimMenus(canvas, () => graphChanged());
+  setupLinkSearch(canvas);
   const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
   const previousDraw = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, visible) => {

@@ -29,7 +29,11 @@ type Widget = IWidget & { options: Record<string, unknown> };
 export function registerNodeTypes(info: ObjectInfo, catalog: Catalog, hooks: EditorHooks): void {
   Object.assign(LGraphCanvas.link_type_colors, SOCKET_COLORS);
   for (const entry of Object.values(info)) {
-    LiteGraph.registerNodeType(entry.name, nodeClass(entry, catalog, hooks));
+    const type = nodeClass(entry, catalog, hooks);
+    LiteGraph.registerNodeType(entry.name, type);
+    // registerNodeType takes the category from the type name ("a/b/Name"): ours have none,
+    // which emptied the "Add Node" menu. ComfyUI's category comes from object_info.
+    type.category = entry.category ?? 'reelgraph';
   }
 }
 
@@ -42,6 +46,8 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
     static override title = title;
     static override category = entry.category ?? 'reelgraph';
     static comfyClass = entry.name;
+    /** Socket types, for the link-release search (link-search.ts). */
+    static slotTypes = { inputs: socketsOf(entry).map((socket) => socket.type), outputs: [...entry.output] };
     /** True while the constructor adds slots and widgets: it sizes the node once at the end. */
     private building = true;
     constructor(nodeTitle?: string) {

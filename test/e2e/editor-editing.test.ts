@@ -236,6 +236,46 @@ describe.skipIf(!chromiumAvailable)('editor: editing in Chromium', () => {
     await expect.poll(() => page.evaluate((id) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(id)!.mode, validate)).toBe(0);
   });
 
+  it('adds a node from the canvas menu by category ("Add Node" › api node › video › Runway)', async () => {
+    const before = (await facts(page)).types.length;
+    const empty = await emptyCanvas(page);
+    await page.mouse.click(empty.x, empty.y, { button: 'right' });
+    for (const entry of ['Add Node', 'api node', 'video', 'Runway', 'Poll Task']) {
+      await page.locator('.litecontextmenu .litemenu-entry', { hasText: new RegExp(`^${entry}$`) }).last().click();
+    }
+    await expect.poll(async () => (await facts(page)).types.length).toBe(before + 1);
+    await page.screenshot({ path: join(artifactsDir, 'e2e-menu-add-node.png') });
+    await page.locator('#graph-canvas').focus();
+    await page.keyboard.press('Control+Z');
+    await expect.poll(async () => (await facts(page)).types.length).toBe(before);
+  });
+
+  it('link-release search lists only the nodes that accept the dragged type, and connects the one picked', async () => {
+    const loadImage = await idOf(page, 'LoadImage');
+    const start = await pointOf(page, loadImage, { kind: 'output', slot: 0 });
+    const empty = await emptyCanvas(page);
+    await page.mouse.move(start.x, start.y);
+    await page.mouse.down();
+    await page.mouse.move(empty.x - 300, empty.y, { steps: 10 });
+    await page.mouse.up();
+    await page.locator('.litecontextmenu .litemenu-entry', { hasText: /^Search$/ }).click();
+    const box = page.locator('.litesearchbox');
+    await box.waitFor({ state: 'visible' });
+    await expect.poll(async () => (await box.locator('.lite-search-item-type').allTextContents()).sort()).toEqual(['RunwayI2V', 'ValidateImage']);
+    const where = (await box.boundingBox())!;
+    // Opened where the link was dropped, not at the page's corner.
+    expect(where.x).toBeGreaterThan(200);
+    expect(where.y).toBeGreaterThan(400);
+    await page.screenshot({ path: join(artifactsDir, 'e2e-link-release-search.png') });
+    const linksBefore = (await facts(page)).links.length;
+    await box.locator('.lite-search-item', { hasText: 'Validate Image' }).click();
+    await expect.poll(async () => (await facts(page)).links.length).toBe(linksBefore + 1);
+    expect((await facts(page)).links.filter(([from, to]) => from === 'LoadImage' && to === 'ValidateImage')).toHaveLength(2);
+    await page.locator('#graph-canvas').focus();
+    await page.keyboard.press('Control+Z');
+    await expect.poll(async () => (await facts(page)).links.length).toBe(linksBefore);
+  });
+
   it('logged no console errors and no failed requests', () => {
     expect(watch.problems).toEqual([]);
   });
