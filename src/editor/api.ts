@@ -27,11 +27,12 @@ export const fetchMode = (): Promise<{ emulator: boolean }> => getJson<{ emulato
 export const DEFAULT_WORKFLOW = 'runway-gen4-turbo.json';
 export const fetchExample = (name: string): Promise<unknown> => getJson<unknown>(`/api/reelgraph/examples/${encodeURIComponent(name)}`);
 
-export async function queuePrompt(prompt: unknown, workflow: unknown, clientId: string): Promise<QueueResponse> {
+/** `estimate`: the cost badge's text when Run was pressed, kept with the run for the history panel. */
+export async function queuePrompt(prompt: unknown, workflow: unknown, clientId: string, estimate?: string): Promise<QueueResponse> {
   const response = await fetch('/api/prompt', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ prompt, client_id: clientId, extra_data: { extra_pnginfo: { workflow } } }),
+    body: JSON.stringify({ prompt, client_id: clientId, extra_data: { extra_pnginfo: { workflow }, reelgraph: { estimate } } }),
   });
   const body = (await response.json().catch(() => ({}))) as { prompt_id?: string; error?: unknown; node_errors?: QueueResponse['nodeErrors'] };
   if (response.ok) return { ok: true, promptId: body.prompt_id };

@@ -14,6 +14,7 @@ import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
 import { createUndoHistory } from './undo.js';
 import { trimMenus } from './menus.js';
+import { createQueuePanel } from './queue-panel.js';
 import { setupLinkSearch } from './link-search.js';
 import { MODES, toggleMode } from './modes.js';
 import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
@@ -91,15 +92,17 @@ async function main(): Promise<void> {
   window.addEventListener('keyup', () => undo.changed());
   /** Before replacing the graph: true when there is nothing unsaved, or the user agrees to drop it. */
   const mayReplace = (action: string): boolean =>
-    !undo.unsaved() || window.confirm(`${action} replaces the graph, which has unsaved changes. Continue? (Ctrl+Z brings it back.)`);
+    graph.nodes.length === 0 || !undo.unsaved() || window.confirm(`${action} replaces the graph, which has unsaved changes. Continue? (Ctrl+Z brings it back.)`);
   graph.start();
   setInterval(() => autosave(graph), 1000);
   window.addEventListener('beforeunload', () => autosave(graph));
 
   const clientId = sessionStorage.getItem('reelgraph.clientId') ?? crypto.randomUUID().replaceAll('-', '');
   sessionStorage.setItem('reelgraph.clientId', clientId);
+  const panel = createQueuePanel($('queue-panel'), $<HTMLButtonElement>('queue'), { open: (workflow, name) => void load(workflow, name), setStatus });
   const onMessage = (message: ServerMessage): void => {
     handleMessage(view, message);
+    if (message.type === 'status' || message.type.startsWith('execution_')) panel.refresh();
     // Outputs now in the cache make the same graph cheaper to run again.
     if (message.type === 'execution_success') estimator.invalidate();
   };
@@ -126,7 +129,8 @@ async function main(): Promise<void> {
     // Said before the request: a cached run can finish before its answer arrives.
     setStatus('Queued', 'busy');
     const workflow = graph.serialize();
-    const response = await queuePrompt(graphToApiPrompt(graph), workflow, clientId);
+    const badge = $('estimate');
+    const response = await queuePrompt(graphToApiPrompt(graph), workflow, clientId, badge.hidden ? undefined : (badge.textContent ?? undefined));
     if (!response.ok) return showValidationErrors(view, response);
     view.promptId = response.promptId;
     applyControlValues(graph);

@@ -10,6 +10,8 @@ import { objectInfo } from '../comfy/object-info.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import { HttpError, sendJson } from './http-util.js';
 import { PromptQueue } from './queue.js';
+import { HistoryFile } from './history-file.js';
+import { defaultStateDir } from '../jobs/journal.js';
 import { handleApi, type ApiContext } from './routes.js';
 import { createRunner } from './runner.js';
 import { provideExampleImages } from './example-images.js';
@@ -59,10 +61,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const registry = createNodeRegistry();
   const workflows = new Map<string, ParsedWorkflow>();
   let hub: WsHub | undefined;
+  // The history survives restarts, in the state folder next to the job journal.
+  const historyFile = new HistoryFile(defaultStateDir(env));
   const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, publicUrl: options.publicUrl }, workflows), {
     event: (event, clientId) => hub?.publish(event, clientId),
     changed: () => hub?.statusChanged(),
+    historyChanged: (entries) => void historyFile.save(entries),
   });
+  queue.restoreHistory(await historyFile.load());
   hub = new WsHub(() => queue.remaining());
   const ctx: ApiContext = {
     queue,
@@ -92,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       queue.abortAll();
       // A node that ignores its abort signal must not keep the process alive forever.
       await Promise.race([queue.drained(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
+      await historyFile.flushed();
       await hub!.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
