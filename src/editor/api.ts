@@ -21,13 +21,18 @@ async function getJson<T>(path: string): Promise<T> {
 export const fetchObjectInfo = (): Promise<ObjectInfo> => getJson<ObjectInfo>('/api/object_info');
 export const fetchCatalog = (): Promise<Catalog> => getJson<Catalog>('/api/reelgraph/catalog').catch(() => ({}));
 export const fetchExamples = (): Promise<string[]> => getJson<string[]>('/api/reelgraph/examples').catch(() => []);
+/** `serve --emulator`: the providers answer from the built-in emulator. */
+export const fetchMode = (): Promise<{ emulator: boolean }> => getJson<{ emulator: boolean }>('/api/reelgraph/mode').catch(() => ({ emulator: false }));
+/** The workflow a fresh editor opens, as ComfyUI opens its default graph: the Runway example. */
+export const DEFAULT_WORKFLOW = 'runway-gen4-turbo.json';
 export const fetchExample = (name: string): Promise<unknown> => getJson<unknown>(`/api/reelgraph/examples/${encodeURIComponent(name)}`);
 
-export async function queuePrompt(prompt: unknown, workflow: unknown, clientId: string): Promise<QueueResponse> {
+/** `estimate`: the cost badge's text when Run was pressed, kept with the run for the history panel. */
+export async function queuePrompt(prompt: unknown, workflow: unknown, clientId: string, estimate?: string): Promise<QueueResponse> {
   const response = await fetch('/api/prompt', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ prompt, client_id: clientId, extra_data: { extra_pnginfo: { workflow } } }),
+    body: JSON.stringify({ prompt, client_id: clientId, extra_data: { extra_pnginfo: { workflow }, reelgraph: { estimate } } }),
   });
   const body = (await response.json().catch(() => ({}))) as { prompt_id?: string; error?: unknown; node_errors?: QueueResponse['nodeErrors'] };
   if (response.ok) return { ok: true, promptId: body.prompt_id };

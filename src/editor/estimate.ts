@@ -55,7 +55,7 @@ export async function fetchEstimate(prompt: unknown, signal: AbortSignal): Promi
     signal,
   });
   const body = (await response.json().catch(() => undefined)) as unknown;
-  if (response.ok) return formatEstimate(body as EstimateResponse);
+  if (response.ok) return (body as { runnable?: boolean }).runnable === false ? estimateProblem(body) : formatEstimate(body as EstimateResponse);
   return response.status === 400 ? estimateProblem(body) : { text: '≈ ?', title: `No estimate: the server answered ${response.status}`, tone: 'error' };
 }
 

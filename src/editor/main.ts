@@ -1,7 +1,7 @@
 import '@comfyorg/litegraph/style.css';
 import './style.css';
 import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
-import { fetchCatalog, fetchExample, fetchExamples, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
+import { DEFAULT_WORKFLOW, fetchCatalog, fetchExample, fetchExamples, fetchMode, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
 import { clearPreviews, positionPreviews } from './previews.js';
 import { registerNodeTypes } from './register-nodes.js';
 import { registerNoteTypes } from './note-node.js';
@@ -10,7 +10,13 @@ import { importProvider, prepareForEditor } from './import.js';
 import { handleMessage, showValidationErrors, type RunView } from './run-events.js';
 import { runStates } from './run-state.js';
 import { connectEvents, type ServerMessage } from './socket.js';
+import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
+import { createUndoHistory } from './undo.js';
+import { trimMenus } from './menus.js';
+import { createQueuePanel } from './queue-panel.js';
+import { setupLinkSearch } from './link-search.js';
+import { MODES, toggleMode } from './modes.js';
 import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
 
 /** The editor page: a litegraph canvas, a toolbar, and the server's event stream. */
@@ -38,7 +44,8 @@ function showWholeGraph(canvas: LGraphCanvas, graph: LGraph): void {
 }
 
 async function main(): Promise<void> {
-  const [info, catalog] = await Promise.all([fetchObjectInfo(), fetchCatalog()]);
+  const [info, catalog, mode] = await Promise.all([fetchObjectInfo(), fetchCatalog(), fetchMode()]);
+  $('emulator').hidden = !mode.emulator;
   // Nodes report changes before the graph exists; the estimator is attached right after.
   let graphChanged = (): void => undefined;
   registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node), changed: () => graphChanged() });
@@ -47,36 +54,62 @@ async function main(): Promise<void> {
   const graph = new LGraph();
   const estimator = watchEstimate(graph);
   graphChanged = () => estimator.changed();
+  graph.onNodeAdded = graphChanged;
+  graph.onNodeRemoved = graphChanged;
   const canvasElement = $<HTMLCanvasElement>('graph-canvas');
   const canvas = new LGraphCanvas(canvasElement, graph);
   canvas.background_image = '';
   canvas.clear_background_color = '#1b1c1f';
   canvas.show_info = false;
+  setTextAreaLayer($('overlay'));
+  trimMenus(canvas, () => graphChanged());
+  setupLinkSearch(canvas);
   const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
   const previousDraw = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, visible) => {
     previousDraw?.call(canvas, ctx, visible);
     positionPreviews(graph, canvas);
+    positionTextAreas(graph, canvas);
   };
   const resize = (): void => canvas.resize(canvasElement.parentElement!.clientWidth, canvasElement.parentElement!.clientHeight);
   window.addEventListener('resize', resize);
   resize();
-  if (restoreAutosave(graph)) setStatus('Restored the last session');
+  const restored = restoreAutosave(graph);
+  if (restored) setStatus('Restored the last session');
   else setStatus('Ready');
+  const undo = createUndoHistory(() => graph.serialize(), (data) => {
+    loadWorkflowData(graph, data);
+    estimator.changed();
+  }, !restored);
+  graphChanged = () => {
+    estimator.changed();
+    undo.changed();
+  };
+  graph.onNodeAdded = graphChanged;
+  graph.onNodeRemoved = graphChanged;
+  // Moves, links, pastes and deletions end with a pointer or key release.
+  canvasElement.addEventListener('pointerup', () => undo.changed());
+  window.addEventListener('keyup', () => undo.changed());
+  /** Before replacing the graph: true when there is nothing unsaved, or the user agrees to drop it. */
+  const mayReplace = (action: string): boolean =>
+    graph.nodes.length === 0 || !undo.unsaved() || window.confirm(`${action} replaces the graph, which has unsaved changes. Continue? (Ctrl+Z brings it back.)`);
   graph.start();
   setInterval(() => autosave(graph), 1000);
   window.addEventListener('beforeunload', () => autosave(graph));
 
   const clientId = sessionStorage.getItem('reelgraph.clientId') ?? crypto.randomUUID().replaceAll('-', '');
   sessionStorage.setItem('reelgraph.clientId', clientId);
+  const panel = createQueuePanel($('queue-panel'), $<HTMLButtonElement>('queue'), { open: (workflow, name) => void load(workflow, name), setStatus });
   const onMessage = (message: ServerMessage): void => {
     handleMessage(view, message);
+    if (message.type === 'status' || message.type.startsWith('execution_')) panel.refresh();
     // Outputs now in the cache make the same graph cheaper to run again.
     if (message.type === 'execution_success') estimator.invalidate();
   };
   connectEvents(clientId, onMessage, (connected) => $('connection').classList.toggle('online', connected));
 
   const load = async (data: unknown, name: string): Promise<void> => {
+    if (!mayReplace(`Opening ${name}`)) return;
     try {
       const prepared = await prepareForEditor(data, name, importProvider(location.search));
       clearPreviews();
@@ -85,6 +118,7 @@ async function main(): Promise<void> {
       showWholeGraph(canvas, graph);
       autosave(graph);
       graphChanged();
+      undo.markSaved();
       setStatus(prepared.status, prepared.tone);
     } catch (error) {
       setStatus(error instanceof Error ? error.message : String(error), 'error');
@@ -92,15 +126,20 @@ async function main(): Promise<void> {
   };
   const run = async (): Promise<void> => {
     runStates.clear();
+    // Said before the request: a cached run can finish before its answer arrives.
+    setStatus('Queued', 'busy');
     const workflow = graph.serialize();
-    const response = await queuePrompt(graphToApiPrompt(graph), workflow, clientId);
+    const badge = $('estimate');
+    const response = await queuePrompt(graphToApiPrompt(graph), workflow, clientId, badge.hidden ? undefined : (badge.textContent ?? undefined));
     if (!response.ok) return showValidationErrors(view, response);
     view.promptId = response.promptId;
     applyControlValues(graph);
     graphChanged();
-    setStatus(`Queued ${response.promptId ?? ''}`, 'busy');
   };
-  const save = (): void => downloadJson('workflow.json', graph.serialize());
+  const save = (): void => {
+    downloadJson('workflow.json', graph.serialize());
+    undo.markSaved();
+  };
   const exportApi = (): void => downloadJson('workflow_api.json', graphToApiPrompt(graph));
 
   $('run').addEventListener('click', () => void run());
@@ -114,23 +153,37 @@ async function main(): Promise<void> {
     if (file) await openFile(file, load);
   });
   $('clear').addEventListener('click', () => {
+    if (!mayReplace('Clear')) return;
     graph.clear();
     clearPreviews();
     runStates.clear();
     autosave(graph);
     graphChanged();
+    undo.checkpoint();
   });
   setupExamples(load);
+  if (!restored) {
+    // A fresh editor opens a workflow that runs as is, as ComfyUI opens its default graph.
+    await load(await fetchExample(DEFAULT_WORKFLOW), DEFAULT_WORKFLOW).catch(() => undefined);
+    setStatus('Ready');
+  }
   setupDrop(load);
   window.addEventListener('keydown', (event) => {
     const mod = event.ctrlKey || event.metaKey;
-    if (mod && event.key === 'Enter') void run();
+    const key = event.key.toLowerCase();
+    // Text fields keep their own undo and keys.
+    if (isTextField(event.target) && !(mod && key === 'enter')) return;
+    if (mod && key === 'z' && !event.shiftKey) undo.undo();
+    else if (mod && (key === 'y' || (key === 'z' && event.shiftKey))) undo.redo();
+    else if (mod && key === 'b' && toggleMode(canvas, MODES.bypass)) graphChanged();
+    else if (mod && key === 'm' && toggleMode(canvas, MODES.never)) graphChanged();
+    else if (mod && event.key === 'Enter') void run();
     else if (mod && event.key.toLowerCase() === 's') save();
     else if (mod && event.key.toLowerCase() === 'o') $('open-file').click();
     else return;
     event.preventDefault();
   });
-  Object.assign(window, { reelgraph: { graph, canvas, runStates, run, save, exportApi, loadGraphData: (data: unknown) => loadWorkflowData(graph, data), toApi: () => graphToApiPrompt(graph) } });
+  Object.assign(window, { reelgraph: { graph, canvas, runStates, run, undo, save, exportApi, loadGraphData: (data: unknown) => loadWorkflowData(graph, data), toApi: () => graphToApiPrompt(graph) } });
   document.body.dataset.ready = 'true';
 }
 
@@ -146,13 +199,14 @@ function watchEstimate(graph: LGraph): Estimator {
     badge.hidden = view.tone === 'idle';
     run.title = view.tone === 'idle' ? runTitle : `${runTitle}\n${view.title}`;
   };
-  const estimator = createEstimator(() => (graph.nodes.length > 0 ? graphToApiPrompt(graph) : undefined), show);
-  graph.onNodeAdded = () => estimator.changed();
-  graph.onNodeRemoved = () => estimator.changed();
-  return estimator;
+  return createEstimator(() => (graph.nodes.length > 0 ? graphToApiPrompt(graph) : undefined), show);
 }
 
 type Load = (data: unknown, name: string) => Promise<void>;
+
+function isTextField(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+}
 
 function setStatus(text: string, tone: 'ok' | 'busy' | 'error' = 'ok'): void {
   const status = $('status');

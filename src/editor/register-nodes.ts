@@ -3,6 +3,8 @@ import type { Catalog } from './api.js';
 import { socketsOf, widgetsOf, type ObjectInfo, type ObjectInfoEntry, type WidgetSpec } from './object-info.js';
 import { drawNodeState } from './run-state.js';
 import { CONTROL_VALUES } from '../comfy/modes.js';
+import { addTextArea } from './text-areas.js';
+import { drawModeLook } from './modes.js';
 
 /**
  * One LiteGraph node type per /object_info entry. Widgets follow ComfyUI's order, with
@@ -24,7 +26,11 @@ type Widget = IWidget & { options: Record<string, unknown> };
 export function registerNodeTypes(info: ObjectInfo, catalog: Catalog, hooks: EditorHooks): void {
   Object.assign(LGraphCanvas.link_type_colors, SOCKET_COLORS);
   for (const entry of Object.values(info)) {
-    LiteGraph.registerNodeType(entry.name, nodeClass(entry, catalog, hooks));
+    const type = nodeClass(entry, catalog, hooks);
+    LiteGraph.registerNodeType(entry.name, type);
+    // registerNodeType takes the category from the type name ("a/b/Name"): ours have none,
+    // which emptied the "Add Node" menu. ComfyUI's category comes from object_info.
+    type.category = entry.category ?? 'reelgraph';
   }
 }
 
@@ -37,6 +43,8 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
     static override title = title;
     static override category = entry.category ?? 'reelgraph';
     static comfyClass = entry.name;
+    /** Socket types, for the link-release search (link-search.ts). */
+    static slotTypes = { inputs: socketsOf(entry).map((socket) => socket.type), outputs: [...entry.output] };
     /** True while the constructor adds slots and widgets: it sizes the node once at the end. */
     private building = true;
     constructor(nodeTitle?: string) {
@@ -65,6 +73,7 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
       if (!this.building) super.expandToFitContent();
     }
     override onDrawForeground(ctx: CanvasRenderingContext2D): void {
+      drawModeLook(this, ctx);
       drawNodeState(this, ctx);
     }
     override onConfigure(): void {
@@ -104,8 +113,10 @@ function addWidgetFor(node: LGraphNode, spec: WidgetSpec, hooks: EditorHooks): v
     if (opts.control_after_generate) addWidget(node, 'combo', 'control_after_generate', 'randomize', null, { values: CONTROL_VALUES });
   } else if (spec.kind === 'toggle') {
     addWidget(node, 'toggle', spec.name, spec.default, null, { on: 'true', off: 'false' });
+  } else if (spec.multiline || spec.name === 'promptText') {
+    addTextArea(node, spec.name, spec.default, () => hooks.changed());
   } else {
-    addWidget(node, 'text', spec.name, spec.default, null, { multiline: spec.multiline || spec.name === 'promptText' });
+    addWidget(node, 'text', spec.name, spec.default, null, { multiline: false });
   }
   if (opts.image_upload) addWidget(node, 'button', 'upload', 'image', () => hooks.pickImage(node), {});
 }

@@ -13,7 +13,8 @@ const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
 /**
  * POST /reelgraph/estimate `{prompt}`: the dry-run plan for the editor (which nodes would
  * run or come from the cache, the provider jobs and their estimated cost). Nothing is queued
- * or submitted. Invalid prompts answer 400 in /prompt's shape.
+ * or submitted. A prompt that cannot be read answers 400 in /prompt's shape; one that reads but
+ * would not pass validation answers 200 with `runnable: false` and /prompt's errors.
  */
 export async function postEstimate(request: IncomingMessage, response: ServerResponse, ctx: PromptRouteContext): Promise<void> {
   const body = await readJson(request, MAX_PROMPT_BYTES);
@@ -25,12 +26,14 @@ export async function postEstimate(request: IncomingMessage, response: ServerRes
     return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
   }
   const plan = await planDryRun(parsed, ctx.registry, {
-    files: { inputDir: ctx.inputDir, outputDir: ctx.outputDir },
+    files: { inputDir: ctx.inputDir, outputDir: ctx.outputDir, publicUrl: ctx.publicUrl },
     env: ctx.env,
     cache: new OutputCache(defaultCacheDir(ctx.env)),
     prices: await loadPrices(undefined, ctx.env),
   });
-  if (!plan.ok) return sendJson(response, 400, plan.validation.comfy ?? promptError('invalid_prompt', 'Invalid prompt', ''));
+  // A graph still being built is not a bad request: its plan is "nothing runs yet, because…"
+  // (a 400 here was logged by the browser as an error on every edit).
+  if (!plan.ok) return sendJson(response, 200, { runnable: false, ...(plan.validation.comfy ?? promptError('invalid_prompt', 'Invalid prompt', '')) });
   const { nodes, jobs, totals, totalUsd, warnings } = plan;
   sendJson(response, 200, { nodes, jobs, totals, totalUsd, warnings });
 }

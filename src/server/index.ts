@@ -10,8 +10,11 @@ import { objectInfo } from '../comfy/object-info.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import { HttpError, sendJson } from './http-util.js';
 import { PromptQueue } from './queue.js';
+import { HistoryFile } from './history-file.js';
+import { defaultStateDir } from '../jobs/journal.js';
 import { handleApi, type ApiContext } from './routes.js';
 import { createRunner } from './runner.js';
+import { provideExampleImages } from './example-images.js';
 import { rejectionReason } from './security.js';
 import { defaultEditorDir, serveEditor } from './static.js';
 import { WsHub } from './ws-hub.js';
@@ -36,6 +39,10 @@ export interface ServerOptions {
   examplesDir?: string;
   /** Per-provider limits on jobs in flight (--max-jobs runway=4); default unlimited. */
   maxJobs?: JobLimits;
+  /** Where providers that fetch images by URL get local ones (RunComfy); see RunOptions.publicUrl. */
+  publicUrl?: string;
+  /** Set when the providers point at the built-in emulator: the editor says so. */
+  emulatorUrl?: string;
 }
 
 export interface RunningServer {
@@ -50,15 +57,21 @@ const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const env = options.env ?? process.env;
   await Promise.all([mkdir(options.inputDir, { recursive: true }), mkdir(options.outputDir, { recursive: true })]);
+  const examplesDir = options.examplesDir ?? join(packageRoot, 'examples');
+  await provideExampleImages(examplesDir, options.inputDir);
   // ComfyUI's temp folder holds previews; ours is per-process and outside the output folder.
   const tempDir = join(tmpdir(), `reelgraph-temp-${process.pid}`);
   const registry = createNodeRegistry();
   const workflows = new Map<string, ParsedWorkflow>();
   let hub: WsHub | undefined;
-  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}) }, workflows), {
+  // The history survives restarts, in the state folder next to the job journal.
+  const historyFile = new HistoryFile(defaultStateDir(env));
+  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, publicUrl: options.publicUrl, ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}) }, workflows), {
     event: (event, clientId) => hub?.publish(event, clientId),
     changed: () => hub?.statusChanged(),
+    historyChanged: (entries) => void historyFile.save(entries),
   });
+  queue.restoreHistory(await historyFile.load());
   hub = new WsHub(() => queue.remaining());
   const ctx: ApiContext = {
     queue,
@@ -69,7 +82,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     outputDir: options.outputDir,
     env,
     roots: { input: options.inputDir, output: options.outputDir, temp: tempDir },
-    examplesDir: options.examplesDir ?? join(packageRoot, 'examples'),
+    examplesDir,
+    publicUrl: options.publicUrl,
+    emulator: options.emulatorUrl !== undefined,
   };
   const editorDir = options.editorDir ?? defaultEditorDir;
   const server = createServer((request, response) => void handle(request, response, ctx, editorDir, port()));
@@ -86,6 +101,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       queue.abortAll();
       // A node that ignores its abort signal must not keep the process alive forever.
       await Promise.race([queue.drained(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
+      await historyFile.flushed();
       await hub!.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

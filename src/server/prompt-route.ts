@@ -18,6 +18,8 @@ export interface PromptRouteContext {
   inputDir: string;
   outputDir: string;
   env: NodeJS.ProcessEnv;
+  /** RunOptions.publicUrl: validation accepts local images for URL-only providers when set. */
+  publicUrl?: string;
 }
 
 const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
@@ -36,7 +38,7 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   }
   const ui = uiWorkflowOf(extraData);
   if (ui !== undefined) parsed = { ...parsed, ui };
-  const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env });
+  const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env, publicUrl: ctx.publicUrl });
   if (!validation.ok) {
     const comfy = validation.comfy ?? promptError('prompt_outputs_failed_validation', 'Prompt outputs failed validation', '');
     return sendJson(response, 400, comfy);

@@ -32,6 +32,8 @@ export interface QueueListener {
   event(event: RunEvent, clientId: string | undefined): void;
   /** The queue length changed. */
   changed(): void;
+  /** The history changed (an entry added, deleted or cleared): it may be saved. */
+  historyChanged?(entries: [string, HistoryEntry][]): void;
 }
 
 /** Events that ComfyUI copies into history.status.messages. */
@@ -46,6 +48,14 @@ export class PromptQueue {
   private idle: Promise<void> = Promise.resolve();
 
   constructor(private readonly run: RunPrompt, private readonly listener: QueueListener) {}
+
+  /** Puts back a saved history (oldest first), before any prompt is queued. */
+  restoreHistory(entries: [string, HistoryEntry][]): void {
+    for (const [id, entry] of entries) {
+      this.history.set(id, entry);
+      this.counter = Math.max(this.counter, entry.prompt[0] + 1);
+    }
+  }
 
   nextNumber(): number {
     return this.counter++;
@@ -105,10 +115,16 @@ export class PromptQueue {
 
   deleteHistory(promptIds: readonly string[]): void {
     for (const id of promptIds) this.history.delete(id);
+    this.historyChanged();
   }
 
   clearHistory(): void {
     this.history.clear();
+    this.historyChanged();
+  }
+
+  private historyChanged(): void {
+    this.listener.historyChanged?.([...this.history.entries()]);
   }
 
   /** Resolves once nothing is running or waiting; the server awaits it on close. */
@@ -151,6 +167,7 @@ export class PromptQueue {
     } finally {
       this.history.set(item.promptId, entry);
       if (this.history.size > MAX_HISTORY) this.history.delete(this.history.keys().next().value!);
+      this.historyChanged();
     }
   }
 }

@@ -16,6 +16,8 @@ export interface ApiContext extends PromptRouteContext {
   roots: FileRoots;
   /** Folder of example workflows for the editor's Open menu. */
   examplesDir: string;
+  /** The providers point at the built-in emulator (`serve --emulator`). */
+  emulator: boolean;
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse, url: URL, ctx: ApiContext) => Promise<void> | void;
@@ -60,6 +62,7 @@ const routes: Record<string, Handler> = {
   'POST /reelgraph/import': (request, response, url, ctx) => postImport(request, response, url, ctx.registry),
   'GET /reelgraph/catalog': (_request, response) => sendJson(response, 200, PROVIDERS),
   'GET /reelgraph/examples': (_request, response, _url, ctx) => listExamples(response, ctx.examplesDir),
+  'GET /reelgraph/mode': (_request, response, _url, ctx) => sendJson(response, 200, { emulator: ctx.emulator }),
 };
 
 /** Handles an API request; returns false when the path is not an API route. */

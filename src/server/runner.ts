@@ -18,6 +18,7 @@ export interface RunnerOptions {
   cache?: boolean | string;
   /** Per-provider limits on jobs in flight (serve --max-jobs). */
   maxJobs?: JobLimits;
+  publicUrl?: string;
 }
 
 const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);

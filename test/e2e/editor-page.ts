@@ -15,6 +15,7 @@ interface PageNode {
   id: number;
   pos: [number, number];
   size: [number, number];
+  mode: number;
   widgets: { name: string; value: unknown; y?: number; last_y?: number }[];
   getOutputPos(slot: number): [number, number];
   getInputPos(slot: number): [number, number];
@@ -89,10 +90,15 @@ export function linkCount(page: Page): Promise<number> {
   return page.evaluate(() => (window as unknown as EditorWindow).reelgraph.graph.links.size);
 }
 
-/** Clicks a number or text widget and types a new value into litegraph's prompt dialog. */
+/** Clicks a number or text widget and types a new value: into the node's text area, or litegraph's prompt dialog. */
 export async function typeIntoWidget(page: Page, nodeId: number, name: string, value: string): Promise<void> {
   const point = await pointOf(page, nodeId, { kind: 'widget', name });
   await page.mouse.click(point.x, point.y);
+  if (await page.evaluate(() => document.activeElement?.classList.contains('node-textarea'))) {
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(value);
+    return;
+  }
   const input = page.locator('.graphdialog .value').last();
   await input.waitFor({ state: 'visible' });
   await input.fill(value);

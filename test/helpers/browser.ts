@@ -30,14 +30,21 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * A 1600×900 page on the editor at `url`, once it says it is ready. `beforeLoad` runs before the
+ * A 1600×900 page on the editor at `url`, once it says it is ready, emptied unless `keepDefault`. `beforeLoad` runs before the
  * page opens (to listen for websocket frames, say); page errors are printed.
  */
-export async function openEditorPage(browser: Browser, url: string, options: { acceptDownloads?: boolean; beforeLoad?: (page: Page) => void } = {}): Promise<Page> {
+export async function openEditorPage(browser: Browser, url: string, options: { acceptDownloads?: boolean; beforeLoad?: (page: Page) => void; keepDefault?: boolean } = {}): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: options.acceptDownloads ?? false });
   page.on('pageerror', (error) => console.error('page error:', error.message));
   options.beforeLoad?.(page);
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]');
+  // A fresh editor opens the default workflow; tests that build their own graph start empty, as a user would (Clear, confirmed).
+  if (!options.keepDefault) {
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#clear');
+    await page.waitForFunction(() => (window as unknown as { reelgraph: { graph: { nodes: unknown[] } } }).reelgraph.graph.nodes.length === 0);
+    page.removeAllListeners('dialog');
+  }
   return page;
 }

@@ -31,9 +31,11 @@ describe('POST /reelgraph/estimate', () => {
     expect(history).toEqual({});
   });
 
-  it('answers an invalid prompt with /prompt-style node errors', async () => {
+  it('answers a prompt that would not validate with runnable: false and /prompt-style node errors', async () => {
     const response = await postJson(server.port, '/reelgraph/estimate', { prompt: { '1': { class_type: 'KSampler', inputs: {} } } });
-    expect(response.status).toBe(400);
-    expect(response.json<{ error: { extra_info: { missing_node_types: string[] } } }>().error.extra_info.missing_node_types).toEqual(['KSampler']);
+    expect(response.status).toBe(200);
+    const body = response.json<{ runnable: boolean; error: { extra_info: { missing_node_types: string[] } } }>();
+    expect(body.runnable).toBe(false);
+    expect(body.error.extra_info.missing_node_types).toEqual(['KSampler']);
   });
 });
