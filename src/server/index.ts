@@ -15,6 +15,7 @@ import { createRunner } from './runner.js';
 import { rejectionReason } from './security.js';
 import { defaultEditorDir, serveEditor } from './static.js';
 import { WsHub } from './ws-hub.js';
+import type { ProviderId } from '../providers/provider.js';
 
 /**
  * The local ComfyUI-compatible server: the editor at `/`, ComfyUI's HTTP API at `/` and
@@ -33,6 +34,8 @@ export interface ServerOptions {
   cache?: boolean | string;
   /** Folder of example workflows (default: the package's examples/). */
   examplesDir?: string;
+  /** The provider ComfyUI's Runway nodes run on when a prompt does not choose (default runway). */
+  provider?: ProviderId;
 }
 
 export interface RunningServer {
@@ -65,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     inputDir: options.inputDir,
     outputDir: options.outputDir,
     env,
+    provider: options.provider,
     roots: { input: options.inputDir, output: options.outputDir, temp: tempDir },
     examplesDir: options.examplesDir ?? join(packageRoot, 'examples'),
   };

@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
 import { parse, positiveInt } from '../args.js';
 import { startServer } from '../../server/index.js';
+import { providerOption } from './dry-run.js';
 
-const USAGE = 'reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR]';
+const USAGE = 'reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR] [--provider runway|cometapi|runcomfy]';
 
 /** `reelgraph serve`: the editor and ComfyUI's API on loopback, until Ctrl-C. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { port: { type: 'string' }, host: { type: 'string' }, 'output-dir': { type: 'string' }, 'input-dir': { type: 'string' } },
+    { port: { type: 'string' }, host: { type: 'string' }, 'output-dir': { type: 'string' }, 'input-dir': { type: 'string' }, provider: { type: 'string' } },
     USAGE,
   );
   const server = await startServer({
@@ -16,6 +17,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     host: values.host ?? '127.0.0.1',
     outputDir: resolve(values['output-dir'] ?? 'output'),
     inputDir: resolve(values['input-dir'] ?? 'input'),
+    provider: providerOption(values.provider),
   });
   process.stderr.write(`reelgraph editor and API at ${server.url}\n`);
   await untilSignal();
