@@ -50,6 +50,44 @@ interface RunwayValues {
   control?: unknown;
 }
 
+/**
+ * ComfyUI's Runway video node types as GET /object_info lists them (docs/comfyui.md §4), so clients that check a
+ * prompt against object_info accept what the server runs. `reelgraph_alias_of` says which of our nodes run instead.
+ */
+export function comfyRunwayObjectInfo(): Record<string, Record<string, unknown>> {
+  const entry = (type: string, model: string, ratios: readonly string[], title: string) => ({
+    input: {
+      required: {
+        prompt: ['STRING', { multiline: true, default: '', tooltip: 'Text prompt for the generation' }],
+        start_frame: ['IMAGE', { tooltip: 'Start frame to be used for the video' }],
+        duration: [[5, 10], { default: 5 }],
+        ratio: [[...ratios], { default: ratios[0] }],
+        seed: ['INT', { default: 0, min: 0, max: 4294967295, step: 1, control_after_generate: true, tooltip: 'Random seed for generation' }],
+      },
+      optional: {},
+      hidden: { auth_token_comfy_org: 'AUTH_TOKEN_COMFY_ORG', api_key_comfy_org: 'API_KEY_COMFY_ORG', unique_id: 'UNIQUE_ID' },
+    },
+    input_order: { required: ['prompt', 'start_frame', 'duration', 'ratio', 'seed'], optional: [], hidden: ['auth_token_comfy_org', 'api_key_comfy_org', 'unique_id'] },
+    output: ['VIDEO'],
+    output_is_list: [false],
+    output_name: ['VIDEO'],
+    name: type,
+    display_name: title,
+    description: `ComfyUI's Runway node; reelgraph runs it as ValidateImage → RunwayI2V (${model}) → Poll on the chosen provider.`,
+    category: 'api node/video/Runway',
+    output_node: false,
+    api_node: true,
+    python_module: 'reelgraph',
+    reelgraph_alias_of: ['ValidateImage', 'RunwayI2V', 'Poll'],
+  });
+  return {
+    RunwayImageToVideoNodeGen3a: entry('RunwayImageToVideoNodeGen3a', 'gen3a_turbo', ['768:1280', '1280:768'], 'Runway Image to Video (Gen3a Turbo)'),
+    RunwayImageToVideoNodeGen4: entry(
+      'RunwayImageToVideoNodeGen4', 'gen4_turbo', ['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672'], 'Runway Image to Video (Gen4 Turbo)',
+    ),
+  };
+}
+
 /** Whether the document uses ComfyUI's Runway nodes and so needs importComfyWorkflow. */
 export function isComfyRunwayWorkflow(json: unknown): boolean {
   return nodeTypes(json).some((type) => modelFor(type) !== undefined);
