@@ -87,7 +87,17 @@ function check<T extends z.ZodType>(schema: T, doc: unknown, what: string): z.in
 /** UI → API or API → UI (or a UI re-save that keeps every unknown key). */
 export function convertWorkflow(json: unknown, to: 'api' | 'ui', registry: NodeRegistry): Record<string, unknown> {
   const parsed = parseWorkflow(json, registry);
-  if (to === 'api') return parsed.api;
+  if (to === 'api') return withTitles(parsed.api, registry);
   if (parsed.ui) return updateUiWorkflowParams(parsed.ui, parsed.graph, registry);
   return graphToUiWorkflow(parsed.graph, registry);
+}
+
+/** Every node gets `_meta.title` as ComfyUI's Export (API) writes it: its own title, else its type's display name. */
+function withTitles(prompt: ApiPrompt, registry: NodeRegistry): ApiPrompt {
+  const titled: ApiPrompt = {};
+  for (const [id, node] of Object.entries(prompt)) {
+    const title = node._meta?.title ?? registry.get(node.class_type)?.displayName ?? node.class_type;
+    titled[id] = { ...node, _meta: { ...node._meta, title } };
+  }
+  return titled;
 }
