@@ -8,6 +8,7 @@ import { ApiPromptSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt 
 import { readUiLinks } from './links.js';
 import { migrateWorkflow, migrationsOf } from './migrate.js';
 import { uiToGraph } from './ui-to-graph.js';
+import { flattenSubgraphs, hasSubgraphs } from './subgraphs.js';
 import { updateUiWorkflowParams } from './ui-update.js';
 
 export { apiToGraph, toApiPrompt } from './api.js';
@@ -19,13 +20,21 @@ export { widgetsToParams, paramsToWidgets } from './widgets.js';
 export * from './links.js';
 export * from './modes.js';
 export { bypassSlotIndex, typesFit } from './bypass.js';
+export { flattenSubgraphs, hasSubgraphs } from './subgraphs.js';
 
 export interface ParsedWorkflow {
   format: 'ui' | 'api';
   graph: Graph;
-  /** The original UI document, kept for re-save and provenance. */
+  /** The original UI document, kept for re-save and provenance (subgraph definitions included). */
   ui?: Record<string, unknown>;
   api: ApiPrompt;
+  /** The document the user opened, when what ran differs from it (ComfyUI Runway nodes mapped onto ours, subgraphs flattened). */
+  opened?: Record<string, unknown>;
+}
+
+export interface ParseOptions {
+  /** Execution id → where the node sits, for a document flattened before it got here (see ./subgraphs.ts). */
+  where?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -34,14 +43,16 @@ export interface ParsedWorkflow {
  * Runway nodes are mapped by the app (src/app/parse.ts) before they reach here.
  * @throws WorkflowParseError when the document is none of these.
  */
-export function parseWorkflow(input: unknown, registry: NodeRegistry): ParsedWorkflow {
+export function parseWorkflow(input: unknown, registry: NodeRegistry, options: ParseOptions = {}): ParsedWorkflow {
   const { json } = migrateWorkflow(input, migrationsOf(registry));
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WorkflowParseError('The workflow must be a JSON object (a ComfyUI UI workflow or an API prompt).');
   }
   const doc = json as Record<string, unknown>;
   if (Array.isArray(doc.nodes)) {
-    const graph = parseUi(doc, registry);
+    // Subgraphs run flattened; `ui` keeps the definitions, so a re-save leaves them as they were.
+    const flat = hasSubgraphs(doc) ? flattenSubgraphs(doc) : undefined;
+    const graph = parseUi(flat?.doc ?? doc, registry, flat?.paths ?? options.where);
     return { format: 'ui', graph, ui: doc, api: toApiPrompt(graph) };
   }
   const notApi = Object.entries(doc).find(([, value]) => typeof value !== 'object' || value === null || !('class_type' in value));
@@ -55,13 +66,13 @@ export function parseWorkflow(input: unknown, registry: NodeRegistry): ParsedWor
   return { format: 'api', graph, api: toApiPrompt(graph) };
 }
 
-function parseUi(doc: Record<string, unknown>, registry: NodeRegistry): Graph {
+function parseUi(doc: Record<string, unknown>, registry: NodeRegistry, where?: ReadonlyMap<string, string>): Graph {
   if (doc.version === 1) {
     const v1 = check(UiWorkflow1Schema, doc, 'UI workflow (version 1)');
-    return uiToGraph(v1.nodes, readUiLinks(v1.links), registry);
+    return uiToGraph(v1.nodes, readUiLinks(v1.links), registry, where);
   }
   const v04 = check(UiWorkflow04Schema, doc, 'UI workflow (version 0.4)');
-  return uiToGraph(v04.nodes, readUiLinks(v04.links), registry);
+  return uiToGraph(v04.nodes, readUiLinks(v04.links), registry, where);
 }
 
 function check<T extends z.ZodType>(schema: T, doc: unknown, what: string): z.infer<T> {
@@ -76,7 +87,17 @@ function check<T extends z.ZodType>(schema: T, doc: unknown, what: string): z.in
 /** UI → API or API → UI (or a UI re-save that keeps every unknown key). */
 export function convertWorkflow(json: unknown, to: 'api' | 'ui', registry: NodeRegistry): Record<string, unknown> {
   const parsed = parseWorkflow(json, registry);
-  if (to === 'api') return parsed.api;
+  if (to === 'api') return withTitles(parsed.api, registry);
   if (parsed.ui) return updateUiWorkflowParams(parsed.ui, parsed.graph, registry);
   return graphToUiWorkflow(parsed.graph, registry);
+}
+
+/** Every node gets `_meta.title` as ComfyUI's Export (API) writes it: its own title, else its type's display name. */
+function withTitles(prompt: ApiPrompt, registry: NodeRegistry): ApiPrompt {
+  const titled: ApiPrompt = {};
+  for (const [id, node] of Object.entries(prompt)) {
+    const title = node._meta?.title ?? registry.get(node.class_type)?.displayName ?? node.class_type;
+    titled[id] = { ...node, _meta: { ...node._meta, title } };
+  }
+  return titled;
 }

@@ -3,7 +3,9 @@ import type { Graph, GraphNode, LinkRef } from '../engine/graph.js';
 import type { NodeRegistry } from '../engine/registry.js';
 import { bypassSlotIndex } from './bypass.js';
 import type { UiLink } from './links.js';
-import { DISPLAY_ONLY_TYPES, MODE_BYPASS, MODE_MUTED, REROUTE_TYPE, isInactiveMode } from './modes.js';
+import { DISPLAY_ONLY_TYPES, MODE_BYPASS, MODE_MUTED, PRIMITIVE_TYPE, REROUTE_TYPE, UI_ONLY_WIDGETS, isInactiveMode, isVirtualType } from './modes.js';
+import type { AnyNodeDefinition } from '../engine/define-node.js';
+import { paramSpecs } from '../engine/params.js';
 import type { UiNode } from './schemas.js';
 import { widgetsToParams } from './widgets.js';
 import { emptyRecord } from '../engine/records.js';
@@ -21,14 +23,18 @@ interface UiIndex {
   linksByTarget: Map<string, UiLink[]>;
 }
 
-export function uiToGraph(nodes: UiNode[], links: UiLink[], registry: NodeRegistry): Graph {
+/** `where`: how messages name nodes inside subgraphs (from ./subgraphs.ts), by execution id. */
+export function uiToGraph(nodes: UiNode[], links: UiLink[], registry: NodeRegistry, where?: ReadonlyMap<string, string>): Graph {
   rejectDuplicateIds(nodes);
   const index = indexOf(nodes, links);
   const graph: Graph = { nodes: new Map() };
   for (const node of nodes) {
-    if (DISPLAY_ONLY_TYPES.has(node.type) || node.type === REROUTE_TYPE) continue;
+    if (isVirtualType(node.type)) continue;
     if (isInactiveMode(node.mode)) continue;
-    graph.nodes.set(String(node.id), toGraphNode(node, index, registry));
+    const graphNode = toGraphNode(node, index, registry);
+    const path = where?.get(graphNode.id);
+    if (path !== undefined) graphNode.where = path;
+    graph.nodes.set(graphNode.id, graphNode);
   }
   return graph;
 }
@@ -69,14 +75,17 @@ function toGraphNode(node: UiNode, index: UiIndex, registry: NodeRegistry): Grap
     if (def) graphNode.params = widgetsToParams(def, widgets);
     else graphNode.rawWidgets = widgets;
   } else if (widgets) {
-    graphNode.params = { ...widgets };
+    graphNode.params = def ? namedWidgetsToParams(def, widgets, id, node.type) : { ...widgets };
   }
   for (const link of index.linksByTarget.get(id) ?? []) {
     const input = inputOf(node, link);
     if (input === undefined) continue;
     const name = input.name;
     const source = resolveSource(index, link.originId, link.originSlot, input.type ?? link.type, 0);
-    if (source) graphNode.inputs[name] = source;
+    if (!source) continue;
+    // A PrimitiveNode is never a node at run time: its value is the widget's (docs/comfyui.md "Subgraphs…" §2).
+    if ('value' in source) graphNode.params[widgetNameOf(input)] = source.value;
+    else graphNode.inputs[name] = source;
   }
   return graphNode;
 }
@@ -107,11 +116,12 @@ function inputOf(node: UiNode, link: UiLink): { name: string; type?: unknown } |
  * Where a value really comes from, through reroutes and bypassed nodes; undefined when muted.
  * `consumerType` is the type of the input that reads it (the bypass rule needs it all along a chain).
  */
-function resolveSource(index: UiIndex, originId: string, slot: number, consumerType: unknown, depth: number): LinkRef | undefined {
+function resolveSource(index: UiIndex, originId: string, slot: number, consumerType: unknown, depth: number): LinkRef | { value: unknown } | undefined {
   const origin = index.nodes.get(originId);
   // A missing node stays a link to it, so validation can report the dangling link.
   if (!origin) return { from: originId, slot };
   if (depth > index.nodes.size) return undefined;
+  if (origin.type === PRIMITIVE_TYPE) return primitiveValue(origin);
   if (origin.type === REROUTE_TYPE || origin.mode === MODE_BYPASS) {
     const upstream = origin.type === REROUTE_TYPE ? linkInto(index, origin, 0) : bypassedInput(index, origin, slot, consumerType);
     if (!upstream) return undefined;
@@ -133,4 +143,40 @@ function linkInto(index: UiIndex, node: UiNode, slot: number): UiLink | undefine
 function bypassedInput(index: UiIndex, node: UiNode, slot: number, consumerType: unknown): UiLink | undefined {
   const chosen = bypassSlotIndex(node.inputs ?? [], slot, node.outputs?.[slot]?.type, consumerType);
   return chosen === undefined ? undefined : linkInto(index, node, chosen);
+}
+
+/** The widget an input feeds: its `widget.name` (the frontend's widget sockets), else its own name. */
+function widgetNameOf(input: { name: string; widget?: unknown }): string {
+  const widget = input.widget as { name?: unknown } | undefined;
+  return typeof widget?.name === 'string' ? widget.name : input.name;
+}
+
+/** A PrimitiveNode's value: the first of its widgets_values `[value, control?, filter?]`; none when it holds nothing. */
+function primitiveValue(node: UiNode): { value: unknown } | undefined {
+  const values = node.widgets_values;
+  if (Array.isArray(values)) return values.length > 0 ? { value: values[0] } : undefined;
+  if (values && typeof values === 'object') {
+    const [first] = Object.values(values);
+    return first === undefined ? undefined : { value: first };
+  }
+  return undefined;
+}
+
+/**
+ * widgets_values saved as `{widgetName: value}` (VideoHelperSuite and packs that copy it, docs/comfyui.md
+ * "Subgraphs…" §3), read by name. The frontend's own UI-only widgets are skipped; any other name the node
+ * does not have cannot be placed, and is refused rather than dropped.
+ */
+function namedWidgetsToParams(def: AnyNodeDefinition, values: Record<string, unknown>, id: string, type: string): Record<string, unknown> {
+  const names = new Set(paramSpecs(def).map((spec) => spec.name));
+  const params: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (names.has(name)) params[name] = value;
+    else if (!UI_ONLY_WIDGETS.has(name)) {
+      throw new WorkflowParseError(
+        `Node "${id}" (${type}): the saved widget value "${name}" cannot be placed; the node's widgets are ${[...names].join(', ')}.`,
+      );
+    }
+  }
+  return params;
 }

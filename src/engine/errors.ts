@@ -11,6 +11,8 @@ export interface Issue {
   /** Node id, or undefined for prompt-level problems (no outputs, unknown types). */
   nodeId?: string;
   nodeType?: string;
+  /** Where the node is when its id alone does not say (inside a subgraph): `subgraph "Animate" › node 7`. */
+  where?: string;
   /** The input or param the problem is about. */
   field?: string;
   /** Short message, e.g. "Value bigger than max". */
@@ -120,7 +122,8 @@ export function isCancellation(error: unknown): boolean {
 
 /** One readable line: `Node "3" (RunwayI2V) promptText: Value bigger than max: 600 characters, limit 512`. */
 export function formatIssue(issue: Issue): string {
-  const where = issue.nodeId !== undefined ? `Node "${issue.nodeId}"${issue.nodeType ? ` (${issue.nodeType})` : ''}` : 'Workflow';
+  const type = issue.nodeType ? ` (${issue.nodeType})` : '';
+  const where = issue.where !== undefined ? `${issue.where}${type}` : issue.nodeId !== undefined ? `Node "${issue.nodeId}"${type}` : 'Workflow';
   const field = issue.field ? ` ${issue.field}` : '';
   return `${where}${field}: ${issue.message}${issue.details ? `: ${issue.details}` : ''}`;
 }

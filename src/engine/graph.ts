@@ -20,6 +20,8 @@ export interface GraphNode {
   title?: string;
   /** The version the workflow recorded for this node type, if any. */
   version?: number;
+  /** How messages name the node when its id alone does not say where it is: `subgraph "Animate" › node 7`. */
+  where?: string;
   /** Raw positional widgets_values of a node whose type is unknown, kept for messages and re-save. */
   rawWidgets?: unknown[];
 }

@@ -49,6 +49,10 @@ export async function validateGraph(graph: Graph, registry: NodeRegistry, option
   }
   issues.push(...cycleIssues(graph), ...outputIssues(graph, registry));
   issues.push(...(await customIssues(graph, registry, parsed, options)));
+  for (const issue of issues) {
+    const where = issue.nodeId !== undefined ? graph.nodes.get(issue.nodeId)?.where : undefined;
+    if (where !== undefined) issue.where = where;
+  }
   return { ok: issues.length === 0, issues, comfy: toComfy(issues, graph, registry) };
 }
 

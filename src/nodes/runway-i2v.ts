@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALL_RATIOS, PROVIDERS } from '../providers/catalog.js';
+import { ALL_RATIOS, PROVIDERS, retiredModelMessage } from '../providers/catalog.js';
 import type { ProviderInfo, SubmitRequest } from '../providers/provider.js';
 import { type UpstreamNode, type ValidationContext } from '../engine/define-node.js';
 import { defineNode, type PackContext } from './services.js';
@@ -36,7 +36,11 @@ function sourceLoadImage(ctx: ValidationContext): UpstreamNode | undefined {
 function checkModelParams(p: Params, info: ProviderInfo, issue: (field: string, type: string, message: string, details: string) => Issue): Issue[] {
   const spec = info.models[p.model];
   const offered = Object.keys(info.models).join(', ');
-  if (!spec) return [issue('model', 'value_not_in_list', 'Model not offered', `${p.model} is not offered by ${p.provider} (offered: ${offered})`)];
+  if (!spec) {
+    const retired = retiredModelMessage(p.provider, p.model);
+    if (retired) return [issue('model', 'value_not_in_list', 'Model retired', retired)];
+    return [issue('model', 'value_not_in_list', 'Model not offered', `${p.model} is not offered by ${p.provider} (offered: ${offered})`)];
+  }
   const label = `${p.provider} ${p.model}`;
   const issues: Issue[] = [];
   if (!spec.ratios.includes(p.ratio)) {

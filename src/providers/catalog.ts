@@ -1,4 +1,4 @@
-import type { ImageLimits, ModelSpec, ProviderId, ProviderInfo } from './provider.js';
+import type { ImageLimits, ModelId, ModelSpec, ProviderId, ProviderInfo } from './provider.js';
 
 /**
  * What each provider offers, as published (see ../shared/docs/providers.md and its corrections
@@ -70,13 +70,29 @@ export const PROVIDERS: Record<ProviderId, ProviderInfo> = {
     keyEnv: 'RUNWAYML_API_SECRET',
     baseUrlEnv: 'RUNWAYML_BASE_URL',
     defaultBaseUrl: 'https://api.dev.runwayml.com',
-    // gen3a_turbo was removed from Runway's image_to_video on 2026-06-10.
+    // gen3a_turbo was removed from Runway's SDK on 2026-06-10 and retired with first/last-frame on 2026-07-30
+    // (ComfyUI's partner-node docs mark RunwayImageToVideoNodeGen3a and RunwayFirstLastFrameNode end-of-life then).
     models: { gen4_turbo: { ...gen4, durations: RUNWAY_GEN4_DURATIONS } },
+    retired: { gen3a_turbo: { what: 'Gen-3 Alpha Turbo (gen3a_turbo) and first/last-frame video', on: '2026-07-30' } },
     limits: runwayImageLimits,
   },
 };
 
 export const PROVIDER_IDS = Object.keys(PROVIDERS) as ProviderId[];
+
+/** The providers that still offer `model`, by id. */
+export function providersOffering(model: ModelId): ProviderId[] {
+  return PROVIDER_IDS.filter((id) => PROVIDERS[id].models[model] !== undefined);
+}
+
+/** One sentence for a model a provider retired: what went, when, and who still offers it; undefined when not retired. */
+export function retiredModelMessage(provider: ProviderId, model: ModelId): string | undefined {
+  const retired = PROVIDERS[provider].retired?.[model];
+  if (!retired) return undefined;
+  const still = providersOffering(model);
+  const elsewhere = still.length > 0 ? `; ${model} is still offered by ${still.join(' and ')} (choose one with --provider ${still.join('|')})` : '';
+  return `${PROVIDERS[provider].displayName.split(' ')[0]} retired ${retired.what} on ${retired.on}${elsewhere}`;
+}
 
 /** Every ratio any provider offers for any model: the RunwayI2V widget's full list. */
 export const ALL_RATIOS = [...GEN4_RATIOS, ...GEN3A_RATIOS];

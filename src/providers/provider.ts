@@ -40,6 +40,8 @@ export interface ProviderInfo {
   baseUrlEnv: string;
   defaultBaseUrl: string;
   models: Partial<Record<ModelId, ModelSpec>>;
+  /** Models this provider used to offer and retired: what went, and when (so the message can say so). */
+  retired?: Partial<Record<ModelId, { what: string; on: string }>>;
   limits: ImageLimits;
   /** How long a new task may be invisible to polls before that is an error (CometAPI task_not_exist). */
   notYetVisibleGraceMs?: number;

@@ -6,7 +6,7 @@ import type { ParsedWorkflow } from '../comfy/index.js';
 import { parseUserWorkflow } from '../app/parse.js';
 import { loadPrices } from '../providers/prices.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
-import { promptError, type PromptRouteContext } from './prompt-route.js';
+import { promptError, promptProvider, type PromptRouteContext } from './prompt-route.js';
 
 const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
 
@@ -21,7 +21,7 @@ export async function postEstimate(request: IncomingMessage, response: ServerRes
   if (!isRecord(body) || body.prompt === undefined) return sendJson(response, 400, promptError('no_prompt', 'No prompt provided', ''));
   let parsed: ParsedWorkflow;
   try {
-    parsed = parseUserWorkflow(body.prompt, ctx.registry);
+    parsed = parseUserWorkflow(body.prompt, ctx.registry, promptProvider(isRecord(body.extra_data) ? body.extra_data : {}, ctx.provider));
   } catch (error) {
     return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
   }

@@ -19,6 +19,7 @@ import { rejectionReason } from './security.js';
 import { defaultEditorDir, serveEditor } from './static.js';
 import { WsHub } from './ws-hub.js';
 import type { JobLimits } from '../jobs/slots.js';
+import type { ProviderId } from '../providers/provider.js';
 
 /**
  * The local ComfyUI-compatible server: the editor at `/`, ComfyUI's HTTP API at `/` and
@@ -43,6 +44,8 @@ export interface ServerOptions {
   publicUrl?: string;
   /** Set when the providers point at the built-in emulator: the editor says so. */
   emulatorUrl?: string;
+  /** The provider ComfyUI's Runway nodes run on when a prompt does not choose (default runway). */
+  provider?: ProviderId;
 }
 
 export interface RunningServer {
@@ -81,6 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     inputDir: options.inputDir,
     outputDir: options.outputDir,
     env,
+    provider: options.provider,
     roots: { input: options.inputDir, output: options.outputDir, temp: tempDir },
     examplesDir,
     publicUrl: options.publicUrl,

@@ -7,6 +7,8 @@ import type { NodeRegistry } from '../engine/registry.js';
 import { validateWorkflow } from '../app/run.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
 import type { PromptQueue } from './queue.js';
+import { PROVIDER_IDS } from '../providers/catalog.js';
+import type { ProviderId } from '../providers/provider.js';
 
 /** POST /prompt: parse, validate (nothing is queued or spent on an invalid prompt), enqueue. */
 
@@ -20,6 +22,22 @@ export interface PromptRouteContext {
   env: NodeJS.ProcessEnv;
   /** RunOptions.publicUrl: validation accepts local images for URL-only providers when set. */
   publicUrl?: string;
+  /** The provider ComfyUI's Runway nodes run on unless a prompt chooses (`serve --provider`; default runway). */
+  provider?: ProviderId;
+}
+
+/**
+ * The per-prompt provider choice for ComfyUI's Runway nodes: `extra_data.reelgraph_provider`
+ * ("runway" | "cometapi" | "runcomfy"), documented in README.md ("Server API").
+ */
+export const PROVIDER_EXTRA_DATA_KEY = 'reelgraph_provider';
+
+/** The provider a prompt asks for, else the server's default; a value that names no provider is a 400. */
+export function promptProvider(extraData: Record<string, unknown>, fallback: ProviderId | undefined): ProviderId | undefined {
+  const chosen = extraData[PROVIDER_EXTRA_DATA_KEY];
+  if (chosen === undefined) return fallback;
+  if (typeof chosen === 'string' && (PROVIDER_IDS as string[]).includes(chosen)) return chosen as ProviderId;
+  throw new Error(`extra_data.${PROVIDER_EXTRA_DATA_KEY} must be one of ${PROVIDER_IDS.join(', ')}, got ${JSON.stringify(chosen)}`);
 }
 
 const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
@@ -32,12 +50,13 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   const extraData = isRecord(body.extra_data) ? stripSecrets(body.extra_data) : {};
   let parsed: ParsedWorkflow;
   try {
-    parsed = parseUserWorkflow(body.prompt, ctx.registry);
+    parsed = parseUserWorkflow(body.prompt, ctx.registry, promptProvider(extraData, ctx.provider));
   } catch (error) {
     return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
   }
+  // The editor's (or ComfyUI's) UI workflow is what the user opened: it goes into the saved video.
   const ui = uiWorkflowOf(extraData);
-  if (ui !== undefined) parsed = { ...parsed, ui };
+  if (ui !== undefined) parsed = { ...parsed, ui, opened: undefined };
   const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env, publicUrl: ctx.publicUrl });
   if (!validation.ok) {
     const comfy = validation.comfy ?? promptError('prompt_outputs_failed_validation', 'Prompt outputs failed validation', '');
@@ -50,7 +69,8 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   ctx.queue.enqueue({
     number,
     promptId,
-    prompt: api,
+    // History keeps the prompt as posted (ComfyUI's own node types, ids and all), not our mapping of it.
+    prompt: isRecord(body.prompt) ? stripSecrets(body.prompt) : api,
     extraData,
     outputsToExecute: Object.keys(api).filter((id) => ctx.registry.get(api[id]?.class_type ?? '')?.outputNode === true),
     clientId: typeof body.client_id === 'string' ? body.client_id : undefined,

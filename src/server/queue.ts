@@ -24,6 +24,13 @@ export interface HistoryEntry {
   meta: Record<string, { node_id: string; display_node: string; parent_node: null; real_node_id: string }>;
 }
 
+export interface JobView {
+  item: QueueItem;
+  status: 'pending' | 'in_progress' | 'completed' | 'failed' | 'cancelled';
+  entry?: HistoryEntry;
+  times: { created: number; started?: number; ended?: number };
+}
+
 /** Runs one prompt; must report every event through onEvent and settle when the run ends. */
 export type RunPrompt = (item: QueueItem, signal: AbortSignal, onEvent: (event: RunEvent) => void) => Promise<void>;
 
@@ -46,6 +53,8 @@ export class PromptQueue {
   private readonly history = new Map<string, HistoryEntry>();
   private counter = 0;
   private idle: Promise<void> = Promise.resolve();
+  /** When each prompt was queued, started and ended (ms), for /api/jobs. */
+  private readonly times = new Map<string, { created: number; started?: number; ended?: number }>();
 
   constructor(private readonly run: RunPrompt, private readonly listener: QueueListener) {}
 
@@ -62,6 +71,7 @@ export class PromptQueue {
   }
 
   enqueue(item: QueueItem): void {
+    this.times.set(item.promptId, { created: Date.now() });
     this.pending.push(item);
     this.listener.changed();
     this.pump();
@@ -77,6 +87,24 @@ export class PromptQueue {
       queue_running: this.running ? [tupleOf(this.running.item)] : [],
       queue_pending: this.pending.map(tupleOf),
     };
+  }
+
+  /**
+   * Every job the queue knows, oldest first, as ComfyUI's comfy_execution/jobs.py sees them: waiting and running
+   * prompts, then history (a failed run that was interrupted is "cancelled").
+   */
+  jobs(): JobView[] {
+    const view = (item: QueueItem, status: JobView['status'], entry?: HistoryEntry): JobView => ({
+      item, status, entry, times: this.times.get(item.promptId) ?? { created: 0 },
+    });
+    const finished = [...this.history.values()].map((entry) => {
+      const [number, promptId, prompt, extraData, outputsToExecute] = entry.prompt;
+      const interrupted = entry.status.messages.some(([type]) => type === 'execution_interrupted');
+      const status = entry.status.status_str === 'success' ? 'completed' : interrupted ? 'cancelled' : 'failed';
+      return view({ number, promptId, prompt, extraData, outputsToExecute }, status, entry);
+    });
+    const running = this.running ? [view(this.running.item, 'in_progress')] : [];
+    return [...finished, ...running, ...this.pending.map((item) => view(item, 'pending'))];
   }
 
   /** Removes waiting prompts (running ones are interrupted instead). */
@@ -114,11 +142,15 @@ export class PromptQueue {
   }
 
   deleteHistory(promptIds: readonly string[]): void {
-    for (const id of promptIds) this.history.delete(id);
+    for (const id of promptIds) {
+      this.history.delete(id);
+      this.times.delete(id);
+    }
     this.historyChanged();
   }
 
   clearHistory(): void {
+    for (const id of this.history.keys()) this.times.delete(id);
     this.history.clear();
     this.historyChanged();
   }
@@ -158,6 +190,8 @@ export class PromptQueue {
       status: { status_str: 'error', completed: false, messages: [] },
       meta: emptyRecord(),
     };
+    const times = this.times.get(item.promptId);
+    if (times) times.started = Date.now();
     const onEvent = (event: RunEvent): void => {
       record(entry, event);
       this.listener.event(event, item.clientId);
@@ -165,9 +199,10 @@ export class PromptQueue {
     try {
       await this.run(item, controller.signal, onEvent);
     } finally {
+      if (times) times.ended = Date.now();
       this.history.set(item.promptId, entry);
-      if (this.history.size > MAX_HISTORY) this.history.delete(this.history.keys().next().value!);
-      this.historyChanged();
+      if (this.history.size > MAX_HISTORY) this.deleteHistory([this.history.keys().next().value!]);
+      else this.historyChanged();
     }
   }
 }

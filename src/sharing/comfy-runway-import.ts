@@ -1,4 +1,6 @@
 import type { ProviderId } from '../providers/provider.js';
+import { providersOffering } from '../providers/catalog.js';
+import { WorkflowParseError } from '../engine/errors.js';
 import { paramSpecs } from '../engine/params.js';
 import { paramsToWidgets } from '../comfy/widgets.js';
 import { migrateWorkflow, migrationsOf } from '../comfy/migrate.js';
@@ -48,6 +50,44 @@ interface RunwayValues {
   control?: unknown;
 }
 
+/**
+ * ComfyUI's Runway video node types as GET /object_info lists them (docs/comfyui.md §4), so clients that check a
+ * prompt against object_info accept what the server runs. `reelgraph_alias_of` says which of our nodes run instead.
+ */
+export function comfyRunwayObjectInfo(): Record<string, Record<string, unknown>> {
+  const entry = (type: string, model: string, ratios: readonly string[], title: string) => ({
+    input: {
+      required: {
+        prompt: ['STRING', { multiline: true, default: '', tooltip: 'Text prompt for the generation' }],
+        start_frame: ['IMAGE', { tooltip: 'Start frame to be used for the video' }],
+        duration: [[5, 10], { default: 5 }],
+        ratio: [[...ratios], { default: ratios[0] }],
+        seed: ['INT', { default: 0, min: 0, max: 4294967295, step: 1, control_after_generate: true, tooltip: 'Random seed for generation' }],
+      },
+      optional: {},
+      hidden: { auth_token_comfy_org: 'AUTH_TOKEN_COMFY_ORG', api_key_comfy_org: 'API_KEY_COMFY_ORG', unique_id: 'UNIQUE_ID' },
+    },
+    input_order: { required: ['prompt', 'start_frame', 'duration', 'ratio', 'seed'], optional: [], hidden: ['auth_token_comfy_org', 'api_key_comfy_org', 'unique_id'] },
+    output: ['VIDEO'],
+    output_is_list: [false],
+    output_name: ['VIDEO'],
+    name: type,
+    display_name: title,
+    description: `ComfyUI's Runway node; reelgraph runs it as ValidateImage → RunwayI2V (${model}) → Poll on the chosen provider.`,
+    category: 'api node/video/Runway',
+    output_node: false,
+    api_node: true,
+    python_module: 'reelgraph',
+    reelgraph_alias_of: ['ValidateImage', 'RunwayI2V', 'Poll'],
+  });
+  return {
+    RunwayImageToVideoNodeGen3a: entry('RunwayImageToVideoNodeGen3a', 'gen3a_turbo', ['768:1280', '1280:768'], 'Runway Image to Video (Gen3a Turbo)'),
+    RunwayImageToVideoNodeGen4: entry(
+      'RunwayImageToVideoNodeGen4', 'gen4_turbo', ['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672'], 'Runway Image to Video (Gen4 Turbo)',
+    ),
+  };
+}
+
 /** Whether the document uses ComfyUI's Runway nodes and so needs importComfyWorkflow. */
 export function isComfyRunwayWorkflow(json: unknown): boolean {
   return nodeTypes(json).some((type) => modelFor(type) !== undefined);
@@ -63,9 +103,27 @@ function modelFor(type: unknown): string | undefined {
  * there are any), then node version migrations. A document that needs neither comes back as it was.
  */
 export function prepareWorkflowJson(json: unknown, options: ImportOptions): unknown {
+  refuseFirstLastFrame(json);
   const imported = isComfyRunwayWorkflow(json) ? importComfyWorkflow(json, options).json : json;
   const migrated = migrateWorkflow(imported, migrationsOf(options.registry));
   return migrated.applied.length > 0 ? migrated.json : imported;
+}
+
+/** ComfyUI's RunwayFirstLastFrameNode: gen3a_turbo with a first and a last frame, which Runway retired. */
+export const FIRST_LAST_FRAME_TYPE = 'RunwayFirstLastFrameNode';
+
+/**
+ * First/last-frame video cannot run here: Runway retired it, and the providers that still offer gen3a_turbo
+ * take one image through our RunwayI2V. One sentence that says so, rather than "unknown type".
+ */
+function refuseFirstLastFrame(json: unknown): void {
+  const node = nodeEntries(json).find((entry) => entry.type === FIRST_LAST_FRAME_TYPE && !entry.inactive);
+  if (!node) return;
+  const still = providersOffering('gen3a_turbo').join(' and ');
+  throw new WorkflowParseError(
+    `Node "${node.id}" (${FIRST_LAST_FRAME_TYPE}): Runway retired Gen-3 Alpha Turbo and first/last-frame video on 2026-07-30; ` +
+      `${still} still offer gen3a_turbo but from one start image only, so replace this node with RunwayImageToVideoNodeGen3a (or RunwayI2V) and run it with --provider runcomfy or cometapi.`,
+  );
 }
 
 /** Maps ComfyUI Runway nodes onto ours (a new document; the input is not changed). */
@@ -198,7 +256,7 @@ function mapUiRunwayNode(ui: UiDoc, node: Json, model: string, options: ImportOp
   const toPoll = addLink(ui, node, poll, 'TASK');
   (validate.outputs as Json[])[0]!.links = [toRunway.id];
   (poll.inputs as Json[])[0]!.link = toPoll.id;
-  rewriteRunwayNode(node, model, options, toRunway.id, toPoll.id);
+  rewriteRunwayNode(ui, node, model, options, toRunway.id, toPoll.id);
 }
 
 function inputName(node: Json, link: Link): string | undefined {
@@ -238,9 +296,8 @@ function newNode(ui: UiDoc, type: 'ValidateImage' | 'Poll', pos: number[], mode:
   return node;
 }
 
-function rewriteRunwayNode(node: Json, model: string, options: ImportOptions, inputLinkId: number, outputLinkId: number): void {
-  const w = Array.isArray(node.widgets_values) ? (node.widgets_values as unknown[]) : [];
-  const values: RunwayValues = { prompt: w[0], duration: w[1], ratio: w[2], seed: w[3], control: w[4] };
+function rewriteRunwayNode(ui: UiDoc, node: Json, model: string, options: ImportOptions, inputLinkId: number, outputLinkId: number): void {
+  const values = runwayWidgetValues(ui, node);
   const properties = { ...((node.properties ?? {}) as Json) };
   // cnr_id/ver describe the ComfyUI node pack, not our node.
   delete properties.cnr_id;
@@ -252,6 +309,31 @@ function rewriteRunwayNode(node: Json, model: string, options: ImportOptions, in
   node.outputs = [{ name: 'TASK', type: 'TASK', links: [outputLinkId] }];
   const params = runwayParams(values, model, options.provider ?? 'runway');
   node.widgets_values = def ? withControlValue(def, paramsToWidgets(def, params), values.control) : Object.values(params);
+}
+
+/** ComfyUI's Runway widget names, in widgets_values order (the control value follows the seed). */
+const RUNWAY_WIDGETS = ['prompt', 'duration', 'ratio', 'seed', 'control_after_generate'] as const;
+
+/**
+ * The Runway node's values: from widgets_values (positional, or by name when saved as an object), each
+ * overridden by a PrimitiveNode linked to that widget's input (its value is the widget's, as in ComfyUI).
+ * The primitives' links are removed: our node has no such inputs.
+ */
+function runwayWidgetValues(ui: UiDoc, node: Json): RunwayValues {
+  const saved = node.widgets_values;
+  const named: Json = Array.isArray(saved)
+    ? Object.fromEntries(RUNWAY_WIDGETS.map((name, i) => [name, saved[i]]))
+    : typeof saved === 'object' && saved !== null ? { ...(saved as Json) } : {};
+  const id = String(node.id);
+  for (const link of ui.links.filter((l) => l.targetId === id)) {
+    const input = inputName(node, link);
+    const origin = ui.nodes.find((candidate) => String(candidate.id) === link.originId);
+    if (input === undefined || input === 'start_frame' || origin?.type !== PRIMITIVE_TYPE) continue;
+    const value = Array.isArray(origin.widgets_values) ? (origin.widgets_values as unknown[])[0] : undefined;
+    if (value !== undefined) named[input] = value;
+    ui.links.splice(ui.links.indexOf(link), 1);
+  }
+  return { prompt: named.prompt, duration: named.duration, ratio: named.ratio, seed: named.seed, control: named.control_after_generate };
 }
 
 /** Keeps ComfyUI's control value ("randomize", …) in the slot after the seed widget. */

@@ -4,14 +4,15 @@ import { startServer } from '../../server/index.js';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { emulatorEnv } from '../emulator-env.js';
 import { freePort } from '../../http/free-port.js';
+import { providerOption } from './dry-run.js';
 
-const USAGE = 'reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR] [--max-jobs PROVIDER=N]... [--emulator]';
+const USAGE = 'reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR] [--max-jobs PROVIDER=N]... [--emulator] [--provider runway|cometapi|runcomfy]';
 
 /** `reelgraph serve`: the editor and ComfyUI's API on loopback, until Ctrl-C. */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { port: { type: 'string' }, host: { type: 'string' }, 'output-dir': { type: 'string' }, 'input-dir': { type: 'string' }, 'max-jobs': { type: 'string', multiple: true }, emulator: { type: 'boolean' } },
+    { port: { type: 'string' }, host: { type: 'string' }, 'output-dir': { type: 'string' }, 'input-dir': { type: 'string' }, 'max-jobs': { type: 'string', multiple: true }, emulator: { type: 'boolean' }, provider: { type: 'string' } },
     USAGE,
   );
   // --emulator: every provider points at the built-in emulator, in this process, so anyone can
@@ -34,6 +35,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     env,
     publicUrl,
     emulatorUrl: emulator?.url,
+    provider: providerOption(values.provider),
   });
   if (emulator) process.stderr.write(`Emulator mode: providers answer from the built-in emulator at ${emulator.url} (no keys, nothing is paid)\n`);
   process.stderr.write(`reelgraph editor and API at ${server.url}\n`);

@@ -209,7 +209,7 @@ describe('conversion', () => {
 
   it('UI → API gives the prompt a ComfyUI server takes', async () => {
     const api = convertWorkflow(await fixture('runway-gen4.v1.json'), 'api', registry);
-    expect(api['5']).toEqual({ class_type: 'SaveVideo', inputs: { filename_prefix: 'reelgraph/runway_gen4', format: 'auto', codec: 'auto', video: ['4', 0] }, _meta: { version: 1 } });
+    expect(api['5']).toEqual({ class_type: 'SaveVideo', inputs: { filename_prefix: 'reelgraph/runway_gen4', format: 'auto', codec: 'auto', video: ['4', 0] }, _meta: { title: 'Save Video', version: 1 } });
   });
 
   it('round trip keeps unknown keys at the top, on nodes and on links', async () => {

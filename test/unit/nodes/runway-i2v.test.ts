@@ -45,9 +45,12 @@ describe('RunwayI2V validate()', () => {
     expect(await issuesFor({ promptText: 'a cat' })).toEqual([]);
   });
 
-  it('refuses a model the provider does not offer', async () => {
+  it('refuses a model the provider retired, saying when and who still offers it', async () => {
     const issues = await issuesFor({ model: 'gen3a_turbo', promptText: 'x', ratio: '1280:768' });
-    expect(issues).toEqual([expect.objectContaining({ nodeId: '8', nodeType: 'RunwayI2V', field: 'model', details: 'gen3a_turbo is not offered by runway (offered: gen4_turbo)' })]);
+    expect(issues).toEqual([expect.objectContaining({
+      nodeId: '8', nodeType: 'RunwayI2V', field: 'model', message: 'Model retired',
+      details: 'Runway retired Gen-3 Alpha Turbo (gen3a_turbo) and first/last-frame video on 2026-07-30; gen3a_turbo is still offered by runcomfy and cometapi (choose one with --provider runcomfy|cometapi)',
+    })]);
   });
 
   it("refuses a ratio outside the model's list", async () => {
