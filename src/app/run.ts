@@ -10,6 +10,7 @@ import { createHttpClient } from '../http/client.js';
 import type { HttpClient } from '../http/types.js';
 import { OutputCache, defaultCacheDir } from '../engine/cache.js';
 import { JobJournal, defaultStateDir } from '../jobs/journal.js';
+import type { JournalPort } from '../jobs/port.js';
 import { validateGraph, type ValidationResult } from '../engine/validate.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import type { NodeServices } from '../nodes/services.js';
@@ -35,7 +36,7 @@ export interface RunOptions {
   http?: HttpClient;
   log?: Logger;
   /** The job journal (default: the user's, in $REELGRAPH_STATE_DIR); false turns it off. */
-  journal?: JobJournal | false;
+  journal?: JournalPort | false;
   /** false: SaveVideo does not embed the workflow in the MP4 (ComfyUI's --disable-metadata). */
   metadata?: boolean;
   /** The workflow file, recorded with each job so `reelgraph jobs resume` can run it again. */

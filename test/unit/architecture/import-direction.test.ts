@@ -20,6 +20,8 @@ const ALLOWED: Record<string, string[]> = {
   sharing: ['engine', 'comfy', 'http', 'providers'],
   nodes: ['engine', 'http', 'providers', 'jobs', 'sharing'],
   app: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing'],
+  // Batches of rows: runs through the app, never the CLI or the server.
+  batch: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing', 'app'],
   // The browser page: the shared ComfyUI rules and the MP4 tag reader, nothing that runs in Node.
   editor: ['engine', 'comfy', 'sharing'],
 };
