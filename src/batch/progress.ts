@@ -28,11 +28,18 @@ export class BatchProgress {
   private failed = 0;
   private finishedNow = 0;
   private readonly startedAt = Date.now();
+  /** Rows running on queue workers (a batch on Redis sees counts, not row events). */
+  private remoteRunning?: number;
 
   constructor(
     readonly total: number,
     private readonly costOf: (row: string) => number,
   ) {}
+
+  /** From the queue: how many rows workers are running now. */
+  setRemoteRunning(active: number): void {
+    this.remoteRunning = active;
+  }
 
   start(row: string): void {
     this.running.add(row);
@@ -61,12 +68,13 @@ export class BatchProgress {
     const finished = this.done + this.failed;
     const remaining = this.total - finished;
     const elapsed = (Date.now() - this.startedAt) / 1000;
+    const running = this.remoteRunning ?? this.running.size;
     const counts: BatchCounts = {
       total: this.total,
       done: this.done,
       failed: this.failed,
-      running: this.running.size,
-      queued: Math.max(0, remaining - this.running.size),
+      running,
+      queued: Math.max(0, remaining - running),
       atProvider: this.atProvider.size,
       spent: Math.round([...this.paid.values()].reduce((sum, usd) => sum + usd, 0) * 100) / 100,
     };

@@ -1,5 +1,6 @@
 import type { ParsedWorkflow } from '../comfy/index.js';
 import type { RunEvent } from '../engine/events.js';
+import type { Logger } from '../engine/define-node.js';
 import type { HttpClient } from '../http/types.js';
 import type { JournalPort } from '../jobs/port.js';
 import { withOrigin } from '../jobs/port.js';
@@ -27,6 +28,8 @@ export interface RowResult {
   /** Estimated USD of the row's provider jobs (docs/prices.md), whether paid now or by an earlier run. */
   cost?: number;
   seconds: number;
+  /** A failure that another attempt may fix without paying twice (a 429 on the create, a create claimed by another worker). */
+  retry?: boolean;
 }
 
 export interface RowRunOptions {
@@ -42,6 +45,7 @@ export interface RowRunOptions {
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   metadata?: boolean;
+  log?: Logger;
 }
 
 export async function runRow(bound: ParsedWorkflow, row: BatchRow, cost: number | undefined, options: RowRunOptions): Promise<RowResult> {
@@ -65,6 +69,7 @@ export async function runRow(bound: ParsedWorkflow, row: BatchRow, cost: number 
       onEvent: options.onEvent,
       workflowPath,
       metadata: options.metadata,
+      log: options.log,
     });
   } catch (error) {
     return { ...base, status: 'failed', reason: (error as Error).message, seconds: secondsSince(startedAt) };
@@ -74,7 +79,15 @@ export async function runRow(bound: ParsedWorkflow, row: BatchRow, cost: number 
   const found = findOutputs(result.outputs);
   if (result.status === 'success') return { ...base, status: 'done', ...found, seconds };
   const status = result.status === 'interrupted' ? 'interrupted' : 'failed';
-  return { ...base, status, reason: result.error?.message ?? status, ...found, seconds };
+  return { ...base, status, reason: result.error?.message ?? status, ...found, seconds, ...(worthRetrying(result.error) ? { retry: true } : {}) };
+}
+
+function worthRetrying(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; cause = cause.cause, depth++) {
+    if (cause.name === 'JobClaimedError') return true;
+    if ('status' in cause && cause.status === 429) return true;
+  }
+  return false;
 }
 
 /** The provider task and the saved video, from the node outputs (cached ones included). */

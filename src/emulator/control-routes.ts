@@ -30,6 +30,7 @@ const ConfigSchema = z
     keys: z.array(z.string()),
     strictKeys: z.boolean(),
     runwayMaxConcurrent: z.number().int().min(0),
+    createRateLimit: z.object({ max: z.number().int().min(0), windowMs: z.number().int().min(1) }),
   })
   .partial()
   .strict();

@@ -7,6 +7,7 @@ import { cometApiRoute } from './cometapi-routes.js';
 import type { EmulatorControl } from './control-routes.js';
 import { controlRoute } from './control-routes.js';
 import { FaultInjector } from './faults.js';
+import { CreateRateLimiter } from './rate-limit.js';
 import { expiredReply, filesRoute, videoFor } from './files-routes.js';
 import type { EmulatorState } from './http-util.js';
 import { json, readBody, writeReply } from './http-util.js';
@@ -62,6 +63,7 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
   let current: EmulatorOptions = { ...defaultEmulatorOptions, ...options, host: '127.0.0.1' };
   const state: EmulatorState = { options: () => current, jobs: new JobStore(() => current), signer: new UrlSigner() };
   const faults = new FaultInjector();
+  const createLimiter = new CreateRateLimiter();
   const log: RequestLogEntry[] = [];
   const control: EmulatorControl = {
     log,
@@ -75,10 +77,11 @@ export async function startEmulator(options: Partial<EmulatorOptions> = {}): Pro
       state.jobs.clear();
       log.length = 0;
       faults.clear();
+      createLimiter.clear();
     },
   };
   const server = createServer((req, res) => {
-    handle({ state, faults, log, control, origin: url }, req, res).catch((error: unknown) => {
+    handle({ state, faults, log, control, origin: url, createLimiter }, req, res).catch((error: unknown) => {
       if (!res.headersSent) writeReply(res, json(500, { error: `emulator error: ${error instanceof Error ? error.message : String(error)}` }), false);
       else res.destroy();
     });
@@ -114,6 +117,7 @@ interface Runtime {
   log: RequestLogEntry[];
   control: EmulatorControl;
   origin: string;
+  createLimiter: CreateRateLimiter;
 }
 
 function findRoute(rt: Runtime, method: string, path: string): Route {
@@ -134,7 +138,8 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   const fault = isControl ? undefined : rt.faults.pick(route.provider, route.kind);
   const ctx: RouteContext = { req, method, url, body: await readBody(req, MAX_BODY_BYTES), origin: rt.origin };
   if (fault?.type === 'delay') await sleep(fault.ms);
-  const reply = await replyFor(route, ctx, fault);
+  const waitS = route.kind === 'create' && !fault ? rt.createLimiter.take(rt.state.options().now(), rt.state.options().createRateLimit) : 0;
+  const reply = waitS > 0 ? injectedStatus(route, { type: 'status', status: 429, retryAfterS: waitS }) : await replyFor(route, ctx, fault);
   const entry: RequestLogEntry = { time: rt.state.options().now(), provider: route.provider, method, path: url.pathname, status: reply.status, kind: route.kind };
   if (reply.jobId ?? route.jobId) entry.jobId = reply.jobId ?? route.jobId;
   if (fault) entry.fault = fault.type;

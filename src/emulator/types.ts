@@ -76,6 +76,8 @@ export interface EmulatorOptions {
    * start in creation order as slots free. 0 or absent means unlimited (the default).
    */
   runwayMaxConcurrent?: number;
+  /** Creates accepted per sliding window, any provider; over it: 429 with Retry-After (src/emulator/rate-limit.ts). */
+  createRateLimit?: { max: number; windowMs: number };
   /** Jobs for which this returns true end FAILED (as do prompts containing "[fail]"). */
   failJobs?: (request: EmulatedJobRequest) => boolean;
   /** The emulator's clock; injectable so tests can move jobs along without waiting. */

@@ -17,7 +17,7 @@ import { JobJournal, defaultStateDir } from '../../jobs/journal.js';
 
 const USAGE =
   'reelgraph batch <workflow> --inputs <folder | rows.csv | rows.jsonl> [--output-dir DIR] [--parallel N] [--dry-run] [--max-cost USD]\n' +
-  '                             [--prices FILE] [--json] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--provider P] [--no-metadata]';
+  '                             [--prices FILE] [--json] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--provider P] [--no-metadata] [--redis URL]';
 
 const OPTIONS = {
   inputs: { type: 'string' },
@@ -33,6 +33,7 @@ const OPTIONS = {
   provider: { type: 'string' },
   'no-metadata': { type: 'boolean' },
   verbose: { type: 'boolean' },
+  redis: { type: 'string' },
 } as const;
 
 export type BatchValues = ReturnType<typeof parse<typeof OPTIONS>>['values'];
@@ -69,6 +70,7 @@ export async function batchCommand(args: string[]): Promise<number> {
       );
       return 2;
     }
+    if (values.redis) return await enqueueBatch(prepared, { redisUrl: values.redis, workflowPath: workflow.path, inputsPath: resolve(values.inputs), document: workflow.parsed.ui ?? workflow.parsed.api, outputDir, json, values });
     const controller = new AbortController();
     // Every running row listens on this one signal.
     setMaxListeners(0, controller.signal);
@@ -167,4 +169,46 @@ export function batchReporter(prepared: PreparedRow[], json: boolean) {
       return counts.failed > 0 || results.length < prepared.length ? 1 : 0;
     },
   };
+}
+
+interface RedisBatch {
+  redisUrl: string;
+  workflowPath: string;
+  inputsPath: string;
+  document: unknown;
+  outputDir: string;
+  json: boolean;
+  values: BatchValues;
+}
+
+/** `batch --redis`: the rows go on the queue; `reelgraph worker` processes run them; this follows and writes the manifest. */
+async function enqueueBatch(prepared: PreparedRow[], batch: RedisBatch): Promise<number> {
+  const { connect, batchIdFor } = await import('../../worker/queue.js');
+  const { enqueueAndFollow } = await import('../../worker/enqueue.js');
+  connect(batch.redisUrl).disconnect(); // The URL is checked before anything is queued.
+  const controller = new AbortController();
+  // Ctrl-C stops following; the rows stay queued and a re-run re-joins them.
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const report = batchReporter(prepared, batch.json);
+  report.begin(estimateOf(prepared));
+  try {
+    const results = await enqueueAndFollow(prepared, {
+      connection: () => connect(batch.redisUrl),
+      batchId: batchIdFor(batch.workflowPath, batch.inputsPath, batch.outputDir),
+      workflow: { path: batch.workflowPath, document: batch.document },
+      outputDir: batch.outputDir,
+      publicUrl: batch.values['public-url'],
+      listen: batch.values.listen,
+      metadata: batch.values['no-metadata'] ? false : true,
+      signal: controller.signal,
+      onResult: (result) => report.rowResult(result),
+      onTick: ({ active }) => report.progress.setRemoteRunning(active),
+    });
+    return await report.end(results, batch.outputDir, controller.signal.aborted);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -22,6 +22,8 @@ const ALLOWED: Record<string, string[]> = {
   app: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing'],
   // Batches of rows: runs through the app, never the CLI or the server.
   batch: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing', 'app'],
+  // Queue workers on Redis: batches, run by rows.
+  worker: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing', 'app', 'batch'],
   // The browser page: the shared ComfyUI rules and the MP4 tag reader, nothing that runs in Node.
   editor: ['engine', 'comfy', 'sharing'],
 };
