@@ -163,7 +163,8 @@ export function batchReporter(prepared: PreparedRow[], json: boolean) {
       if (timer) clearInterval(timer);
       const manifest = await writeManifest(outputDir, results);
       const counts = progress.counts();
-      if (json) emit('batch_end', { ...counts, manifest });
+      const cpu = process.cpuUsage();
+      if (json) emit('batch_end', { ...counts, manifest, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
       else process.stderr.write(`\r\x1b[K${formatCounts(counts)}\nManifest: ${manifest.jsonl} and ${manifest.csv}\n`);
       if (interrupted) return 130;
       return counts.failed > 0 || results.length < prepared.length ? 1 : 0;

@@ -49,5 +49,8 @@ export async function workerCommand(args: string[]): Promise<number> {
   else process.stderr.write(`Worker ${process.pid} is taking rows from ${redisUrl.replace(/\/\/[^@/]*@/, '//…@')}. Ctrl-C finishes the rows it holds and stops.\n`);
   await untilSignal();
   await worker.close();
+  // The process's own CPU time, for `npm run bench` and capacity planning.
+  const cpu = process.cpuUsage();
+  if (json) say('worker_stopped', { pid: process.pid, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
   return 0;
 }
