@@ -56,6 +56,25 @@ await section('validate image', async () => {
   );
 });
 
+if (existsSync(here('./bench-batch.mjs'))) {
+  await section('batch rows', async () => {
+    const { benchBatch } = await import('./bench-batch.mjs');
+    const r = await benchBatch();
+    const row = (name, x, lanes) =>
+      report(
+        `${r.rows} batch rows, ${name} (${lanes} rows at once, emulator jobs of ${r.jobMs / 1000} s, no provider limit)`,
+        `wall ${fmt(x.wallMs / 1000, 1)} s, CPU ${fmt(x.cpuPerRowMs, 1)} ms per row${x.redisCallsPerRow !== undefined ? `, ${fmt(x.redisCallsPerRow, 1)} Redis commands per row (INFO commandstats)` : `, overhead ${fmt(x.overheadPerRowMs, 1)} ms per row over the ideal`}, ${x.creates} creates`,
+        `ideal ${fmt(x.idealMs / 1000, 1)} s = ${Math.ceil(r.rows / lanes)} waves × one row alone (${fmt(r.oneRowMs / 1000, 2)} s, same run)`,
+        fmt(x.ratio),
+        '≤ 1.2',
+        x.ratio <= 1.2 && x.creates === r.rows,
+      );
+    row('in-process (no Redis)', r.inProcess, r.lanes);
+    row('1 worker on Redis', r.oneWorker, r.lanes);
+    row('3 workers on Redis', r.threeWorkers, 3 * r.lanes);
+  });
+}
+
 if (existsSync(here('./bench-editor.mjs'))) {
   await section('editor', async () => {
     const { benchEditor } = await import('./bench-editor.mjs');

@@ -16,6 +16,7 @@ import type { HttpClient } from '../http/types.js';
 import { OutputCache, defaultCacheDir } from '../engine/cache.js';
 import { JobJournal, defaultStateDir } from '../jobs/journal.js';
 import { JobSlots, type JobLimits } from '../jobs/slots.js';
+import type { JournalPort } from '../jobs/port.js';
 import { validateGraph, type ValidationResult } from '../engine/validate.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import type { NodeServices } from '../nodes/services.js';
@@ -47,7 +48,7 @@ export interface RunOptions {
   http?: HttpClient;
   log?: Logger;
   /** The job journal (default: the user's, in $REELGRAPH_STATE_DIR); false turns it off. */
-  journal?: JobJournal | false;
+  journal?: JournalPort | false;
   /** false: SaveVideo does not embed the workflow in the MP4 (ComfyUI's --disable-metadata). */
   metadata?: boolean;
   /** Start nothing new after the first failure; running nodes (and their paid tasks) still finish (--fail-fast). */
@@ -112,7 +113,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
     images: imageServices({
       providers,
       fitDir: join(cacheDir, 'fitted'),
-      uploads: new UploadJournal(journal ? journal.dir : defaultStateDir(env)),
+      uploads: new UploadJournal(journal instanceof JobJournal ? journal.dir : defaultStateDir(env)),
       notice: options.notice ?? ((line) => log.info(line)),
     }),
   };

@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   extract: async () => (await import('./commands/extract.js')).extractCommand,
   pack: async () => (await import('./commands/pack.js')).packCommand,
   jobs: async () => (await import('./commands/jobs.js')).jobsCommand,
+  batch: async () => (await import('./commands/batch.js')).batchCommand,
+  worker: async () => (await import('./commands/worker.js')).workerCommand,
 };
 
 const HELP = `reelgraph — run Runway image-to-video node graphs (ComfyUI workflow format)
@@ -36,6 +38,8 @@ Usage:
   reelgraph extract <video.mp4> [--prompt] [-o FILE]   (the workflow a SaveVideo embedded)
   reelgraph pack <workflow> -o bundle.zip              (workflow + images; run it with reelgraph run bundle.zip)
   reelgraph jobs [list|resume|cancel <id>|forget <key>] [--json]
+  reelgraph batch <workflow> --inputs <folder|rows.csv|rows.jsonl> [--dry-run] [--max-cost USD] [--parallel N] [--redis URL]
+  reelgraph worker --redis URL [--concurrency N] [--rate N] [--output-dir DIR]   (runs batch rows from the queue)
 
 <workflow> may be a .json file (ours or ComfyUI's), a video with an embedded workflow, or a bundle .zip.
 Exit codes: 0 success, 1 execution failure, 2 invalid workflow or input, 130 interrupted.

@@ -7,6 +7,7 @@ import { ProviderHttpError, ProviderTaskFailedError, SubmitOutcomeUnknownError, 
 import { isCreateNotProcessed, isFinalFailureCode } from '../http/retry.js';
 import type { RetryNotice } from '../http/types.js';
 import type { SubmitRequest, SubmitResult } from '../providers/provider.js';
+import type { JournalPort } from './port.js';
 
 /**
  * The job journal: never pay twice, never lose a paid job.
@@ -53,6 +54,8 @@ export interface JobOrigin {
   workflowPath?: string;
   nodeId?: string;
   options?: { inputDir?: string; outputDir?: string; publicUrl?: string; listen?: string };
+  /** The batch row this job belongs to (src/batch): two rows asking the same thing are still two jobs. */
+  row?: string;
 }
 
 export interface IntentInput {
@@ -102,7 +105,7 @@ export function isOutcomeUnknown(record: JobRecord): boolean {
   return (record.state === 'intent' || record.state === 'unknown') && !record.taskId;
 }
 
-export class JobJournal {
+export class JobJournal implements JournalPort {
   readonly file: string;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly byTask = new Map<string, string>();
@@ -251,11 +254,14 @@ export interface JobIdentity {
   imageId: string;
   nodeId?: string;
   workflowPath?: string;
+  row?: string;
 }
 
 export function jobKeyFor(identity: JobIdentity): string {
   const { promptImage: _image, ...request } = identity.request;
   const parts = [identity.provider, identity.baseUrl, identity.imageId, identity.nodeId ?? '', identity.workflowPath ?? '', canonical(request)];
+  // Appended only for batch rows, so every key made before batches existed stays the same.
+  if (identity.row !== undefined) parts.push(`row:${identity.row}`);
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24);
 }
 
@@ -301,11 +307,12 @@ export interface SubmitOnceResult {
  * @throws SubmitOutcomeUnknownError when a create (now or earlier) may have made a job we cannot see.
  * @throws ProviderTaskFailedError when the same job already failed with a final code.
  */
-export async function submitOnce(journal: JobJournal, input: SubmitOnceInput): Promise<SubmitOnceResult> {
+export async function submitOnce(journal: JournalPort, input: SubmitOnceInput): Promise<SubmitOnceResult> {
   const workflowPath = input.workflowPath ?? journal.origin?.workflowPath;
   const nodeId = input.nodeId ?? journal.origin?.nodeId;
-  const jobKey = jobKeyFor({ ...input, workflowPath, nodeId });
-  const existing = journal.find(jobKey);
+  const row = input.row ?? journal.origin?.row;
+  const jobKey = jobKeyFor({ ...input, workflowPath, nodeId, row });
+  const existing = await journal.find(jobKey);
   if (existing && isLive(existing)) {
     if (existing.taskId) return { taskId: existing.taskId, reattached: true, jobKey };
     throw unknownOutcomeError(existing, 'An earlier run sent this create and got no answer');
@@ -318,7 +325,7 @@ export async function submitOnce(journal: JobJournal, input: SubmitOnceInput): P
       existing.failureCode,
     );
   }
-  const origin: JobOrigin = { ...journal.origin, ...(workflowPath ? { workflowPath } : {}), ...(nodeId ? { nodeId } : {}) };
+  const origin: JobOrigin = { ...journal.origin, ...(workflowPath ? { workflowPath } : {}), ...(nodeId ? { nodeId } : {}), ...(row !== undefined ? { row } : {}) };
   const intent: IntentInput = { jobKey, provider: input.provider, model: input.request.model, baseUrl: input.baseUrl, request: summarizeRequest(input.request), origin };
   await journal.recordIntent(intent);
   // How far the create got: decides what an error means.

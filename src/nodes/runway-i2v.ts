@@ -133,7 +133,7 @@ export const runwayI2V = defineNode({
   async isCacheValid(outputs, ctx) {
     const task = TaskHandleSchema.safeParse(outputs.TASK);
     if (!task.success) return false;
-    const record = ctx.services?.journal?.findByTask(task.data.provider, task.data.taskId);
+    const record = await ctx.services?.journal?.findByTask(task.data.provider, task.data.taskId);
     return !record || canDeliver(record);
   },
   validate: (p, ctx) => validateRunwayI2V(p, ctx),

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { defineNode as defineEngineNode, type CacheCheckContext, type NodeContext, type NodeDefinition } from '../engine/define-node.js';
 import type { HttpClient } from '../http/types.js';
-import type { JobJournal } from '../jobs/journal.js';
+import type { JournalPort } from '../jobs/port.js';
 import type { JobSlots } from '../jobs/slots.js';
 import type { ProviderId, ProviderRegistry } from '../providers/provider.js';
 
@@ -10,7 +10,7 @@ export interface NodeServices {
   http: HttpClient;
   providers: ProviderRegistry;
   /** The job journal: RunwayI2V submits through it (re-attach, never pay twice); Poll and SaveVideo record outcomes. */
-  journal?: JobJournal;
+  journal?: JournalPort;
   /** Per-provider limits on jobs in flight (--max-jobs); RunwayI2V takes a slot, Poll gives it back. */
   jobSlots?: JobSlots;
   /** --retry-failed: a job that failed with a final code (e.g. SAFETY.INPUT.*) is bought again. */

@@ -21,6 +21,10 @@ const ALLOWED: Record<string, string[]> = {
   // comfy: ValidateImage reads its consumers from the workflow's API prompt when the runtime gives none.
   nodes: ['engine', 'comfy', 'http', 'providers', 'jobs', 'sharing'],
   app: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing'],
+  // Batches of rows: runs through the app, never the CLI or the server.
+  batch: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing', 'app'],
+  // Queue workers on Redis: batches, run by rows.
+  worker: ['engine', 'comfy', 'http', 'providers', 'nodes', 'jobs', 'sharing', 'app', 'batch'],
   // The browser page: the shared ComfyUI rules and the MP4 tag reader, nothing that runs in Node.
   editor: ['engine', 'comfy', 'sharing'],
   // The provider emulator is the independent side tests check the client against: its limits come
