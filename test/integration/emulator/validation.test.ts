@@ -40,7 +40,8 @@ describe('Runway validation', () => {
 
   it.each([
     [{ ratio: '1280:768' }, 'ratio'],
-    [{ duration: 7 }, 'duration'],
+    [{ duration: 11 }, 'duration'],
+    [{ duration: 1 }, 'duration'],
     [{ promptText: 'x'.repeat(1001) }, 'promptText'],
     [{ seed: 4294967296 }, 'seed'],
     [{ seed: -1 }, 'seed'],
