@@ -21,7 +21,8 @@ const mp4s = async () => (await listFiles(setup.box.output)).filter((file) => fi
 describe('a 50-branch batch survives a real provider', () => {
   it('48 MP4s, 0 DELETEs, exactly 50 creates, exit 1 naming both failed branches; the re-run re-attaches and buys nothing; --retry-failed buys exactly 1', { timeout: 240_000 }, async () => {
     const { emulator } = setup;
-    emulator.configure({ ...FAST, runwayMaxConcurrent: 2, createRatePerS: 10, slowMultiplier: 40 });
+    // 4 creates/s: low enough that a loaded machine still meets the limit, so the 429 path always runs.
+    emulator.configure({ ...FAST, runwayMaxConcurrent: 2, createRatePerS: 4, slowMultiplier: 40 });
     emulator.setFaults({
       seed: 11,
       rules: [
