@@ -35,6 +35,13 @@ async function startEmulatorProcess(config = {}) {
       const log = await (await fetch(`${url}/_emulator/log`)).json();
       return (Array.isArray(log) ? log : log.entries ?? log.log ?? []).filter((entry) => entry.kind === 'create').length;
     },
+    async log() {
+      const body = await (await fetch(`${url}/_emulator/log`)).json();
+      return Array.isArray(body) ? body : body.log;
+    },
+    async jobs() {
+      return (await (await fetch(`${url}/_emulator/jobs`)).json()).jobs;
+    },
     async close() {
       child.kill('SIGTERM');
       await once(child, 'exit');
@@ -87,6 +94,75 @@ export async function benchConcurrentJobs({ jobs = 200, queuedMs = 1000, running
     if (result.status !== 'success') throw new Error(`bench run ended ${result.status}: ${result.error?.message}`);
     const idealMs = queuedMs + runningMs + pollIntervalS * 1000;
     return { jobs, creates: await emulator.creates(), jobMs: queuedMs + runningMs, pollMs: pollIntervalS * 1000, wallMs: lastPollDone - started, totalMs, ratio: (lastPollDone - started) / idealMs };
+  } finally {
+    await emulator.close();
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The ideal schedule for `jobs` creates under a token-bucket create limit (`perSecond`, holding
+ * one second's worth) and `slots` provider slots held `holdMs` each (FIFO): when the last job
+ * finishes if the client wasted no time at all, plus one poll interval to see it.
+ */
+export function idealSchedule({ jobs, perSecond, slots, holdMs, pollMs }) {
+  const releases = [];
+  let last = 0;
+  for (let i = 0; i < jobs; i++) {
+    const createdAt = i < perSecond ? 0 : ((i - perSecond + 1) * 1000) / perSecond;
+    let startAt = createdAt;
+    if (releases.length >= slots) {
+      releases.sort((a, b) => a - b);
+      startAt = Math.max(createdAt, releases.shift());
+    }
+    releases.push(startAt + holdMs);
+    last = Math.max(last, startAt + holdMs);
+  }
+  return last + pollMs;
+}
+
+/**
+ * Issue 11: 200 jobs against provider slots = 20 (Runway THROTTLED beyond) and a create limit of
+ * 10/s (429 with Retry-After): wall time to the last Poll finishing over the ideal schedule
+ * computed here from the same numbers; every create once, nothing cancelled.
+ */
+export async function benchProviderLimits({ jobs = 200, slots = 20, perSecond = 10, queuedMs = 200, runningMs = 800, pollIntervalS = 0.5 } = {}) {
+  const emulator = await startEmulatorProcess({ timing: { queuedMs, runningMs }, frameWidth: 32, fps: 1, runwayMaxConcurrent: slots, createRatePerS: perSecond });
+  const out = await mkdtemp(join(tmpdir(), 'reelgraph-bench-'));
+  try {
+    const parsed = parseWorkflow(fanOutPrompt(jobs, pollIntervalS), createNodeRegistry());
+    const pollIds = new Set(Object.entries(parsed.api).filter(([, n]) => n.class_type === 'Poll').map(([id]) => id));
+    let lastPollDone = 0;
+    const started = performance.now();
+    const result = await runWorkflow(parsed, {
+      inputDir: EXAMPLES,
+      outputDir: out,
+      env: { ...process.env, ...emulatorEnv(emulator.url) },
+      cache: false,
+      journal: false,
+      onEvent: (event) => {
+        if (event.type !== 'progress_state') return;
+        for (const [id, node] of Object.entries(event.data.nodes)) if (pollIds.has(id) && node.state === 'finished') lastPollDone = performance.now();
+      },
+    });
+    if (result.status !== 'success') throw new Error(`bench run ended ${result.status}: ${result.error?.message}`);
+    const wallMs = lastPollDone - started;
+    const idealMs = idealSchedule({ jobs, perSecond, slots, holdMs: queuedMs + runningMs, pollMs: pollIntervalS * 1000 });
+    const log = await emulator.log();
+    const created = await emulator.jobs();
+    const distinct = new Set(created.map((job) => job.request.seed)).size;
+    return {
+      jobs,
+      slots,
+      perSecond,
+      wallMs,
+      idealMs,
+      ratio: wallMs / idealMs,
+      created: created.length,
+      duplicates: created.length - distinct,
+      refused: log.filter((entry) => entry.kind === 'create' && entry.status === 429).length,
+      cancels: log.filter((entry) => entry.kind === 'cancel').length,
+    };
   } finally {
     await emulator.close();
     await rm(out, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // `npm run bench`: speed and memory figures, each against a baseline measured in the same run.
 // Every server is on loopback and every loop is bounded; it stops by itself.
 import { existsSync } from 'node:fs';
-import { benchConcurrentJobs, benchDownload, benchValidateImage } from './bench-providers.mjs';
+import { benchConcurrentJobs, benchDownload, benchProviderLimits, benchValidateImage } from './bench-providers.mjs';
 
 const here = (name) => new URL(name, import.meta.url);
 const fmt = (n, digits = 2) => (typeof n === 'number' ? n.toFixed(digits) : String(n));
@@ -29,6 +29,18 @@ await section('concurrent jobs', async () => {
     fmt(r.ratio),
     '≤ 1.25',
     r.ratio <= 1.25 && r.creates === r.jobs,
+  );
+});
+
+await section('provider limits', async () => {
+  const r = await benchProviderLimits();
+  report(
+    `${r.jobs} jobs against provider slots = ${r.slots} and a create limit of ${r.perSecond}/s`,
+    `wall ${fmt(r.wallMs, 0)} ms until every job was seen finished; ${r.created} jobs created, ${r.duplicates} duplicate creates, ${r.refused} creates refused with 429, ${r.cancels} cancels`,
+    `ideal schedule ${fmt(r.idealMs, 0)} ms (same limits, no time wasted, plus one poll interval)`,
+    fmt(r.ratio),
+    '≤ 1.15, 0 duplicates, 0 cancels',
+    r.ratio <= 1.15 && r.created === r.jobs && r.duplicates === 0 && r.cancels === 0,
   );
 });
 

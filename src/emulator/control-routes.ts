@@ -33,6 +33,7 @@ const ConfigSchema = z
     createRatePerS: z.number().min(0),
     unknownStatusPolls: z.number().int().min(0),
     numbersAsStrings: z.boolean(),
+    nullEstimatedCost: z.boolean(),
     slowMultiplier: z.number().min(1).max(1000),
   })
   .partial()

@@ -61,7 +61,8 @@ async function create(state: EmulatorState, ctx: RouteContext): Promise<Reply> {
   const image = checked.request.promptImage.startsWith('runway://') ? await acceptUpload(state, checked.request.promptImage) : await acceptPromptImage(checked.request.promptImage);
   if (!image.ok) return runwayError(400, image.message, { issues: [{ code: 'custom', message: image.message, path: ['promptImage'] }] });
   const job = state.jobs.create('runway', checked.request, image.bytes);
-  return { ...json(200, { id: job.id, estimatedCost: { credits: num(state, CREDITS_PER_SECOND * job.request.duration) } }), jobId: job.id };
+  const estimatedCost = state.options().nullEstimatedCost ? null : { credits: num(state, CREDITS_PER_SECOND * job.request.duration) };
+  return { ...json(200, { id: job.id, estimatedCost }), jobId: job.id };
 }
 
 /** An uploaded promptImage: known, complete and alive, and within the image limits (up to 200 MB). */

@@ -99,6 +99,8 @@ export interface EmulatorOptions {
   createRatePerS?: number;
   /** The first N task polls of every job answer a status word clients do not know (after CometAPI's task_not_exist polls). */
   unknownStatusPolls?: number;
+  /** Runway's create answers `estimatedCost: null` (clients must keep the id whatever else they cannot read). */
+  nullEstimatedCost?: boolean;
   /** Numbers sent as strings: RunComfy queue_position "3", Runway progress "0.5" and credits "25". */
   numbersAsStrings?: boolean;
   /** Jobs whose prompt contains "[slow]" take this many times their queued and running time (default 10). */

@@ -74,10 +74,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient & 
     const kind = req.kind ?? (req.method === 'POST' ? 'create' : 'poll');
     const lane = kind === 'create' ? laneFor(req.url) : undefined;
     const started = clock.now();
-    let release: (() => void) | undefined;
+    // Our turn in the origin's single-file lane, once it is refusing creates for load.
+    let turn: (() => void) | undefined;
     try {
       for (let attempts = 1; ; attempts++) {
-        release ??= await lane?.enter(clock.now());
+        if (lane && !turn && lane.isLimited(clock.now())) turn = await lane.enter();
         let outcome: { response: HttpResponse } | { error: unknown };
         try {
           req.onAttempt?.();
@@ -102,7 +103,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient & 
         throw new HttpConnectionError(`${req.method} ${safeUrl(req.url)} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${messageOf(outcome.error)}`, { cause: outcome.error });
       }
     } finally {
-      release?.();
+      turn?.();
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * Creates to one provider origin go single file while it is refusing them for load (429 or
  * Runway's 502/503 with Retry-After): the one at the front waits as told and retries, the rest
- * queue behind it instead of all hitting the limit at once. Outside such a spell creates run in
+ * (new creates, and refused ones once their own wait is over) queue behind it instead of all
+ * hitting the limit at once. Outside such a spell creates run in
  * parallel. The spell lasts until a little after the last requested wait ends.
  */
 
@@ -17,9 +18,12 @@ export class CreateLane {
     this.limitedUntil = Math.max(this.limitedUntil, until + QUIET_MS);
   }
 
+  isLimited(now: number): boolean {
+    return now < this.limitedUntil;
+  }
+
   /** Waits for this create's turn; resolves with the function that hands the turn on. */
-  async enter(now: number): Promise<() => void> {
-    if (now >= this.limitedUntil) return () => {};
+  async enter(): Promise<() => void> {
     let release!: () => void;
     const previous = this.chain;
     this.chain = new Promise<void>((resolve) => (release = resolve));

@@ -1,7 +1,7 @@
 import { parse } from '../args.js';
 import { UsageError } from '../args.js';
 import { runCommand } from './run.js';
-import { JobJournal, type JobRecord } from '../../jobs/journal.js';
+import { JobJournal, isOutcomeUnknown, type JobRecord } from '../../jobs/journal.js';
 import { createHttpClient } from '../../http/client.js';
 import { messageOf } from '../../engine/errors.js';
 import { PROVIDERS } from '../../providers/catalog.js';
@@ -67,17 +67,24 @@ function listJobs(journal: JobJournal, json: boolean): number {
     process.stderr.write(`No jobs in ${journal.file}.\n`);
     return 0;
   }
-  const rows = jobs.map((job) => [job.jobKey, job.provider, job.taskId ?? '(no answer)', job.state, age(now - job.createdAt), job.origin?.workflowPath ?? '']);
+  const rows = jobs.map((job) => [job.jobKey, job.provider, job.taskId ?? noTask(job), job.state, age(now - job.createdAt), job.origin?.workflowPath ?? '']);
   const header = ['KEY', 'PROVIDER', 'TASK', 'STATE', 'AGE', 'WORKFLOW'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
-  const unknown = jobs.filter((job) => job.state === 'intent');
+  const unknown = jobs.filter(isOutcomeUnknown);
   if (unknown.length > 0) {
     process.stderr.write(
       `${unknown.length} job(s) have no answer from the provider: they may exist and be billed. Check the provider dashboard, then "reelgraph jobs forget <key>".\n`,
     );
   }
   return 0;
+}
+
+/** What stands in for the task id: why there is none. */
+function noTask(job: JobRecord): string {
+  if (job.state === 'never-sent') return '(never sent)';
+  if (job.state === 'refused' || job.state === 'rejected') return `(refused${job.status ? ` ${job.status}` : ''})`;
+  return '(no answer)';
 }
 
 /** Unfinished = a task exists and its video was not saved yet. */
@@ -87,7 +94,7 @@ function isUnfinished(job: JobRecord): boolean {
 
 async function resumeJobs(journal: JobJournal): Promise<number> {
   const jobs = journal.list();
-  for (const job of jobs.filter((j) => j.state === 'intent')) {
+  for (const job of jobs.filter(isOutcomeUnknown)) {
     process.stderr.write(`Job ${job.jobKey} (${job.provider}) got no answer to its create, so it is not resumed: check the provider, then "reelgraph jobs forget ${job.jobKey}".\n`);
   }
   const groups = new Map<string, { path: string; args: string[] }>();

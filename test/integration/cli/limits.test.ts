@@ -67,8 +67,8 @@ const CASES: Case[] = [
     expected: /Node "3" \(RunwayI2V\) promptText.*512/,
   },
   {
-    name: 'prompt: required for gen3a_turbo',
-    i2v: ['cometapi', 'gen3a_turbo', '   ', '1280:768', 5, 1, 'fixed', false],
+    name: 'prompt: required for RunComfy gen3a_turbo (CometAPI documents it optional)',
+    i2v: ['runcomfy', 'gen3a_turbo', '   ', '1280:768', 5, 1, 'fixed', false],
     expected: /Node "3" \(RunwayI2V\) promptText/,
   },
   {

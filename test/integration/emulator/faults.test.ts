@@ -31,11 +31,19 @@ describe('fault injection', () => {
     expect(emulator.log[0]).toMatchObject({ kind: 'create', status: 0, fault: 'drop-before-response' });
   });
 
-  it('502 after commit on create is an unknown outcome, never a retry', async () => {
-    emulator.setFaults({ rules: [{ kind: 'create', action: { type: 'status', status: 502, afterCommit: true } }] });
+  // Runway documents 502/503 as "not processed" (retried, see below); a 500 after commit is undocumented.
+  it('500 after commit on create is an unknown outcome, never a retry', async () => {
+    emulator.setFaults({ rules: [{ kind: 'create', action: { type: 'status', status: 500, afterCommit: true } }] });
     await expect(new RunwayProvider(config).submit(request)).rejects.toThrow(/may or may not have created a job/);
     expect(emulator.creates()).toBe(1);
     expect(emulator.jobs()).toHaveLength(1);
+  });
+
+  it('Runway 502/503 on a create (load shedding, nothing processed) is retried: one job', async () => {
+    emulator.setFaults({ rules: [{ kind: 'create', nth: [1, 2], action: { type: 'status', status: 503, retryAfterS: 1 } }] });
+    const { taskId } = await new RunwayProvider(config).submit(request);
+    expect(emulator.jobs().map((job) => job.id)).toEqual([taskId]);
+    expect(emulator.log.filter((e) => e.kind === 'create').map((e) => e.status)).toEqual([503, 503, 200]);
   });
 
   it('429 with Retry-After on a poll is waited out and retried', async () => {
@@ -118,8 +126,8 @@ describe('control API', () => {
     expect((await control('POST', 'config', { cometShape: 'bare', cometNotExistPolls: 2 })).status).toBe(200);
     const comet = new CometApiProvider(config);
     const { taskId } = await comet.submit({ ...request, model: 'gen3a_turbo', ratio: '768:1280', promptText: 'p' });
-    expect(await comet.getTask(taskId)).toEqual({ state: 'queued' });
-    expect(await comet.getTask(taskId)).toEqual({ state: 'queued' });
+    expect(await comet.getTask(taskId)).toEqual({ state: 'queued', notYetVisible: true });
+    expect(await comet.getTask(taskId)).toEqual({ state: 'queued', notYetVisible: true });
     clock.advance(1500);
     expect(await comet.getTask(taskId)).toEqual({ state: 'running', progress: 0.5 });
     expect(emulator.log.filter((e) => e.kind === 'poll').map((e) => e.status)).toEqual([400, 400, 200]);

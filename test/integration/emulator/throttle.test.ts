@@ -90,7 +90,7 @@ describe('Runway concurrency limit', () => {
     await runway.submit(request);
     const { taskId } = await runway.submit(request);
     clock.advance(1500);
-    expect(await runway.getTask(taskId)).toEqual({ state: 'queued' });
+    expect(await runway.getTask(taskId)).toEqual({ state: 'queued', throttled: true });
     expect(emulator.jobs().find((job) => job.id === taskId)?.throttled).toBe(true);
     clock.advance(2000);
     expect((await runway.getTask(taskId)).state).toBe('running');

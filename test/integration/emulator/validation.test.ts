@@ -40,7 +40,8 @@ describe('Runway validation', () => {
 
   it.each([
     [{ ratio: '1280:768' }, 'ratio'],
-    [{ duration: 7 }, 'duration'],
+    [{ duration: 11 }, 'duration'],
+    [{ duration: 1 }, 'duration'],
     [{ promptText: 'x'.repeat(1001) }, 'promptText'],
     [{ seed: 4294967296 }, 'seed'],
     [{ seed: -1 }, 'seed'],
@@ -147,11 +148,18 @@ describe('CometAPI validation', () => {
     [{ seed: 1_000_000_000 }, 'seed'],
     [{ promptText: 'x'.repeat(513) }, 'promptText'],
     [{ watermark: 'yes' }, 'watermark'],
-    [{ ratio: '1280:720' }, 'ratio'],
+    [{ ratio: '16:9' }, 'ratio'],
+    [{ duration: 7 }, 'duration'],
   ])('rejects %j naming %s', async (body, param) => {
     const res = await comet(body);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ param, code: 'invalid_request' });
+  });
+
+  // The seed document: all eight ratios and an optional promptText for gen3a_turbo; a minimal body is accepted.
+  it.each(['1280:720', '1584:672', '1280:768'])('accepts gen3a_turbo at %s with no prompt', async (ratio) => {
+    const res = await comet({ model: 'gen3a_turbo', ratio, promptText: undefined });
+    expect(res.status).toBe(200);
   });
 
   it('accepts gen4_turbo with a gen4 ratio', async () => {

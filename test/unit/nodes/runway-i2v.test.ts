@@ -174,4 +174,19 @@ describe('RunwayI2V run()', () => {
     await runwayI2V.run({ image: url }, params(), ctx);
     expect(provider.submits[0]!.promptImage).toBe('https://example.com/a.png');
   });
+
+  // Issue 11 point 2: a refused create waits and retries, and says so ("rate limited, retrying in N s").
+  it('shows a rate-limited create as a progress note', async () => {
+    const provider = new FakeProvider('runway');
+    const submit = provider.submit.bind(provider);
+    provider.submit = async (request, options) => {
+      options?.onRetry?.({ kind: 'create', status: 429, delayMs: 2500, attempt: 1 });
+      options?.onRetry?.({ kind: 'create', status: 503, delayMs: 1000, attempt: 2 });
+      return submit(request, options);
+    };
+    const ctx = fakeContext({ providers: new FakeProviderRegistry(provider) });
+    const url: ImageRef = { source: 'url', url: 'https://example.com/a.png', name: 'https://example.com/a.png', format: 'png', width: 64, height: 48, bytes: 100 };
+    await runwayI2V.run({ image: url }, params(), ctx);
+    expect(ctx.progressEvents.map((p) => p.note)).toEqual(['rate limited, retrying in 3 s', 'provider busy (HTTP 503, not processed), retrying in 1 s']);
+  });
 });
