@@ -15,6 +15,7 @@ import { createRunner } from './runner.js';
 import { rejectionReason } from './security.js';
 import { defaultEditorDir, serveEditor } from './static.js';
 import { WsHub } from './ws-hub.js';
+import type { ServerImageOptions } from './prompt-route.js';
 
 /**
  * The local ComfyUI-compatible server: the editor at `/`, ComfyUI's HTTP API at `/` and
@@ -33,6 +34,8 @@ export interface ServerOptions {
   cache?: boolean | string;
   /** Folder of example workflows (default: the package's examples/). */
   examplesDir?: string;
+  /** How local images reach providers: --image-host, --public-url with --listen, --image-fit. */
+  images?: ServerImageOptions;
 }
 
 export interface RunningServer {
@@ -52,7 +55,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const registry = createNodeRegistry();
   const workflows = new Map<string, ParsedWorkflow>();
   let hub: WsHub | undefined;
-  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache }, workflows), {
+  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, ...options.images }, workflows), {
     event: (event, clientId) => hub?.publish(event, clientId),
     changed: () => hub?.statusChanged(),
   });
@@ -65,6 +68,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     inputDir: options.inputDir,
     outputDir: options.outputDir,
     env,
+    ...(options.images ? { images: options.images } : {}),
     roots: { input: options.inputDir, output: options.outputDir, temp: tempDir },
     examplesDir: options.examplesDir ?? join(packageRoot, 'examples'),
   };

@@ -18,6 +18,15 @@ export interface PromptRouteContext {
   inputDir: string;
   outputDir: string;
   env: NodeJS.ProcessEnv;
+  /** How local images reach providers (serve --image-host, --public-url, --listen, --image-fit). */
+  images?: ServerImageOptions;
+}
+
+export interface ServerImageOptions {
+  publicUrl?: string;
+  listen?: string;
+  imageHost?: string;
+  imageFit?: 'auto' | 'off';
 }
 
 const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
@@ -36,7 +45,7 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   }
   const ui = uiWorkflowOf(extraData);
   if (ui !== undefined) parsed = { ...parsed, ui };
-  const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env });
+  const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env, ...ctx.images });
   if (!validation.ok) {
     const comfy = validation.comfy ?? promptError('prompt_outputs_failed_validation', 'Prompt outputs failed validation', '');
     return sendJson(response, 400, comfy);

@@ -15,6 +15,10 @@ export interface RunnerOptions {
   outputDir: string;
   env: NodeJS.ProcessEnv;
   cache?: boolean | string;
+  publicUrl?: string;
+  listen?: string;
+  imageHost?: string;
+  imageFit?: 'auto' | 'off';
 }
 
 const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
