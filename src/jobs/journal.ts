@@ -34,7 +34,7 @@ export type RequestSummary = Omit<SubmitRequest, 'model'> & {
 export interface JobOrigin {
   workflowPath?: string;
   nodeId?: string;
-  options?: { inputDir?: string; outputDir?: string; publicUrl?: string; listen?: string };
+  options?: { inputDir?: string; outputDir?: string; publicUrl?: string; listen?: string; imageHost?: string; imageFit?: 'auto' | 'off' };
 }
 
 export interface IntentInput {

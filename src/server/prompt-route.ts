@@ -27,6 +27,8 @@ export interface ServerImageOptions {
   listen?: string;
   imageHost?: string;
   imageFit?: 'auto' | 'off';
+  /** Where a fitted copy is announced (serve prints it on stderr). */
+  notice?: (line: string) => void;
 }
 
 const MAX_PROMPT_BYTES = 10 * 1024 * 1024;

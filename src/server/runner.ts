@@ -19,6 +19,7 @@ export interface RunnerOptions {
   listen?: string;
   imageHost?: string;
   imageFit?: 'auto' | 'off';
+  notice?: (line: string) => void;
 }
 
 const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);

@@ -14,7 +14,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   );
   const images = imageOptions(values);
   const server = await startServer({
-    images,
+    images: { ...images, notice: (line) => process.stderr.write(`${line}\n`) },
     port: values.port === '0' ? 0 : positiveInt(values.port, 'port', 8188),
     host: values.host ?? '127.0.0.1',
     outputDir: resolve(values['output-dir'] ?? 'output'),
