@@ -64,8 +64,9 @@ await section('image fit', async () => {
     `${fmt(r.fitMs, 0)} ms per photo (EXIF turn, downscale, JPEG re-encode); ${fmt(r.cachedMs, 1)} ms when the fitted copy is cached`,
     `full decode of the same photo (sharp, raw pixels) ${fmt(r.decodeMs, 0)} ms`,
     `${fmt(r.ratio)}×`,
-    '≤ 3×',
-    r.ratio <= 3,
+    // A fit is one decode plus a resize and an encode; past five decodes' worth, work is being redone.
+    '≤ 5×',
+    r.ratio <= 5,
   );
 });
 
