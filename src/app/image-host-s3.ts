@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { sha256File } from '../nodes/content-hash.js';
 import { readImageHeader } from '../nodes/image-header.js';
@@ -97,9 +96,11 @@ export class S3ImageHost {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status !== 404) throw storageError(error, this.#location);
     }
-    const { size } = await stat(path);
+    // In memory: hosted images are under the providers' 16 MB URL limit, and a buffer is signed and sent plainly
+    // (a stream would go aws-chunked, which not every S3-compatible store understands).
+    const body = await readFile(path);
     try {
-      await client.send(new sdk.PutObjectCommand({ Bucket, Key: key, Body: createReadStream(path), ContentLength: size, ContentType: contentType }));
+      await client.send(new sdk.PutObjectCommand({ Bucket, Key: key, Body: body, ContentType: contentType }));
     } catch (error) {
       throw storageError(error, this.#location);
     }
@@ -117,6 +118,9 @@ export class S3ImageHost {
       const client = new sdk.S3Client({
         region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
         ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+        // Checksums only where S3 requires them: R2, MinIO and others reject or mangle the newer defaults.
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
         ...(credentials ? { credentials } : {}),
       });
       return { sdk, presigner, client };

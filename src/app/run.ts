@@ -154,6 +154,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
 
 /** The user's journal, with this run's workflow and options recorded in every intent. */
 function runJournal(options: RunOptions, env: NodeJS.ProcessEnv): JobJournal {
-  const { inputDir, outputDir, publicUrl, listen } = options;
-  return new JobJournal(defaultStateDir(env), { workflowPath: options.workflowPath, options: { inputDir, outputDir, publicUrl, listen } });
+  const { inputDir, outputDir, publicUrl, listen, imageHost, imageFit } = options;
+  const images = { ...(imageHost ? { imageHost } : {}), ...(imageFit ? { imageFit } : {}) };
+  return new JobJournal(defaultStateDir(env), { workflowPath: options.workflowPath, options: { inputDir, outputDir, publicUrl, listen, ...images } });
 }

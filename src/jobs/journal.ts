@@ -53,7 +53,7 @@ export type RequestSummary = Omit<SubmitRequest, 'model'> & {
 export interface JobOrigin {
   workflowPath?: string;
   nodeId?: string;
-  options?: { inputDir?: string; outputDir?: string; publicUrl?: string; listen?: string };
+  options?: { inputDir?: string; outputDir?: string; publicUrl?: string; listen?: string; imageHost?: string; imageFit?: 'auto' | 'off' };
   /** The batch row this job belongs to (src/batch): two rows asking the same thing are still two jobs. */
   row?: string;
 }

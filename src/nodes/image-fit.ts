@@ -29,7 +29,7 @@ async function encode(source: string, longSide: number, quality: number, alpha: 
   const pipeline = sharp(source, { limitInputPixels: 268_402_689 })
     .rotate()
     .resize({ width: longSide, height: longSide, fit: 'inside', withoutEnlargement: true });
-  const encoded = alpha ? pipeline.webp({ quality }) : pipeline.flatten({ background: '#ffffff' }).jpeg({ quality, mozjpeg: true });
+  const encoded = alpha ? pipeline.webp({ quality }) : pipeline.flatten({ background: '#ffffff' }).jpeg({ quality });
   const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }

@@ -20,6 +20,7 @@ import { defaultEditorDir, serveEditor } from './static.js';
 import { WsHub } from './ws-hub.js';
 import type { JobLimits } from '../jobs/slots.js';
 import type { ProviderId } from '../providers/provider.js';
+import type { ServerImageOptions } from './prompt-route.js';
 
 /**
  * The local ComfyUI-compatible server: the editor at `/`, ComfyUI's HTTP API at `/` and
@@ -46,6 +47,8 @@ export interface ServerOptions {
   emulatorUrl?: string;
   /** The provider ComfyUI's Runway nodes run on when a prompt does not choose (default runway). */
   provider?: ProviderId;
+  /** How local images reach providers: --image-host, --public-url with --listen, --image-fit. */
+  images?: ServerImageOptions;
 }
 
 export interface RunningServer {
@@ -69,7 +72,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let hub: WsHub | undefined;
   // The history survives restarts, in the state folder next to the job journal.
   const historyFile = new HistoryFile(defaultStateDir(env));
-  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, publicUrl: options.publicUrl, ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}) }, workflows), {
+  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, publicUrl: options.publicUrl, ...options.images, ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}) }, workflows), {
     event: (event, clientId) => hub?.publish(event, clientId),
     changed: () => hub?.statusChanged(),
     historyChanged: (entries) => void historyFile.save(entries),
@@ -85,6 +88,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     outputDir: options.outputDir,
     env,
     provider: options.provider,
+    ...(options.images ? { images: options.images } : {}),
     roots: { input: options.inputDir, output: options.outputDir, temp: tempDir },
     examplesDir,
     publicUrl: options.publicUrl,

@@ -24,6 +24,8 @@ export interface PromptRouteContext {
   publicUrl?: string;
   /** The provider ComfyUI's Runway nodes run on unless a prompt chooses (`serve --provider`; default runway). */
   provider?: ProviderId;
+  /** How local images reach providers (serve --image-host, --public-url, --listen, --image-fit). */
+  images?: ServerImageOptions;
 }
 
 /**
@@ -38,6 +40,15 @@ export function promptProvider(extraData: Record<string, unknown>, fallback: Pro
   if (chosen === undefined) return fallback;
   if (typeof chosen === 'string' && (PROVIDER_IDS as string[]).includes(chosen)) return chosen as ProviderId;
   throw new Error(`extra_data.${PROVIDER_EXTRA_DATA_KEY} must be one of ${PROVIDER_IDS.join(', ')}, got ${JSON.stringify(chosen)}`);
+}
+
+export interface ServerImageOptions {
+  publicUrl?: string;
+  listen?: string;
+  imageHost?: string;
+  imageFit?: 'auto' | 'off';
+  /** Where a fitted copy is announced (serve prints it on stderr). */
+  notice?: (line: string) => void;
 }
 
 const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
@@ -57,7 +68,7 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   // The editor's (or ComfyUI's) UI workflow is what the user opened: it goes into the saved video.
   const ui = uiWorkflowOf(extraData);
   if (ui !== undefined) parsed = { ...parsed, ui, opened: undefined };
-  const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env, publicUrl: ctx.publicUrl });
+  const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env, publicUrl: ctx.publicUrl, ...ctx.images });
   if (!validation.ok) {
     const comfy = validation.comfy ?? promptError('prompt_outputs_failed_validation', 'Prompt outputs failed validation', '');
     return sendJson(response, 400, comfy);

@@ -19,6 +19,10 @@ export interface RunnerOptions {
   /** Per-provider limits on jobs in flight (serve --max-jobs). */
   maxJobs?: JobLimits;
   publicUrl?: string;
+  listen?: string;
+  imageHost?: string;
+  imageFit?: 'auto' | 'off';
+  notice?: (line: string) => void;
 }
 
 const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);

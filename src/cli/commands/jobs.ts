@@ -110,6 +110,8 @@ async function resumeJobs(journal: JobJournal): Promise<number> {
     if (options.inputDir) args.push('--input-dir', options.inputDir);
     if (options.publicUrl) args.push('--public-url', options.publicUrl);
     if (options.listen) args.push('--listen', options.listen);
+    if (options.imageHost) args.push('--image-host', options.imageHost);
+    if (options.imageFit) args.push('--image-fit', options.imageFit);
     groups.set(JSON.stringify(args), { path, args });
   }
   if (groups.size === 0) {

@@ -21,14 +21,16 @@ import { ROOT, fastPoll, listFiles, makeSandbox, mp4Duration, placeWorkflow, rea
  * | exif-rotated-out-of-bounds.jpg  | refuse   | 1:3 as displayed (the message gives the displayed 300×900)           |
  * | ratio-1-2-exact / ratio-2-1-exact | refuse | the published bounds are exclusive (ComfyUI checks 0.5 < r < 2)      |
  * | bad-crc.png                     | refuse   | the size reads fine, but the provider's decoder fails after payment  |
- * | wide-8000px.png                 | refuse   | width must be under 8000 px                                          |
- * | big-17mb.png                    | refuse   | over the 5 MB data-URI limit (and Runway's 16 MB URL limit)           |
+ * | wide-8000px.png                 | accept   | fitted: a 2048 px copy is sent (refused with --image-fit off)         |
+ * | big-17mb.png                    | accept   | sent whole through a Runway upload (refused with --image-fit off on  |
+ * |                                 |          | a data-URI-only provider)                                             |
+ * | cut-off.jpg/.png/.webp          | refuse   | the header reads fine but the end is missing (a partial copy)         |
  * | everything else                 | refuse   | not an image, or not JPEG/PNG/WebP                                    |
  */
 
 const BAD = join(ROOT, 'test/fixtures/bad');
 
-const IMAGES: [name: string, expected: 'accept' | RegExp][] = [
+const IMAGES: [name: string, expected: 'accept' | RegExp, args?: string[]][] = [
   ['zero-byte.png', /not a readable image/],
   ['whitespace.jpg', /not a readable image/],
   ['text.png', /not a readable image: not a recognised image format/],
@@ -46,8 +48,12 @@ const IMAGES: [name: string, expected: 'accept' | RegExp][] = [
   ['ratio-1-2-exact.png', /aspect ratio 0\.50 \(300×600\) is outside/],
   ['ratio-2-1-exact.png', /aspect ratio 2\.00 \(600×300\) is outside/],
   ['exif-rotated-out-of-bounds.jpg', /aspect ratio 0\.33 \(300×900\) is outside/],
-  ['wide-8000px.png', /width 8000 px must be under 8000 px/],
-  ['big-17mb.png', /data URI of [\d.]+ MB .* must be under/],
+  ['cut-off.jpg', /"images\/cut-off\.jpg" is not a readable image: truncated jpeg/],
+  ['cut-off.png', /"images\/cut-off\.png" is not a readable image: truncated png/],
+  ['cut-off.webp', /"images\/cut-off\.webp" is not a readable image: truncated webp/],
+  ['wide-8000px.png', /width 8000 px must be under 8000 px/, ['--image-fit', 'off']],
+  ['wide-8000px.png', 'accept'],
+  ['big-17mb.png', 'accept'],
   ['exif-rotated-ok.jpg', 'accept'],
   ['cmyk.jpg', 'accept'],
   ['png-16-bit.png', 'accept'],
@@ -114,19 +120,19 @@ async function expectRefused(args: string[], message: RegExp, env?: NodeJS.Proce
 }
 
 describe('bad images', () => {
-  it.each(IMAGES)('%s', async (name, expected) => {
+  it.each(IMAGES)('%s (%s)', async (name, expected, extra = []) => {
     const workflow = structuredClone(template);
     workflow.nodes.find((node) => node.type === 'LoadImage')!.widgets_values = [`images/${name}`, 'image'];
     const committed = join(BAD, 'images', name);
     const images = (await listFiles(join(BAD, 'images'))).includes(committed) ? { [`images/${name}`]: committed } : {};
     const path = await placeWorkflow(box, `image-${name}.json`, workflow, images);
-    const args = ['run', path, '--output-dir', join(box.output, name), '--json'];
+    const args = ['run', path, '--output-dir', join(box.output, `${name}${extra.join('')}`), '--json', ...extra];
     if (expected !== 'accept') return expectRefused(args, expected);
     // Accepted inputs must run to completion on the emulator.
     const result = await runCli(args, box);
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(emulator.creates()).toBe(1);
-    const videos = (await listFiles(join(box.output, name))).filter((file) => file.endsWith('.mp4'));
+    const videos = (await listFiles(join(box.output, `${name}${extra.join('')}`))).filter((file) => file.endsWith('.mp4'));
     expect(videos).toHaveLength(1);
     expect(await mp4Duration(videos[0]!)).toBeGreaterThan(0);
   });

@@ -1,9 +1,10 @@
-import { appendFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli } from '../faults/harness.js';
+import { writePaddedPng } from '../../helpers/make-images.js';
 
 /**
  * Every published limit stops the run before anything is submitted: exit 2, a message that
@@ -28,32 +29,38 @@ interface Case {
   dropEnv?: string;
   /** RunComfy takes URLs only: the local file is served at --public-url, so the 16 MB URL limit applies. */
   byUrl?: boolean;
+  /** Sizes and pixels are fitted by default (issue 12); --image-fit off keeps today's refusals. */
+  fitOff?: boolean;
   expected: RegExp;
+}
+
+/** A whole PNG padded to `extra` more bytes with a private chunk before IEND (zeros after IEND would read as a cut-off file). */
+async function paddedPng(dir: string, extra: number): Promise<string> {
+  const source = join(dir, 'small.png');
+  await writeFile(source, await solid(640, 480).png().toBuffer());
+  const size = (await readFile(source)).length;
+  await writePaddedPng(source, join(dir, 'input.png'), size + extra, size);
+  return 'input.png';
 }
 
 const CASES: Case[] = [
   { name: 'format: GIF', image: write('input.gif', () => solid(64, 64).gif().toBuffer()), expected: /Node "2" \(ValidateImage\).*image.*gif/i },
   {
     name: 'size: 17 MB by URL (16 MB)',
-    image: async (dir) => {
-      await writeFile(join(dir, 'input.png'), await solid(640, 480).png().toBuffer());
-      await appendFile(join(dir, 'input.png'), Buffer.alloc(17 * MB));
-      return 'input.png';
-    },
+    image: (dir) => paddedPng(dir, 17 * MB),
     byUrl: true,
+    fitOff: true,
     expected: /Node "2" \(ValidateImage\).*16(\.00)? MB/,
   },
   {
-    name: 'size: 6 MB as a data URI (5 MB) for runway',
-    image: async (dir) => {
-      await writeFile(join(dir, 'input.png'), await solid(640, 480).png().toBuffer());
-      await appendFile(join(dir, 'input.png'), Buffer.alloc(6 * MB));
-      return 'input.png';
-    },
+    name: 'size: 6 MB as a data URI (5 MB) for cometapi',
+    image: (dir) => paddedPng(dir, 6 * MB),
+    i2v: ['cometapi', 'gen4_turbo', 'waves', '1280:720', 5, 1, 'fixed', false],
+    fitOff: true,
     expected: /Node "2" \(ValidateImage\).*data URI.*5(\.00)? MB/,
   },
-  { name: 'width: 8000 px', image: write('input.png', () => solid(8000, 5000).png().toBuffer()), expected: /Node "2" \(ValidateImage\).*8000/ },
-  { name: 'height: 8000 px', image: write('input.png', () => solid(5000, 8000).png().toBuffer()), expected: /Node "2" \(ValidateImage\).*8000/ },
+  { name: 'width: 8000 px', image: write('input.png', () => solid(8000, 5000).png().toBuffer()), fitOff: true, expected: /Node "2" \(ValidateImage\).*8000/ },
+  { name: 'height: 8000 px', image: write('input.png', () => solid(5000, 8000).png().toBuffer()), fitOff: true, expected: /Node "2" \(ValidateImage\).*8000/ },
   { name: 'aspect: exactly 1:2', image: write('input.png', () => solid(500, 1000).png().toBuffer()), expected: /Node "2" \(ValidateImage\).*aspect/i },
   { name: 'aspect: exactly 2:1', image: write('input.png', () => solid(1000, 500).png().toBuffer()), expected: /Node "2" \(ValidateImage\).*aspect/i },
   {
@@ -85,7 +92,7 @@ const CASES: Case[] = [
 ];
 
 describe('limits are enforced before anything is submitted', () => {
-  it.each(CASES)('$name', async ({ image, i2v, dropEnv, byUrl, expected }) => {
+  it.each(CASES)('$name', async ({ image, i2v, dropEnv, byUrl, fitOff, expected }) => {
     const box = await makeSandbox(emulator.url);
     try {
       const workflow = fastPoll(await readExample('runway-gen4-turbo.json'));
@@ -102,6 +109,7 @@ describe('limits are enforced before anything is submitted', () => {
 
       const args = ['run', file, '--output-dir', box.output];
       if (byUrl) args.push('--public-url', 'http://127.0.0.1:9');
+      if (fitOff) args.push('--image-fit', 'off');
       const result = await runCli(args, box, env);
 
       expect(result.code).toBe(2);
