@@ -8,6 +8,7 @@ import { postEstimate } from './estimate-route.js';
 import { postImport } from './import-route.js';
 import { postPrompt, type PromptRouteContext } from './prompt-route.js';
 import { postUpload } from './upload.js';
+import { listInputImages } from './input-images.js';
 
 /** ComfyUI's API routes, served at both `/x` and `/api/x`. */
 
@@ -62,6 +63,7 @@ const routes: Record<string, Handler> = {
   'POST /reelgraph/import': (request, response, url, ctx) => postImport(request, response, url, ctx.registry),
   'GET /reelgraph/catalog': (_request, response) => sendJson(response, 200, PROVIDERS),
   'GET /reelgraph/examples': (_request, response, _url, ctx) => listExamples(response, ctx.examplesDir),
+  'GET /reelgraph/input-images': (_request, response, _url, ctx) => listInputImages(response, ctx.inputDir),
   'GET /reelgraph/mode': (_request, response, _url, ctx) => sendJson(response, 200, { emulator: ctx.emulator }),
 };
 
