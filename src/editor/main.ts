@@ -66,7 +66,13 @@ async function main(): Promise<void> {
   setTextAreaLayer($('overlay'));
   trimMenus(canvas, () => graphChanged());
   setupLinkSearch(canvas);
-  const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
+  const errorDetails = $<HTMLDetailsElement>('error-details');
+  const showDetails = (details: string): void => {
+    errorDetails.querySelector('pre')!.textContent = details;
+    errorDetails.open = false;
+    errorDetails.hidden = false;
+  };
+  const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, showDetails, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
   const previousDraw = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, visible) => {
     previousDraw?.call(canvas, ctx, visible);
@@ -108,7 +114,12 @@ async function main(): Promise<void> {
     // Outputs now in the cache make the same graph cheaper to run again.
     if (message.type === 'execution_success') estimator.invalidate();
   };
-  connectEvents(clientId, onMessage, (connected) => $('connection').classList.toggle('online', connected));
+  connectEvents(clientId, onMessage, (connected) => {
+    $('connection').classList.toggle('online', connected);
+    $('connection').setAttribute('aria-label', connected ? 'Event stream connected' : 'Event stream disconnected');
+  });
+  const help = $<HTMLDialogElement>('help');
+  $('help-button').addEventListener('click', () => help.showModal());
 
   /** Uploads an image (checked as an image by the server) and puts it in LoadImage; a refusal is shown on the node. */
   const useImage = async (node: LGraphNode, file: File): Promise<void> => {
@@ -160,6 +171,7 @@ async function main(): Promise<void> {
   };
   const run = async (): Promise<void> => {
     runStates.clear();
+    $('error-details').hidden = true;
     // Said before the request: a cached run can finish before its answer arrives.
     setStatus('Queued', 'busy');
     const workflow = graph.serialize();
@@ -207,7 +219,9 @@ async function main(): Promise<void> {
     const key = event.key.toLowerCase();
     // Text fields keep their own undo and keys.
     if (isTextField(event.target) && !(mod && key === 'enter')) return;
-    if (mod && key === 'z' && !event.shiftKey) undo.undo();
+    if (event.key === '?' && !mod) {
+      if (!help.open) help.showModal();
+    } else if (mod && key === 'z' && !event.shiftKey) undo.undo();
     else if (mod && (key === 'y' || (key === 'z' && event.shiftKey))) undo.redo();
     else if (mod && key === 'b' && toggleMode(canvas, MODES.bypass)) graphChanged();
     else if (mod && key === 'm' && toggleMode(canvas, MODES.never)) graphChanged();
