@@ -63,6 +63,8 @@ async function main(): Promise<void> {
   canvas.background_image = '';
   canvas.clear_background_color = '#1b1c1f';
   canvas.show_info = false;
+  // litegraph outlines the graph's origin area; a stray rectangle on an endless canvas.
+  canvas.render_canvas_border = false;
   setTextAreaLayer($('overlay'));
   trimMenus(canvas, () => graphChanged());
   setupLinkSearch(canvas);
