@@ -113,8 +113,9 @@ async function main(): Promise<void> {
   const onMessage = (message: ServerMessage): void => {
     handleMessage(view, message);
     if (message.type === 'status' || message.type.startsWith('execution_')) panel.refresh();
-    // Outputs now in the cache make the same graph cheaper to run again.
-    if (message.type === 'execution_success') estimator.invalidate();
+    // A finished, failed or stopped run changes the cache and the job journal, so the same graph
+    // may now cost something else: ask for the plan again (the badge changes only if it did).
+    if (['execution_success', 'execution_error', 'execution_interrupted'].includes(message.type)) estimator.invalidate();
   };
   connectEvents(clientId, onMessage, (connected) => {
     $('connection').classList.toggle('online', connected);

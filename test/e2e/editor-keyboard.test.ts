@@ -90,6 +90,20 @@ describe.skipIf(!chromiumAvailable)('editor: errors, Stop, keyboard and small sc
     await page.screenshot({ path: join(artifactsDir, 'e2e-stopped.png') });
   });
 
+  it('after Stop, the cost badge shows the jobs the next Run really creates', async () => {
+    // The badge asks for the plan again after a run ends (debounced 500 ms); wait for that answer.
+    const answered = page.waitForResponse((response) => response.url().endsWith('/api/reelgraph/estimate'), { timeout: 10_000 });
+    await page.evaluate(() => (window as unknown as { reelgraph: { undo: { checkpoint(): void } } }).reelgraph.undo.checkpoint());
+    await answered.catch(() => undefined);
+    await page.waitForTimeout(300);
+    const badge = (await page.textContent('#estimate'))!;
+    const planned = Number(/(\d+) jobs?$/.exec(badge)?.[1]);
+    const before = emulator.creates();
+    await page.click('#run');
+    await page.waitForFunction(() => /^(Done|Failed)/.test(document.querySelector('#status')?.textContent ?? ''), undefined, { timeout: 60_000 });
+    expect({ badge, created: emulator.creates() - before }).toEqual({ badge, created: planned });
+  });
+
   it('says what failed in one sentence on the node, with the full message behind Details', async () => {
     // The emulator fails the job when the prompt asks it to (its documented test switch).
     await typeIntoWidget(page, await idOf(page, 'RunwayI2V'), 'promptText', 'Waves at dusk [fail]');
