@@ -22,6 +22,8 @@ export const fetchObjectInfo = (): Promise<ObjectInfo> => getJson<ObjectInfo>('/
 export const fetchCatalog = (): Promise<Catalog> => getJson<Catalog>('/api/reelgraph/catalog').catch(() => ({}));
 export const fetchExamples = (): Promise<string[]> => getJson<string[]>('/api/reelgraph/examples').catch(() => []);
 /** `serve --emulator`: the providers answer from the built-in emulator. */
+/** The images in serve's input folder, as LoadImage names. */
+export const fetchInputImages = (): Promise<string[]> => getJson<string[]>('/api/reelgraph/input-images').catch(() => []);
 export const fetchMode = (): Promise<{ emulator: boolean }> => getJson<{ emulator: boolean }>('/api/reelgraph/mode').catch(() => ({ emulator: false }));
 /** The workflow a fresh editor opens, as ComfyUI opens its default graph: the Runway example. */
 export const DEFAULT_WORKFLOW = 'runway-gen4-turbo.json';
@@ -49,6 +51,8 @@ export async function uploadImage(file: File): Promise<string> {
   const form = new FormData();
   form.append('image', file, file.name);
   form.append('type', 'input');
+  // Checked as an image by the server at once (the same header check as ValidateImage).
+  form.append('check', 'image');
   const response = await fetch('/api/upload/image', { method: 'POST', body: form });
   const body = (await response.json()) as { name?: string; subfolder?: string; error?: string };
   if (!response.ok || !body.name) throw new Error(body.error ?? `upload failed (${response.status})`);

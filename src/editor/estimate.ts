@@ -9,6 +9,9 @@ export interface EstimateResponse {
   jobs: { nodeId: string; provider: string; usd?: number; credits?: number }[];
   totals: { provider: string; jobs: number; usd: number; credits?: number; assumed: boolean }[];
   totalUsd: number;
+  /** What must be fixed before a real run, though the plan could be made. */
+  warnings?: { message?: string; details?: string }[];
+  nodes?: { id: string; type: string; action: string }[];
 }
 
 /** What the badge shows: the text, and a longer tooltip. */
@@ -29,7 +32,12 @@ export function formatEstimate(estimate: EstimateResponse): EstimateView {
   parts.push(`${jobs} ${jobs === 1 ? 'job' : 'jobs'}`);
   const text = parts.join(' · ');
   const perProvider = estimate.totals.map((total) => `${total.provider}: ${total.jobs} × ≈ ${formatUsd(total.usd)}${total.assumed ? ' (assumed price)' : ''}`);
-  const title = [`Estimated cost of a run: ${text}`, ...perProvider].join('\n');
+  const cached = (estimate.nodes ?? []).filter((node) => node.action === 'cached').map((node) => `${node.type} (${node.id})`);
+  const notes = [
+    ...(cached.length ? [`From the cache, not run again: ${cached.join(', ')}`] : []),
+    ...(estimate.warnings ?? []).map((warning) => [warning.message, warning.details].filter(Boolean).join(': ')),
+  ];
+  const title = [`Estimated cost of a run: ${text}`, ...perProvider, ...notes].join('\n');
   return { text, title, tone: 'ok' };
 }
 

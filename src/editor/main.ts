@@ -1,7 +1,7 @@
 import '@comfyorg/litegraph/style.css';
 import './style.css';
 import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
-import { DEFAULT_WORKFLOW, fetchCatalog, fetchExample, fetchExamples, fetchMode, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
+import { DEFAULT_WORKFLOW, fetchCatalog, fetchExample, fetchExamples, fetchInputImages, fetchMode, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
 import { clearPreviews, positionPreviews } from './previews.js';
 import { registerNodeTypes } from './register-nodes.js';
 import { registerNoteTypes } from './note-node.js';
@@ -14,6 +14,7 @@ import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
 import { createUndoHistory } from './undo.js';
 import { trimMenus } from './menus.js';
+import { forgetThumbnail, isImageFile, setImageChoices } from './images.js';
 import { createQueuePanel } from './queue-panel.js';
 import { setupLinkSearch } from './link-search.js';
 import { MODES, toggleMode } from './modes.js';
@@ -44,11 +45,12 @@ function showWholeGraph(canvas: LGraphCanvas, graph: LGraph): void {
 }
 
 async function main(): Promise<void> {
-  const [info, catalog, mode] = await Promise.all([fetchObjectInfo(), fetchCatalog(), fetchMode()]);
+  const [info, catalog, mode, images] = await Promise.all([fetchObjectInfo(), fetchCatalog(), fetchMode(), fetchInputImages()]);
+  setImageChoices(images);
   $('emulator').hidden = !mode.emulator;
   // Nodes report changes before the graph exists; the estimator is attached right after.
   let graphChanged = (): void => undefined;
-  registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node), changed: () => graphChanged() });
+  registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node, (target, file) => useImage(target, file)), changed: () => graphChanged() });
   registerNoteTypes();
   LiteGraph.release_link_on_empty_shows_menu = true;
   const graph = new LGraph();
@@ -61,10 +63,18 @@ async function main(): Promise<void> {
   canvas.background_image = '';
   canvas.clear_background_color = '#1b1c1f';
   canvas.show_info = false;
+  // litegraph outlines the graph's origin area; a stray rectangle on an endless canvas.
+  canvas.render_canvas_border = false;
   setTextAreaLayer($('overlay'));
   trimMenus(canvas, () => graphChanged());
   setupLinkSearch(canvas);
-  const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
+  const errorDetails = $<HTMLDetailsElement>('error-details');
+  const showDetails = (details: string): void => {
+    errorDetails.querySelector('pre')!.textContent = details;
+    errorDetails.open = false;
+    errorDetails.hidden = false;
+  };
+  const view: RunView = { graph, canvas, overlay: $('overlay'), setStatus, showDetails, setQueue: (n) => ($('queue').textContent = `Queue ${n}`) };
   const previousDraw = canvas.onDrawForeground;
   canvas.onDrawForeground = (ctx, visible) => {
     previousDraw?.call(canvas, ctx, visible);
@@ -103,11 +113,49 @@ async function main(): Promise<void> {
   const onMessage = (message: ServerMessage): void => {
     handleMessage(view, message);
     if (message.type === 'status' || message.type.startsWith('execution_')) panel.refresh();
-    // Outputs now in the cache make the same graph cheaper to run again.
-    if (message.type === 'execution_success') estimator.invalidate();
+    // A finished, failed or stopped run changes the cache and the job journal, so the same graph
+    // may now cost something else: ask for the plan again (the badge changes only if it did).
+    if (['execution_success', 'execution_error', 'execution_interrupted'].includes(message.type)) estimator.invalidate();
   };
-  connectEvents(clientId, onMessage, (connected) => $('connection').classList.toggle('online', connected));
+  connectEvents(clientId, onMessage, (connected) => {
+    $('connection').classList.toggle('online', connected);
+    $('connection').setAttribute('aria-label', connected ? 'Event stream connected' : 'Event stream disconnected');
+  });
+  const help = $<HTMLDialogElement>('help');
+  $('help-button').addEventListener('click', () => help.showModal());
 
+  /** Uploads an image (checked as an image by the server) and puts it in LoadImage; a refusal is shown on the node. */
+  const useImage = async (node: LGraphNode, file: File): Promise<void> => {
+    try {
+      const name = await uploadImage(file);
+      forgetThumbnail(name);
+      setImageChoices(await fetchInputImages());
+      const widget = node.widgets?.find((w) => w.name === 'image');
+      if (widget) widget.value = name;
+      runStates.delete(String(node.id));
+      setStatus(`Using ${name} in ${node.title}`, 'ok');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      runStates.set(String(node.id), { state: 'error', errors: [message] });
+      setStatus(message, 'error');
+    }
+    graphChanged();
+    canvas.setDirty(true, true);
+  };
+  /** An image dropped on the canvas: into the LoadImage under it, the only LoadImage, or a new one there. */
+  const dropImage = async (file: File, event: DragEvent): Promise<void> => {
+    const [x, y] = canvas.convertEventToCanvasOffset(event as unknown as MouseEvent);
+    const under = graph.getNodeOnPos(x!, y!);
+    const loaders = graph.nodes.filter((node) => node.type === 'LoadImage');
+    let node = under?.type === 'LoadImage' ? under : loaders.length === 1 ? loaders[0] : undefined;
+    if (!node) {
+      node = LiteGraph.createNode('LoadImage') ?? undefined;
+      if (!node) return;
+      node.pos = [x!, y!];
+      graph.add(node);
+    }
+    await useImage(node, file);
+  };
   const load = async (data: unknown, name: string): Promise<void> => {
     if (!mayReplace(`Opening ${name}`)) return;
     try {
@@ -126,6 +174,7 @@ async function main(): Promise<void> {
   };
   const run = async (): Promise<void> => {
     runStates.clear();
+    $('error-details').hidden = true;
     // Said before the request: a cached run can finish before its answer arrives.
     setStatus('Queued', 'busy');
     const workflow = graph.serialize();
@@ -167,13 +216,15 @@ async function main(): Promise<void> {
     await load(await fetchExample(DEFAULT_WORKFLOW), DEFAULT_WORKFLOW).catch(() => undefined);
     setStatus('Ready');
   }
-  setupDrop(load);
+  setupDrop(load, (file, event) => void dropImage(file, event));
   window.addEventListener('keydown', (event) => {
     const mod = event.ctrlKey || event.metaKey;
     const key = event.key.toLowerCase();
     // Text fields keep their own undo and keys.
     if (isTextField(event.target) && !(mod && key === 'enter')) return;
-    if (mod && key === 'z' && !event.shiftKey) undo.undo();
+    if (event.key === '?' && !mod) {
+      if (!help.open) help.showModal();
+    } else if (mod && key === 'z' && !event.shiftKey) undo.undo();
     else if (mod && (key === 'y' || (key === 'z' && event.shiftKey))) undo.redo();
     else if (mod && key === 'b' && toggleMode(canvas, MODES.bypass)) graphChanged();
     else if (mod && key === 'm' && toggleMode(canvas, MODES.never)) graphChanged();
@@ -216,21 +267,12 @@ function setStatus(text: string, tone: 'ok' | 'busy' | 'error' = 'ok'): void {
   status.dataset.tone = tone;
 }
 
-function pickImage(node: LGraphNode): void {
+function pickImage(node: LGraphNode, use: (node: LGraphNode, file: File) => Promise<void>): void {
   const input = $<HTMLInputElement>('image-file');
   input.onchange = async () => {
     const file = input.files?.[0];
     input.value = '';
-    if (!file) return;
-    try {
-      const name = await uploadImage(file);
-      const widget = node.widgets?.find((w) => w.name === 'image');
-      if (widget) widget.value = name;
-      node.setDirtyCanvas(true, false);
-      setStatus(`Uploaded ${name}`, 'ok');
-    } catch (error) {
-      setStatus(error instanceof Error ? error.message : String(error), 'error');
-    }
+    if (file) await use(node, file);
   };
   input.click();
 }
@@ -248,7 +290,7 @@ function setupExamples(load: Load): void {
   });
 }
 
-function setupDrop(load: Load): void {
+function setupDrop(load: Load, dropImage: (file: File, event: DragEvent) => void): void {
   document.addEventListener('dragover', (event) => {
     event.preventDefault();
     document.body.classList.add('dragging');
@@ -258,7 +300,8 @@ function setupDrop(load: Load): void {
     event.preventDefault();
     document.body.classList.remove('dragging');
     const file = event.dataTransfer?.files[0];
-    if (file) await openFile(file, load);
+    if (file && isImageFile(file)) dropImage(file, event);
+    else if (file) await openFile(file, load);
   });
 }
 

@@ -5,6 +5,7 @@ import { drawNodeState } from './run-state.js';
 import { CONTROL_VALUES } from '../comfy/modes.js';
 import { addTextArea } from './text-areas.js';
 import { drawModeLook } from './modes.js';
+import { THUMB_HEIGHT, drawThumbnail, imageChoices, setImageChoices } from './images.js';
 
 /**
  * One LiteGraph node type per /object_info entry. Widgets follow ComfyUI's order, with
@@ -39,6 +40,7 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
   // A fresh node's size depends only on its title, slots and widgets, so it is measured once
   // per title, not once per node (measuring text dominated opening large workflows).
   const sizes = new Map<string, [number, number]>();
+  const hasThumbnail = widgetsOf(entry).some((spec) => spec.opts.image_upload === true);
   class ReelgraphNode extends LGraphNode {
     static override title = title;
     static override category = entry.category ?? 'reelgraph';
@@ -60,7 +62,7 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
       let size = sizes.get(this.title);
       if (!size) {
         const measured = this.computeSize();
-        size = [Math.max(measured[0], 300), measured[1]];
+        size = [Math.max(measured[0], 300), measured[1] + (hasThumbnail ? THUMB_HEIGHT + 10 : 0)];
         sizes.set(this.title, size);
       }
       this.size = [size[0], size[1]];
@@ -72,12 +74,17 @@ function nodeClass(entry: ObjectInfoEntry, catalog: Catalog, hooks: EditorHooks)
     override expandToFitContent(): void {
       if (!this.building) super.expandToFitContent();
     }
+    override onDrawBackground(ctx: CanvasRenderingContext2D): void {
+      if (hasThumbnail && !this.flags.collapsed) drawThumbnail(this, ctx);
+    }
     override onDrawForeground(ctx: CanvasRenderingContext2D): void {
       drawModeLook(this, ctx);
       drawNodeState(this, ctx);
     }
     override onConfigure(): void {
       followCatalog(this, catalog, false);
+      // Workflows saved without the thumbnail (ComfyUI's, ours before it) get room for it.
+      if (hasThumbnail) this.size[1] = Math.max(this.size[1]!, this.computeSize()[1]! + THUMB_HEIGHT + 10);
     }
     override onWidgetChanged(): void {
       hooks.changed();
@@ -100,7 +107,11 @@ function addWidget(node: LGraphNode, type: string, name: string, value: unknown,
 
 function addWidgetFor(node: LGraphNode, spec: WidgetSpec, hooks: EditorHooks): void {
   const opts = spec.opts;
-  if (spec.kind === 'combo') {
+  if (opts.image_upload) {
+    // LoadImage: a list of the input folder's images (object_info's own list, when it has one, comes first).
+    if (spec.kind === 'combo') setImageChoices([...new Set([...spec.options.map(String), ...imageChoices])]);
+    addWidget(node, 'combo', spec.name, spec.default || imageChoices[0] || '', null, { values: imageChoices });
+  } else if (spec.kind === 'combo') {
     addWidget(node, 'combo', spec.name, spec.default, null, { values: spec.options });
   } else if (spec.kind === 'number') {
     const integer = spec.integer;

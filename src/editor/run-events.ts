@@ -3,6 +3,7 @@ import type { QueueResponse } from './api.js';
 import { showVideo, videoFileOf } from './previews.js';
 import { runStates } from './run-state.js';
 import type { ServerMessage } from './socket.js';
+import { friendlyError } from './friendly-error.js';
 
 /** Turns websocket messages and validation errors into node states the canvas draws. */
 
@@ -12,6 +13,8 @@ export interface RunView {
   overlay: HTMLElement;
   setStatus(text: string, tone?: 'ok' | 'busy' | 'error'): void;
   setQueue(remaining: number): void;
+  /** Shows a failed run's full message behind a disclosure. */
+  showDetails?(details: string): void;
   /** The prompt this editor queued last; other prompts' lifecycle events are not ours. */
   promptId?: string;
 }
@@ -46,15 +49,26 @@ export function handleMessage(view: RunView, message: ServerMessage): void {
       for (const [id, state] of runStates) if (state.state === 'running' || state.state === 'queued') runStates.set(id, { state: 'done', value: 1, max: 1 });
       view.setStatus('Done', 'ok');
       break;
-    case 'execution_error':
-      runStates.set(String(data.node_id), { state: 'error', errors: [String(data.exception_message)] });
-      view.setStatus(`Failed: ${String(data.exception_message)}`, 'error');
+    case 'execution_error': {
+      const { sentence, details } = friendlyError(String(data.exception_message ?? ''));
+      settleBusyNodes();
+      if (data.node_id) runStates.set(String(data.node_id), { state: 'error', errors: [sentence] });
+      view.setStatus(`Failed: ${sentence}`, 'error');
+      view.showDetails?.(details);
       break;
+    }
     case 'execution_interrupted':
-      view.setStatus('Interrupted', 'error');
+      // Stop: nothing is running any more, so no node may keep its busy look.
+      settleBusyNodes();
+      view.setStatus('Stopped', 'error');
       break;
   }
   view.canvas.setDirty(true, false);
+}
+
+/** Nodes still drawn as queued or running go back to their plain look (the run ended). */
+function settleBusyNodes(): void {
+  for (const [id, state] of runStates) if (state.state === 'running' || state.state === 'queued') runStates.delete(id);
 }
 
 function startRun(view: RunView, promptId: string): void {

@@ -5,6 +5,7 @@ import { planDryRun } from '../app/dry-run.js';
 import type { ParsedWorkflow } from '../comfy/index.js';
 import { parseUserWorkflow } from '../app/parse.js';
 import { loadPrices } from '../providers/prices.js';
+import { JobJournal, defaultStateDir } from '../jobs/journal.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
 import { promptError, promptProvider, type PromptRouteContext } from './prompt-route.js';
 
@@ -30,6 +31,9 @@ export async function postEstimate(request: IncomingMessage, response: ServerRes
     env: ctx.env,
     cache: new OutputCache(defaultCacheDir(ctx.env)),
     prices: await loadPrices(undefined, ctx.env),
+    // What the run's cache check consults, as `run --dry-run` does: a cached task the journal
+    // knows failed or was stopped is not a hit, so the badge shows the job the run would create.
+    cacheCheck: { services: { journal: new JobJournal(defaultStateDir(ctx.env)) } },
   });
   // A graph still being built is not a bad request: its plan is "nothing runs yet, because…"
   // (a 400 here was logged by the browser as an error on every edit).

@@ -11,6 +11,7 @@ import { postUpload } from './upload.js';
 import { listUserdata, postUploadMask, settingsRoute, userdataFile, viewMetadata } from './comfy-routes.js';
 import { getJob, listJobs } from './jobs-route.js';
 import { comfyRunwayObjectInfo } from '../sharing/comfy-runway-import.js';
+import { listInputImages } from './input-images.js';
 
 /** ComfyUI's API routes, served at both `/x` and `/api/x`. */
 
@@ -77,6 +78,7 @@ const routes: Record<string, Handler> = {
   'POST /reelgraph/import': (request, response, url, ctx) => postImport(request, response, url, ctx.registry),
   'GET /reelgraph/catalog': (_request, response) => sendJson(response, 200, PROVIDERS),
   'GET /reelgraph/examples': (_request, response, _url, ctx) => listExamples(response, ctx.examplesDir),
+  'GET /reelgraph/input-images': (_request, response, _url, ctx) => listInputImages(response, ctx.inputDir),
   'GET /reelgraph/mode': (_request, response, _url, ctx) => sendJson(response, 200, { emulator: ctx.emulator }),
 };
 

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { storeUpload, safeFileName, type FileRoots } from './files.js';
 import { HttpError, readBody, sendJson } from './http-util.js';
+import { ImageHeaderError, parseImageHeader } from '../nodes/image-header.js';
 
-/** POST /upload/image: ComfyUI's multipart form `image`, `type`, `subfolder`, `overwrite`. */
+/** POST /upload/image: ComfyUI's multipart form `image`, `type`, `subfolder`, `overwrite`, and our `check`. */
 
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 /** Room for the multipart boundaries and the small text fields around the file. */
@@ -26,6 +27,16 @@ export async function postUpload(request: IncomingMessage, response: ServerRespo
   const subfolder = String(form.get('subfolder') ?? '');
   const overwrite = String(form.get('overwrite') ?? '') === 'true';
   const bytes = new Uint8Array(await image.arrayBuffer());
+  // `check=image` (the editor sends it): the same header check as LoadImage/ValidateImage, at once,
+  // so a text file named .png is refused on upload, not at Run. ComfyUI clients do not send it.
+  if (String(form.get('check') ?? '') === 'image') {
+    try {
+      parseImageHeader(bytes, bytes.length);
+    } catch (error) {
+      if (error instanceof ImageHeaderError) throw new HttpError(400, `${name} is not an image that can be used: ${error.message}`);
+      throw error;
+    }
+  }
   const stored = await storeUpload(roots[type], subfolder, name, bytes, overwrite);
   if (!stored) throw new HttpError(403, 'subfolder not allowed');
   sendJson(response, 200, { name: stored, subfolder, type });

@@ -68,6 +68,7 @@ describe.skipIf(!chromiumAvailable)('editor: editing in Chromium', () => {
     browser = await launchBrowser();
     page = await openEditorPage(browser, server.url, {
       keepDefault: true,
+      answerDialogs: false,
       beforeLoad: (opened) => {
         watch = watchPage(opened);
         opened.on('request', (request) => {

@@ -119,7 +119,8 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
   }, 180_000);
 
   it('opens a workflow dropped on the page and shows a validation error on the right node', async () => {
-    const fixture = await readFile(new URL('../../examples/runway-gen4-turbo.json', import.meta.url), 'utf8');
+    // The example, with an image that is not in the input folder (serve copies the examples' own images there).
+    const fixture = (await readFile(new URL('../../examples/runway-gen4-turbo.json', import.meta.url), 'utf8')).replace('images/sunset.jpg', 'images/not-here.jpg');
     const transfer = await page.evaluateHandle((text) => {
       const data = new DataTransfer();
       data.items.add(new File([text], 'runway-gen4-turbo.json', { type: 'application/json' }));
@@ -130,11 +131,11 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('Opened runway-gen4-turbo.json'));
     expect(await page.evaluate(() => (window as unknown as EditorWindow).reelgraph.graph.nodes.length)).toBe(5);
 
-    // The example's image is not in this server's input folder: LoadImage (node 1) must say so.
+    // The image is not in this server's input folder: LoadImage (node 1) must say so.
     await page.click('#run');
     await page.waitForFunction(() => (window as unknown as EditorWindow).reelgraph.runStates.get('1')?.state === 'error');
     const state = await nodeState(page, 1);
-    expect(state?.errors?.join(' ')).toMatch(/sunset\.jpg/);
+    expect(state?.errors?.join(' ')).toMatch(/not-here\.jpg/);
     expect((await nodeState(page, 3))?.state).not.toBe('error');
     expect(await page.textContent('#status')).toMatch(/need attention/);
     await page.screenshot({ path: join(artifactsDir, 'e2e-validation-error.png') });

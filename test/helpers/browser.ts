@@ -30,10 +30,11 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * A 1600×900 page on the editor at `url`, once it says it is ready, emptied unless `keepDefault`. `beforeLoad` runs before the
+ * A 1600×900 page on the editor at `url`, once it says it is ready, emptied unless `keepDefault`;
+ * its confirm dialogs are accepted unless `answerDialogs: false` (the test answers them itself). `beforeLoad` runs before the
  * page opens (to listen for websocket frames, say); page errors are printed.
  */
-export async function openEditorPage(browser: Browser, url: string, options: { acceptDownloads?: boolean; beforeLoad?: (page: Page) => void; keepDefault?: boolean } = {}): Promise<Page> {
+export async function openEditorPage(browser: Browser, url: string, options: { acceptDownloads?: boolean; beforeLoad?: (page: Page) => void; keepDefault?: boolean; answerDialogs?: boolean } = {}): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, acceptDownloads: options.acceptDownloads ?? false });
   page.on('pageerror', (error) => console.error('page error:', error.message));
   options.beforeLoad?.(page);
@@ -46,5 +47,7 @@ export async function openEditorPage(browser: Browser, url: string, options: { a
     await page.waitForFunction(() => (window as unknown as { reelgraph: { graph: { nodes: unknown[] } } }).reelgraph.graph.nodes.length === 0);
     page.removeAllListeners('dialog');
   }
+  // Opening a file over unsaved work asks first; tests that do not check that question say yes, as a user would.
+  if (options.answerDialogs !== false) page.on('dialog', (dialog) => void dialog.accept());
   return page;
 }
