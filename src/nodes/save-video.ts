@@ -39,7 +39,7 @@ async function embedProvenance(path: string, ctx: PackContext): Promise<void> {
   const workflow = ctx.workflow;
   if (!workflow || workflow.embed === false || (workflow.ui === undefined && workflow.api === undefined)) return;
   try {
-    await embedWorkflowMetadata(path, { workflow: workflow.ui, prompt: workflow.api }, { env: ctx.env });
+    await embedWorkflowMetadata(path, { workflow: workflow.ui, prompt: workflow.api, reelgraph_workflow: workflow.mapped }, { env: ctx.env });
   } catch (error) {
     ctx.log.warn(`could not embed the workflow in the saved video: ${messageOf(error)}`);
   }
