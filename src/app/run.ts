@@ -141,7 +141,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
         env,
         // ValidateImage checks the limits of the RunwayI2V it feeds.
         downstream: () => consumersOf(parsed.graph, nodeId).map((node) => ({ type: node.type, params: node.params })),
-        workflow: { ui: parsed.ui, api: parsed.api, embed: options.metadata !== false },
+        workflow: { ...provenanceOf(parsed), embed: options.metadata !== false },
         };
       },
     });
@@ -150,6 +150,16 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
     await fileHost?.close();
     s3?.close();
   }
+}
+
+/**
+ * What the saved video carries: the UI workflow the user opened as `workflow` (so ComfyUI reopens their graph), and
+ * the mapped one that ran beside it when the two differ; an API prompt the user opened is the `prompt` as ever.
+ */
+function provenanceOf(parsed: ParsedWorkflow): { ui?: unknown; api: unknown; mapped?: unknown } {
+  const openedUi = parsed.opened !== undefined && Array.isArray(parsed.opened.nodes) ? parsed.opened : undefined;
+  if (!openedUi || parsed.ui === undefined) return { ui: parsed.ui, api: parsed.api };
+  return { ui: openedUi, api: parsed.api, mapped: parsed.ui };
 }
 
 /** The user's journal, with this run's workflow and options recorded in every intent. */

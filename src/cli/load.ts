@@ -20,7 +20,7 @@ export interface LoadedWorkflow {
  * Reads and parses a workflow file (UI 0.4, UI v1 or API format), a video with an
  * embedded workflow, or a bundle zip. ComfyUI Runway nodes are mapped onto ours for `provider`.
  */
-export async function loadWorkflow(file: string, options: { provider?: ProviderId } = {}): Promise<LoadedWorkflow> {
+export async function loadWorkflow(file: string, options: { provider?: ProviderId; embedded?: 'opened' | 'mapped' } = {}): Promise<LoadedWorkflow> {
   const path = resolve(file);
   if (isBundlePath(path)) {
     const bundle = await openBundle(path);
@@ -32,7 +32,7 @@ export async function loadWorkflow(file: string, options: { provider?: ProviderI
       throw error;
     }
   }
-  const json = isVideoPath(path) ? await readEmbeddedWorkflow(path) : await readWorkflowFile(path);
+  const json = isVideoPath(path) ? await readEmbeddedWorkflow(path, options.embedded) : await readWorkflowFile(path);
   const registry = createNodeRegistry();
   return { path, parsed: parseUserWorkflow(json, registry, options.provider), folder: dirname(path) };
 }

@@ -74,7 +74,7 @@ export interface NodeContext<S = unknown> {
    */
   releaseSlotWhile<T>(wait: () => Promise<T>): Promise<T>;
   /** The whole workflow being run, for provenance metadata (keys are never in it). */
-  workflow?: { ui?: unknown; api?: unknown; /** false when the user turned provenance off (--no-metadata); SaveVideo then embeds nothing. */ embed?: boolean };
+  workflow?: { ui?: unknown; api?: unknown; /** The mapped UI workflow that ran, when `ui` is the one the user opened. */ mapped?: unknown; /** false when the user turned provenance off (--no-metadata); SaveVideo then embeds nothing. */ embed?: boolean };
   /** Nodes that consume this node's outputs (ValidateImage checks the downstream RunwayI2V's limits). Optional: without it ValidateImage reads workflow.api, else checks the strictest limits. */
   downstream?(): { type: string; params: Record<string, unknown> }[];
   /** Environment for base-URL overrides (RUNWAYML_BASE_URL…); process.env when absent. Keys are read by the provider registry, not by nodes. */

@@ -49,7 +49,7 @@ async function embedProvenance(path: string, video: VideoRef, ctx: PackContext):
   const workflow = ctx.workflow;
   if (!workflow || workflow.embed === false || (workflow.ui === undefined && workflow.api === undefined)) return;
   try {
-    await embedWorkflowMetadata(path, { workflow: withImageRecord(workflow.ui, video.task.image), prompt: workflow.api }, { env: ctx.env });
+    await embedWorkflowMetadata(path, { workflow: withImageRecord(workflow.ui, video.task.image), prompt: workflow.api, reelgraph_workflow: workflow.mapped }, { env: ctx.env });
   } catch (error) {
     ctx.log.warn(`could not embed the workflow in the saved video: ${messageOf(error)}`);
   }

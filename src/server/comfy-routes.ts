@@ -186,7 +186,10 @@ async function composeMask(originalPath: string, maskBytes: Buffer): Promise<Uin
     const { width, height } = await original.metadata();
     const alpha = await sharp(maskBytes, { limitInputPixels: 8000 * 8000 })
       .ensureAlpha().resize(width, height, { fit: 'fill' }).extractChannel('alpha').raw().toBuffer();
-    return await original.removeAlpha().joinChannel(alpha, { raw: { width: width!, height: height!, channels: 1 } }).png().toBuffer();
+    // sharp orders its operations itself: take the colours out first, then join the alpha to them.
+    const rgb = await original.removeAlpha().raw().toBuffer();
+    return await sharp(rgb, { raw: { width: width!, height: height!, channels: 3 } })
+      .joinChannel(alpha, { raw: { width: width!, height: height!, channels: 1 } }).png().toBuffer();
   } catch {
     throw new HttpError(400, 'The image or the mask could not be read');
   }

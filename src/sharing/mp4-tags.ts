@@ -17,8 +17,11 @@ export interface Mp4Box {
 
 /** The workflow and prompt a video carries, parsed from JSON. */
 export interface WorkflowTags {
+  /** The workflow the user opened (ComfyUI's key; its frontend restores the graph from it). */
   workflow?: unknown;
   prompt?: unknown;
+  /** Ours: the workflow as it ran (ComfyUI Runway nodes mapped onto ours), when it differs from `workflow`. */
+  reelgraph_workflow?: unknown;
 }
 
 /** Reads `length` bytes at `offset` (fewer at the end of the file). */
@@ -157,7 +160,7 @@ export function workflowTagsOf(tags: Map<string, string>): WorkflowTags {
   const result: WorkflowTags = {};
   for (const [key, text] of tags) {
     const name = key.toLowerCase();
-    if (name === 'workflow' || name === 'prompt') result[name] = parseLenientJson(text);
+    if (name === 'workflow' || name === 'prompt' || name === 'reelgraph_workflow') result[name] = parseLenientJson(text);
   }
   return result;
 }

@@ -15,6 +15,8 @@ import { MAX_SCAN_BYTES, Mp4LimitError, UTF8_TYPE, boxAt, childBoxes, readMdtaTa
 export interface WorkflowMetadata {
   workflow?: unknown;
   prompt?: unknown;
+  /** The mapped workflow that ran, beside the one the user opened (`workflow`). */
+  reelgraph_workflow?: unknown;
 }
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
@@ -30,6 +32,7 @@ export async function embedWorkflowMetadata(mp4Path: string, meta: WorkflowMetad
   const entries = new Map<string, string>();
   if (meta.workflow !== undefined) entries.set('workflow', scrubbedJson(meta.workflow, env));
   if (meta.prompt !== undefined) entries.set('prompt', scrubbedJson(meta.prompt, env));
+  if (meta.reelgraph_workflow !== undefined) entries.set('reelgraph_workflow', scrubbedJson(meta.reelgraph_workflow, env));
   const file = await open(mp4Path, 'r');
   const tempPath = `${mp4Path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
@@ -78,10 +81,16 @@ export function isVideoPath(path: string): boolean {
   return /\.(mp4|mov|m4v)$/i.test(path);
 }
 
-/** The workflow embedded in a video (the UI workflow, else the API prompt). @throws WorkflowParseError when there is none */
-export async function readEmbeddedWorkflow(mp4Path: string): Promise<unknown> {
+/**
+ * The workflow embedded in a video: the one the user opened (the UI workflow, else the API prompt), or with
+ * `which: 'mapped'` the one that ran after mapping. @throws WorkflowParseError when there is none
+ */
+export async function readEmbeddedWorkflow(mp4Path: string, which: 'opened' | 'mapped' = 'opened'): Promise<unknown> {
   const meta = await readWorkflowMetadata(mp4Path);
-  const json = meta.workflow ?? meta.prompt;
+  if (which === 'mapped' && meta.reelgraph_workflow === undefined) {
+    throw new WorkflowParseError(`Video "${mp4Path}" has no mapped workflow ("reelgraph_workflow" metadata); run it without --embedded mapped.`);
+  }
+  const json = which === 'mapped' ? meta.reelgraph_workflow : (meta.workflow ?? meta.prompt);
   if (json === undefined) throw new WorkflowParseError(`Video "${mp4Path}" has no embedded workflow (no "workflow" or "prompt" metadata).`);
   return json;
 }

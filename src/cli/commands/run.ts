@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { maxJobsOption, parse, positiveInt, requirePositional } from '../args.js';
+import { maxJobsOption, parse, positiveInt, requirePositional, UsageError } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
 import { printValidation } from './validate.js';
@@ -11,7 +11,7 @@ import type { Logger } from '../../engine/define-node.js';
 import { IMAGE_OPTIONS, IMAGE_USAGE, imageOptions } from '../image-options.js';
 
 const USAGE =
-  `reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--verbose]\n                           ${IMAGE_USAGE}\n                           [--max-jobs PROVIDER=N]... [--retry-failed] [--fail-fast]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]`;
+  `reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--verbose]\n                           ${IMAGE_USAGE}\n                           [--max-jobs PROVIDER=N]... [--retry-failed] [--fail-fast]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]\n                           [--embedded opened|mapped] (a video: the workflow the user opened, or the mapped one that ran)`;
 
 /** `reelgraph run`: validate, then execute; exit 0 ok, 1 failed, 2 invalid, 130 interrupted. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -32,6 +32,7 @@ export async function runCommand(args: string[]): Promise<number> {
       'max-jobs': { type: 'string', multiple: true },
       'retry-failed': { type: 'boolean' },
       'fail-fast': { type: 'boolean' },
+      embedded: { type: 'string' },
     },
     USAGE,
   );
@@ -39,7 +40,10 @@ export async function runCommand(args: string[]): Promise<number> {
   const concurrency = positiveInt(values.concurrency, 'concurrency', 8);
   const maxJobs = maxJobsOption(values['max-jobs']);
   const images = imageOptions(values);
-  const workflow = await loadWorkflow(file, { provider: providerOption(values.provider) });
+  if (values.embedded !== undefined && values.embedded !== 'opened' && values.embedded !== 'mapped') {
+    throw new UsageError(`--embedded must be "opened" or "mapped".\nUsage: ${USAGE}`);
+  }
+  const workflow = await loadWorkflow(file, { provider: providerOption(values.provider), embedded: values.embedded });
   const json = values.json === true || !process.stderr.isTTY;
   const outputDir = resolve(values['output-dir'] ?? 'output');
   if (values['dry-run']) {

@@ -68,9 +68,9 @@ describe('read-only routes', () => {
     expect((await raw(server.port, 'GET', '/history/nope')).json()).toEqual({});
   });
 
-  it('GET /object_info lists the five nodes in ComfyUI shape', async () => {
+  it("GET /object_info lists the five nodes in ComfyUI shape, and ComfyUI's Runway nodes as aliases", async () => {
     const info = (await raw(server.port, 'GET', '/object_info')).json<Record<string, { input: unknown; output: string[]; output_node: boolean }>>();
-    expect(Object.keys(info)).toEqual(['LoadImage', 'ValidateImage', 'RunwayI2V', 'Poll', 'SaveVideo']);
+    expect(Object.keys(info)).toEqual(['LoadImage', 'ValidateImage', 'RunwayI2V', 'Poll', 'SaveVideo', 'RunwayImageToVideoNodeGen3a', 'RunwayImageToVideoNodeGen4']);
     expect(info.SaveVideo!.output_node).toBe(true);
     const one = (await raw(server.port, 'GET', '/api/object_info/RunwayI2V')).json<Record<string, unknown>>();
     expect(Object.keys(one)).toEqual(['RunwayI2V']);

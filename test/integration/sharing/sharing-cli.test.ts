@@ -77,7 +77,7 @@ afterAll(async () => {
 beforeEach(() => emulator.reset());
 
 describe('ComfyUI workflows with Runway API nodes', () => {
-  it('runs a v0.4 Gen4 file (control value, note, bypassed node) and embeds the workflow it ran', async () => {
+  it('runs a v0.4 Gen4 file (control value, note, bypassed node) and embeds the workflow the user opened beside the one it ran', async () => {
     const file = await workspace('gen4', 'runway-gen4-i2v.json');
     const out = join(dir, 'gen4', 'out');
     const run = await cli(['run', file, '--json', '--output-dir', out, '--provider', 'runway']);
@@ -88,10 +88,13 @@ describe('ComfyUI workflows with Runway API nodes', () => {
     const [video] = await mp4sIn(out);
     expect(video).toMatch(/video[/\\]ComfyUI_00001_\.mp4$/);
 
-    const expected = prepareWorkflowJson(JSON.parse(await readFile(file, 'utf8')), { provider: 'runway', registry: createNodeRegistry() });
+    // The workflow the user opened is `workflow` (ComfyUI reopens their graph); the mapped one that ran sits beside it.
+    const opened = JSON.parse(await readFile(file, 'utf8')) as unknown;
     const extracted = await cli(['extract', video!]);
     expect(extracted.code).toBe(0);
-    expect(JSON.parse(extracted.stdout)).toEqual(expected);
+    expect(JSON.parse(extracted.stdout)).toEqual(opened);
+    const mapped = prepareWorkflowJson(opened, { provider: 'runway', registry: createNodeRegistry() });
+    expect((await readWorkflowMetadata(video!)).reelgraph_workflow).toEqual(mapped);
     const prompt = await cli(['extract', video!, '--prompt']);
     expect(Object.values(JSON.parse(prompt.stdout) as Record<string, { class_type: string }>).map((n) => n.class_type).sort()).toEqual(['LoadImage', 'Poll', 'RunwayI2V', 'SaveVideo', 'ValidateImage']);
   });
