@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parse, positiveInt, requirePositional } from '../args.js';
+import { allowPrivateUrls, parse, positiveInt, requirePositional } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
 import { printValidation } from './validate.js';
@@ -10,7 +10,7 @@ import { CancelledError, RuntimeError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/define-node.js';
 
 const USAGE =
-  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]';
+  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata] [--allow-private-urls]';
 
 /** `reelgraph run`: validate, then execute; exit 0 ok, 1 failed, 2 invalid, 130 interrupted. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -29,10 +29,12 @@ export async function runCommand(args: string[]): Promise<number> {
       prices: { type: 'string' },
       provider: { type: 'string' },
       'no-metadata': { type: 'boolean' },
+      'allow-private-urls': { type: 'boolean' },
     },
     USAGE,
   );
   const file = requirePositional(positionals, 'the workflow file', USAGE);
+  allowPrivateUrls(values['allow-private-urls']);
   const concurrency = positiveInt(values.concurrency, 'concurrency', 8);
   const workflow = await loadWorkflow(file, { provider: providerOption(values.provider) });
   const json = values.json === true || !process.stderr.isTTY;

@@ -1,26 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { parse, positiveInt } from '../args.js';
-import { startServer } from '../../server/index.js';
+import { allowPrivateUrls, parse, positiveInt } from '../args.js';
+import { isLoopbackBind, startServer } from '../../server/index.js';
 
-const USAGE = 'reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR]';
+const USAGE =
+  'reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR] [--auth-token T] [--allow-host NAME]... [--allow-private-urls]';
 
-/** `reelgraph serve`: the editor and ComfyUI's API on loopback, until Ctrl-C. */
+/**
+ * `reelgraph serve`: the editor and ComfyUI's API on loopback, until Ctrl-C. Bound anywhere
+ * else (`--host 0.0.0.0`), every request must carry a token: `--auth-token`, REELGRAPH_AUTH_TOKEN,
+ * or one generated and printed here. Browsers open `http://HOST:PORT/?token=T` once; the page
+ * keeps it in a cookie. Scripts send `Authorization: Bearer T`.
+ */
 export async function serveCommand(args: string[]): Promise<number> {
   const { values } = parse(
     args,
-    { port: { type: 'string' }, host: { type: 'string' }, 'output-dir': { type: 'string' }, 'input-dir': { type: 'string' } },
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'output-dir': { type: 'string' },
+      'input-dir': { type: 'string' },
+      'auth-token': { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
+      'allow-private-urls': { type: 'boolean' },
+    },
     USAGE,
   );
+  allowPrivateUrls(values['allow-private-urls']);
+  const host = values.host ?? '127.0.0.1';
+  const loopback = isLoopbackBind(host);
+  const given = values['auth-token'] || process.env.REELGRAPH_AUTH_TOKEN || undefined;
+  const token = given ?? (loopback ? undefined : randomBytes(24).toString('base64url'));
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const addresses = wildcard ? externalAddresses() : loopback ? [] : [host];
   const server = await startServer({
     port: values.port === '0' ? 0 : positiveInt(values.port, 'port', 8188),
-    host: values.host ?? '127.0.0.1',
+    host,
     outputDir: resolve(values['output-dir'] ?? 'output'),
     inputDir: resolve(values['input-dir'] ?? 'input'),
+    authToken: token,
+    allowHosts: [...addresses.map((a) => (a.includes(':') ? `[${a}]` : a)), ...(values['allow-host'] ?? [])],
   });
-  process.stderr.write(`reelgraph editor and API at ${server.url}\n`);
+  const port = new URL(server.url).port;
+  const query = token ? `/?token=${encodeURIComponent(token)}` : '';
+  const urls = loopback ? [server.url] : [...addresses, ...(values['allow-host'] ?? [])].map((a) => `http://${a.includes(':') ? `[${a}]` : a}:${port}`);
+  process.stderr.write(`reelgraph editor and API at ${urls.map((u) => `${u}${query}`).join('  ')}\n`);
+  if (!loopback) {
+    process.stderr.write(
+      `Listening on ${host}: anyone who can reach this machine and knows the token can run paid jobs.${given ? '' : ' The token above was generated for this run.'}\n`,
+    );
+  }
   await untilSignal();
   await server.close();
   return 0;
+}
+
+function externalAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((info) => info !== undefined && !info.internal)
+    .map((info) => info!.address);
 }
 
 export function untilSignal(): Promise<void> {

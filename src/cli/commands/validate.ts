@@ -1,19 +1,20 @@
 import { resolve } from 'node:path';
-import { parse, requirePositional } from '../args.js';
+import { allowPrivateUrls, parse, requirePositional } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { validateWorkflow } from '../../app/run.js';
 import { formatIssue } from '../../engine/errors.js';
 import type { ValidationResult } from '../../engine/validate.js';
 
-const USAGE = 'reelgraph validate <workflow> [--input-dir DIR] [--output-dir DIR] [--public-url URL] [--json]';
+const USAGE = 'reelgraph validate <workflow> [--input-dir DIR] [--output-dir DIR] [--public-url URL] [--allow-private-urls] [--json]';
 
 /** `reelgraph validate`: every problem at once; exit 0 when valid, 2 otherwise. */
 export async function validateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { 'input-dir': { type: 'string' }, 'output-dir': { type: 'string' }, 'public-url': { type: 'string' }, json: { type: 'boolean' } },
+    { 'input-dir': { type: 'string' }, 'output-dir': { type: 'string' }, 'public-url': { type: 'string' }, json: { type: 'boolean' }, 'allow-private-urls': { type: 'boolean' } },
     USAGE,
   );
+  allowPrivateUrls(values['allow-private-urls']);
   const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE));
   const result = await validateWorkflow(workflow.parsed, {
     inputDir: resolve(values['input-dir'] ?? workflow.folder),
