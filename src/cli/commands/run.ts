@@ -3,14 +3,14 @@ import { allowPrivateUrls, parse, positiveInt, requirePositional } from '../args
 import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
 import { printValidation } from './validate.js';
-import { dryRun, providerOption } from './dry-run.js';
+import { dryRun, enforceMaxCost, maxCostOption, providerOption } from './dry-run.js';
 import { runWorkflow, type RunResult } from '../../app/run.js';
 import type { RunEvent } from '../../engine/events.js';
 import { CancelledError, RuntimeError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/define-node.js';
 
 const USAGE =
-  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata] [--allow-private-urls]';
+  'reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--public-url URL] [--listen HOST:PORT] [--verbose]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata] [--allow-private-urls] [--max-cost USD]';
 
 /** `reelgraph run`: validate, then execute; exit 0 ok, 1 failed, 2 invalid, 130 interrupted. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -30,6 +30,7 @@ export async function runCommand(args: string[]): Promise<number> {
       provider: { type: 'string' },
       'no-metadata': { type: 'boolean' },
       'allow-private-urls': { type: 'boolean' },
+      'max-cost': { type: 'string' },
     },
     USAGE,
   );
@@ -42,6 +43,14 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values['dry-run']) {
     const files = { inputDir: resolve(values['input-dir'] ?? workflow.folder), outputDir, publicUrl: values['public-url'], listen: values.listen };
     return dryRun(workflow, { files, cache: !values['no-cache'], prices: values.prices, json: values.json === true }).finally(() => workflow.cleanup?.());
+  }
+  const maxCost = maxCostOption(values['max-cost'], process.env);
+  if (maxCost !== undefined) {
+    const files = { inputDir: resolve(values['input-dir'] ?? workflow.folder), outputDir, publicUrl: values['public-url'], listen: values.listen };
+    await enforceMaxCost(workflow, maxCost, { files, cache: !values['no-cache'], prices: values.prices }).catch(async (error: unknown) => {
+      await workflow.cleanup?.();
+      throw error;
+    });
   }
   const controller = new AbortController();
   const onSigint = () => {
