@@ -54,14 +54,27 @@ async function main(argv: string[]): Promise<number> {
 
 const verbose = process.argv.includes('--verbose');
 main(process.argv.slice(2)).then(
-  // Exit explicitly: keep-alive sockets and timers must not hold a finished run open.
-  // (stdout and stderr are synchronous for files and pipes on Linux, so nothing is lost.)
-  (code) => process.exit(code),
+  (code) => finish(code),
   (error: unknown) => {
     // Users get one sentence; --verbose adds the stack.
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`reelgraph: ${message}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    process.exit(error instanceof RuntimeError ? error.exitCode : 1);
+    finish(error instanceof RuntimeError ? error.exitCode : 1);
   },
 );
+
+/**
+ * Ends the process once stdout and stderr are flushed: a pipe to a slow reader is asynchronous,
+ * and process.exit() would cut `validate --json | slow-reader` short. Keep-alive sockets and
+ * timers must not hold a finished run open, so exit explicitly after the drain.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
