@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { RuntimeError } from '../engine/errors.js';
 import { parseJobLimits, type JobLimits } from '../jobs/slots.js';
 import { PROVIDER_IDS } from '../providers/catalog.js';
+import { ALLOW_PRIVATE_URLS_ENV } from '../nodes/url-guard.js';
 
 /** A mistake on the command line: exit 2, with the usage hint. */
 export class UsageError extends RuntimeError {
@@ -40,4 +41,9 @@ export function requirePositional(positionals: string[], what: string, usage: st
   const value = positionals[0];
   if (!value) throw new UsageError(`Missing ${what}.\nUsage: ${usage}`);
   return value;
+}
+
+/** --allow-private-urls: LoadImage may fetch loopback, private and plain-http URLs (tests, intranets). Runs read it from the environment. */
+export function allowPrivateUrls(flag: boolean | undefined): void {
+  if (flag) process.env[ALLOW_PRIVATE_URLS_ENV] = '1';
 }

@@ -28,11 +28,12 @@ const HELP = `reelgraph — run Runway image-to-video node graphs (ComfyUI workf
 Usage:
   reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache]
                            [--public-url URL] [--listen HOST:PORT] [--provider P] [--no-metadata]
-                           [--dry-run [--prices FILE]] [--verbose]
-  reelgraph validate <workflow> [--json]
+                           [--dry-run [--prices FILE]] [--max-cost USD] [--allow-private-urls] [--verbose]
+  reelgraph validate <workflow> [--json] [--output-dir DIR] [--allow-private-urls]
   reelgraph convert <workflow> --to api|ui [-o FILE]
   reelgraph nodes [--json]
   reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR]
+                  [--auth-token T] [--allow-host NAME]... [--allow-private-urls]   (a non-loopback --host needs a token)
   reelgraph emulate [--port 8189]
   reelgraph demo [--output-dir DIR]
   reelgraph extract <video.mp4> [--prompt] [-o FILE]   (the workflow a SaveVideo embedded)
@@ -43,7 +44,8 @@ Usage:
 
 <workflow> may be a .json file (ours or ComfyUI's), a video with an embedded workflow, or a bundle .zip.
 Exit codes: 0 success, 1 execution failure, 2 invalid workflow or input, 130 interrupted.
-Keys come from the environment: RUNWAYML_API_SECRET, COMETAPI_KEY, RUNCOMFY_API_TOKEN.`;
+Keys come from the environment: RUNWAYML_API_SECRET, COMETAPI_KEY, RUNCOMFY_API_TOKEN.
+REELGRAPH_MAX_COST caps a run's estimated cost in USD; REELGRAPH_AUTH_TOKEN is serve's token.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -58,14 +60,27 @@ async function main(argv: string[]): Promise<number> {
 
 const verbose = process.argv.includes('--verbose');
 main(process.argv.slice(2)).then(
-  // Exit explicitly: keep-alive sockets and timers must not hold a finished run open.
-  // (stdout and stderr are synchronous for files and pipes on Linux, so nothing is lost.)
-  (code) => process.exit(code),
+  (code) => finish(code),
   (error: unknown) => {
     // Users get one sentence; --verbose adds the stack.
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`reelgraph: ${message}\n`);
     if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    process.exit(error instanceof RuntimeError ? error.exitCode : 1);
+    finish(error instanceof RuntimeError ? error.exitCode : 1);
   },
 );
+
+/**
+ * Ends the process once stdout and stderr are flushed: a pipe to a slow reader is asynchronous,
+ * and process.exit() would cut `validate --json | slow-reader` short. Keep-alive sockets and
+ * timers must not hold a finished run open, so exit explicitly after the drain.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}

@@ -167,7 +167,7 @@ async function customIssues(
   parsed: Map<string, Record<string, unknown>>,
   options: ValidateOptions,
 ): Promise<Issue[]> {
-  const checks = [...graph.nodes.values()].map(async (node): Promise<Issue[]> => {
+  const check = async (node: GraphNode): Promise<Issue[]> => {
     const def = registry.get(node.type);
     const params = parsed.get(node.id);
     if (!def?.validate || !params) return [];
@@ -178,9 +178,20 @@ async function customIssues(
       const details = `validate() threw: ${messageOf(error)}`;
       return [{ type: 'exception_during_validation', nodeId: node.id, nodeType: node.type, message: 'Validation failed', details }];
     }
-  });
-  return (await Promise.all(checks)).flat();
+  };
+  // validate() may open files (image headers): a few at a time, so 1,500 LoadImages never run out of file descriptors (EMFILE).
+  const nodes = [...graph.nodes.values()];
+  const results: Issue[][] = new Array(nodes.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < nodes.length; i = next++) results[i] = await check(nodes[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(VALIDATE_CONCURRENCY, nodes.length) }, worker));
+  return results.flat();
 }
+
+/** How many node validations run at once. */
+export const VALIDATE_CONCURRENCY = 16;
 
 function validationContext(
   node: GraphNode,

@@ -6,6 +6,7 @@ import type { HttpClient, HttpRequest, HttpResponse } from './types.js';
 import { CreateLane } from './create-lane.js';
 import type { RetryPolicy } from './retry.js';
 import { canRetry, isConnectionError, isCreateNotProcessed, isNotSentError, isRetryableStatus, nextDelayMs, resolveRetryPolicy } from './retry.js';
+import { isSecretName, REDACTED } from './secrets.js';
 
 /**
  * The HttpClient every provider and node uses: undici over one keep-alive Agent, with the
@@ -145,7 +146,7 @@ export function safeUrl(url: string): string {
 /** A debug line with the Authorization header (and any key-bearing header) redacted. */
 function describe(req: HttpRequest, attempt: number, result: string): string {
   const headers = Object.entries(req.headers ?? {})
-    .map(([name, value]) => `${name}: ${/^(authorization|x-api-key|api-key)$/i.test(name) ? '[redacted]' : value}`)
+    .map(([name, value]) => `${name}: ${isSecretName(name) ? REDACTED : value}`)
     .join(', ');
   return `http ${req.kind ?? ''} ${req.method} ${safeUrl(req.url)} attempt ${attempt} -> ${result}${headers ? ` {${headers}}` : ''}`;
 }

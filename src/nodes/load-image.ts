@@ -5,7 +5,8 @@ import { InputError, type Issue } from '../engine/errors.js';
 import { ImageHeaderError, readImageHeader, type ImageHeader } from './image-header.js';
 import { sha256File } from './content-hash.js';
 import { nodeIssue, quote } from './issues.js';
-import { confineExisting, isAllowedImageUrl, isRemoteUrl } from './paths.js';
+import { confineExisting, isRemoteUrl } from './paths.js';
+import { allowsPrivateUrls, fetchableUrlProblem, urlProblem } from './url-guard.js';
 import { probeRemoteImage } from './remote-image.js';
 import type { ImageRef } from './values.js';
 
@@ -37,8 +38,9 @@ export async function inspectLocalImage(inputDir: string, name: string): Promise
 async function validateLoadImage(image: string, ctx: ValidationContext): Promise<Issue[]> {
   const where = { nodeId: ctx.nodeId, nodeType: TYPE };
   if (isRemoteUrl(image)) {
-    if (isAllowedImageUrl(image)) return [];
-    return [nodeIssue(where, 'image', 'custom_validation_failed', 'Invalid image URL', `${quote(image)} must be an https URL`)];
+    const problem = urlProblem(image, allowsPrivateUrls(ctx.env));
+    if (!problem) return [];
+    return [nodeIssue(where, 'image', 'custom_validation_failed', 'Invalid image URL', `${quote(image)} ${problem}`)];
   }
   const local = await inspectLocalImage(ctx.files.inputDir, image);
   if (local.ok) return [];
@@ -70,7 +72,9 @@ export const loadImage = defineNode({
   },
   async run(_inputs, p, ctx) {
     if (isRemoteUrl(p.image)) {
-      if (!isAllowedImageUrl(p.image)) throw new InputError(`image ${quote(p.image)} must be an https URL`);
+      // Resolved now, just before the fetch: a name may point at 127.0.0.1 however public it looks.
+      const problem = await fetchableUrlProblem(p.image, allowsPrivateUrls(ctx.env ?? process.env));
+      if (problem) throw new InputError(`image ${quote(p.image)} ${problem}`);
       let header: ImageHeader;
       try {
         header = await probeRemoteImage(ctx.services.http, p.image, ctx.signal);

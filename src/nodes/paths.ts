@@ -14,18 +14,6 @@ export function isRemoteUrl(value: string): boolean {
   return /^https?:\/\//i.test(value);
 }
 
-/** Whether a URL is one a provider can fetch: https, or http on loopback for local emulators. */
-export function isAllowedImageUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-}
-
 /** A reason the name as written is refused, or undefined. `..` is refused as a segment only, so `a..png` is fine. */
 export function checkRelativeName(name: string): string | undefined {
   if (name.trim() === '') return 'must not be empty';

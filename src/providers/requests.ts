@@ -3,6 +3,7 @@ import { ProviderAuthError, ProviderHttpError, ProviderRateLimitError } from '..
 import type { HttpClient, HttpRequest, HttpResponse } from '../http/types.js';
 import { isRetryableProviderError } from '../http/retry.js';
 import type { ProviderInfo, TaskStatus } from './provider.js';
+import { scrubText, scrubValue } from '../http/secrets.js';
 
 /** Helpers the three adapters share: calling, reading bodies, and mapping failures to our errors. */
 
@@ -75,17 +76,15 @@ export function describeBody(body: unknown): string {
   return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
 }
 
-/** The body with every occurrence of the key replaced, for attaching to errors. */
+/** The body with every form of the key replaced, for attaching to errors. */
 export function scrubBody(body: unknown, apiKey: string): unknown {
-  if (body === undefined || apiKey.length < 4) return body;
-  const text = JSON.stringify(body);
-  return text.includes(apiKey) ? (JSON.parse(text.split(apiKey).join('[redacted]')) as unknown) : body;
+  if (body === undefined) return body;
+  return scrubValue(body, [apiKey], { dropSecretNames: false });
 }
 
-/** Removes the key from anything a provider echoes back, so it never reaches logs or errors. */
+/** Removes the key (in any form: case, hex, base64) from anything a provider echoes back, so it never reaches logs or errors. */
 export function scrub(text: string, apiKey: string): string {
-  const trimmed = text.replace(/[.\s]+$/, '');
-  return apiKey.length >= 4 ? trimmed.split(apiKey).join('[redacted]') : trimmed;
+  return scrubText(text.replace(/[.\s]+$/, ''), [apiKey]);
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { mkdirInside } from '../nodes/paths.js';
 import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, extname, join, sep } from 'node:path';
@@ -116,8 +117,9 @@ export interface StoredUpload {
  */
 export async function storeUpload(root: string, subfolder: string, fileName: string, bytes: Uint8Array, overwrite: boolean): Promise<string | undefined> {
   if (!safeSubfolder(subfolder)) return undefined;
-  await mkdir(join(root, subfolder), { recursive: true });
-  const folder = await confine(root, subfolder);
+  // Containment is checked at every step before the next folder is created (a symlinked subfolder must not create /etc/x).
+  await mkdir(root, { recursive: true });
+  const folder = await mkdirInside(root, subfolder);
   if (!folder) return undefined;
   const hash = sha256(bytes);
   const ext = extname(fileName);

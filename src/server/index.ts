@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -15,7 +15,7 @@ import { defaultStateDir } from '../jobs/journal.js';
 import { handleApi, type ApiContext } from './routes.js';
 import { createRunner } from './runner.js';
 import { provideExampleImages } from './example-images.js';
-import { rejectionReason } from './security.js';
+import { rejectionReason, TOKEN_COOKIE, type AccessPolicy } from './security.js';
 import { defaultEditorDir, serveEditor } from './static.js';
 import { WsHub } from './ws-hub.js';
 import type { JobLimits } from '../jobs/slots.js';
@@ -49,6 +49,10 @@ export interface ServerOptions {
   provider?: ProviderId;
   /** How local images reach providers: --image-host, --public-url with --listen, --image-fit. */
   images?: ServerImageOptions;
+  /** Required on every request when set (a non-loopback bind must set one). */
+  authToken?: string;
+  /** Extra names the Host header may carry besides loopback ones. */
+  allowHosts?: string[];
 }
 
 export interface RunningServer {
@@ -65,8 +69,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await Promise.all([mkdir(options.inputDir, { recursive: true }), mkdir(options.outputDir, { recursive: true })]);
   const examplesDir = options.examplesDir ?? join(packageRoot, 'examples');
   await provideExampleImages(examplesDir, options.inputDir);
-  // ComfyUI's temp folder holds previews; ours is per-process and outside the output folder.
-  const tempDir = join(tmpdir(), `reelgraph-temp-${process.pid}`);
+  // ComfyUI's temp folder holds previews; ours is created fresh and private (0700) by mkdtemp, so
+  // nobody can plant a folder or symlink at a predictable name before we start.
+  const tempDir = await mkdtemp(join(tmpdir(), 'reelgraph-temp-'));
   const registry = createNodeRegistry();
   const workflows = new Map<string, ParsedWorkflow>();
   let hub: WsHub | undefined;
@@ -95,8 +100,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     emulator: options.emulatorUrl !== undefined,
   };
   const editorDir = options.editorDir ?? defaultEditorDir;
-  const server = createServer((request, response) => void handle(request, response, ctx, editorDir, port()));
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(request, socket, head, hub!, port()));
+  if (!isLoopbackBind(options.host) && !options.authToken) throw new Error(`Binding to ${options.host} exposes the API beyond this machine: an auth token is required.`);
+  const policy: AccessPolicy = { token: options.authToken, extraHosts: new Set((options.allowHosts ?? []).map((h) => h.toLowerCase())) };
+  const server = createServer((request, response) => void handle(request, response, ctx, editorDir, port(), policy));
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(request, socket, head, hub!, port(), policy));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -113,20 +120,36 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await hub!.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(tempDir, { recursive: true, force: true });
     },
   };
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, ctx: ApiContext, editorDir: string, port: number): Promise<void> {
+export function isLoopbackBind(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+async function handle(request: IncomingMessage, response: ServerResponse, ctx: ApiContext, editorDir: string, port: number, policy: AccessPolicy): Promise<void> {
   try {
-    const reason = rejectionReason(request, port);
+    const reason = rejectionReason(request, port, policy);
     if (reason) return sendJson(response, 403, { error: `Forbidden: ${reason}` });
-    const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
+    // The page opened with ?token= keeps it in a same-site cookie, so its own requests and websocket carry it.
+    if (policy.token !== undefined) response.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${policy.token}; HttpOnly; SameSite=Strict; Path=/`);
+    // A fixed base: the Host header was checked, but a value such as 127.999.999.999 must not make URL parsing throw.
+    const url = parseRequestUrl(request.url);
     if (await handleApi(request, response, url, ctx)) return;
     if ((request.method === 'GET' || request.method === 'HEAD') && (await serveEditor(request, response, url.pathname, editorDir))) return;
     sendJson(response, 404, { error: 'Not found' });
   } catch (error) {
     sendError(request, response, error);
+  }
+}
+
+function parseRequestUrl(path: string | undefined): URL {
+  try {
+    return new URL(path ?? '/', 'http://127.0.0.1');
+  } catch {
+    throw new HttpError(400, 'Malformed request path');
   }
 }
 
@@ -142,9 +165,15 @@ function sendError(request: IncomingMessage, response: ServerResponse, error: un
   sendJson(response, status, { error: message });
 }
 
-function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, hub: WsHub, port: number): void {
-  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-  const reason = rejectionReason(request, port);
+function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, hub: WsHub, port: number, policy: AccessPolicy): void {
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  } catch {
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  const reason = rejectionReason(request, port, policy);
   if (reason || (url.pathname !== '/ws' && url.pathname !== '/api/ws')) {
     socket.end(`HTTP/1.1 ${reason ? '403 Forbidden' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     return;

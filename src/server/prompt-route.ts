@@ -9,6 +9,7 @@ import { isRecord, readJson, sendJson } from './http-util.js';
 import type { PromptQueue } from './queue.js';
 import { PROVIDER_IDS } from '../providers/catalog.js';
 import type { ProviderId } from '../providers/provider.js';
+import { isSecretName } from '../http/secrets.js';
 
 /** POST /prompt: parse, validate (nothing is queued or spent on an invalid prompt), enqueue. */
 
@@ -52,8 +53,6 @@ export interface ServerImageOptions {
 }
 
 const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
-/** ComfyUI drops these before history is written; we also catch other secret-looking names. */
-const SECRET_KEY = /api[_-]?key|auth[_-]?token|secret|password|token|authorization/i;
 
 export async function postPrompt(request: IncomingMessage, response: ServerResponse, ctx: PromptRouteContext): Promise<void> {
   const body = await readJson(request, MAX_PROMPT_BYTES);
@@ -97,7 +96,7 @@ export function promptError(type: string, message: string, details: string): { e
 export function stripSecrets(value: Record<string, unknown>): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    if (SECRET_KEY.test(key)) continue;
+    if (isSecretName(key)) continue; // ComfyUI drops these before history is written; we catch their kin too.
     // The workflow itself is user data and may legitimately contain any key names.
     kept[key] = isRecord(inner) && key !== 'workflow' ? stripSecrets(inner) : inner;
   }

@@ -32,7 +32,13 @@ const PAGE_HEADERS = {
 };
 
 export async function serveEditor(request: IncomingMessage, response: ServerResponse, pathname: string, editorDir: string): Promise<boolean> {
-  const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return false; // A malformed escape names no file of ours: 404, not a thrown URIError.
+  }
+  const relative = pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
   const path = await confine(editorDir, relative);
   if (!path) {
     if (pathname !== '/') return false;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { PROVIDERS } from '../providers/catalog.js';
+import { scrubValue } from '../http/secrets.js';
 import { RuntimeError, WorkflowParseError } from '../engine/errors.js';
 import { MAX_SCAN_BYTES, Mp4LimitError, UTF8_TYPE, boxAt, childBoxes, readMdtaTags, topLevelBoxes as readBoxHeaders, workflowTagsOf, type Mp4Box } from './mp4-tags.js';
 
@@ -95,9 +96,6 @@ export async function readEmbeddedWorkflow(mp4Path: string, which: 'opened' | 'm
   return json;
 }
 
-/** Names that hold credentials; their values never leave the machine. */
-const SECRET_KEY = /api[_-]?key|auth[_-]?token|secret|password|authorization|bearer/i;
-
 /** A deep copy without credential-named fields and with any provider key from `env` blanked. */
 /**
  * Every SaveVideo of a run embeds the same workflow: scrub and serialise it once per workflow
@@ -115,21 +113,10 @@ function scrubbedJson(value: unknown, env: NodeJS.ProcessEnv): string {
 }
 
 export function scrubSecrets(value: unknown, env: NodeJS.ProcessEnv = process.env): unknown {
-  // Short values would blank innocent text; real keys are long.
   const keys = Object.values(PROVIDERS)
     .map((info) => env[info.keyEnv])
-    .filter((key): key is string => typeof key === 'string' && key.length >= 8);
-  const walk = (node: unknown): unknown => {
-    if (typeof node === 'string') return keys.reduce((text, key) => text.split(key).join(''), node);
-    if (Array.isArray(node)) return node.map(walk);
-    if (typeof node !== 'object' || node === null) return node;
-    const copy: Record<string, unknown> = {};
-    for (const [name, child] of Object.entries(node)) {
-      if (!SECRET_KEY.test(name)) copy[name] = walk(child);
-    }
-    return copy;
-  };
-  return walk(value);
+    .filter((key): key is string => typeof key === 'string');
+  return scrubValue(value, keys);
 }
 
 function findMoov(boxes: Mp4Box[], path: string): Mp4Box {

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { maxJobsOption, parse, positiveInt, requirePositional, UsageError } from '../args.js';
+import { allowPrivateUrls, maxJobsOption, parse, positiveInt, requirePositional, UsageError } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
 import { printValidation } from './validate.js';
-import { dryRun, providerOption } from './dry-run.js';
+import { dryRun, enforceMaxCost, maxCostOption, providerOption } from './dry-run.js';
 import { runWorkflow, type RunResult } from '../../app/run.js';
 import type { RunEvent } from '../../engine/events.js';
 import { CancelledError, RuntimeError } from '../../engine/errors.js';
@@ -11,7 +11,7 @@ import type { Logger } from '../../engine/define-node.js';
 import { IMAGE_OPTIONS, IMAGE_USAGE, imageOptions } from '../image-options.js';
 
 const USAGE =
-  `reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--verbose]\n                           ${IMAGE_USAGE}\n                           [--max-jobs PROVIDER=N]... [--retry-failed] [--fail-fast]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata]\n                           [--embedded opened|mapped] (a video: the workflow the user opened, or the mapped one that ran)`;
+  `reelgraph run <workflow> [--output-dir DIR] [--input-dir DIR] [--json] [--concurrency N] [--no-cache] [--verbose]\n                           ${IMAGE_USAGE}\n                           [--max-jobs PROVIDER=N]... [--retry-failed] [--fail-fast]\n                           [--dry-run [--prices FILE]] [--provider runway|cometapi|runcomfy] [--no-metadata] [--allow-private-urls] [--max-cost USD]\n                           [--embedded opened|mapped] (a video: the workflow the user opened, or the mapped one that ran)`;
 
 /** `reelgraph run`: validate, then execute; exit 0 ok, 1 failed, 2 invalid, 130 interrupted. */
 export async function runCommand(args: string[]): Promise<number> {
@@ -33,10 +33,13 @@ export async function runCommand(args: string[]): Promise<number> {
       'retry-failed': { type: 'boolean' },
       'fail-fast': { type: 'boolean' },
       embedded: { type: 'string' },
+      'allow-private-urls': { type: 'boolean' },
+      'max-cost': { type: 'string' },
     },
     USAGE,
   );
   const file = requirePositional(positionals, 'the workflow file', USAGE);
+  allowPrivateUrls(values['allow-private-urls']);
   const concurrency = positiveInt(values.concurrency, 'concurrency', 8);
   const maxJobs = maxJobsOption(values['max-jobs']);
   const images = imageOptions(values);
@@ -49,6 +52,14 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values['dry-run']) {
     const files = { inputDir: resolve(values['input-dir'] ?? workflow.folder), outputDir, ...images };
     return dryRun(workflow, { files, cache: !values['no-cache'], prices: values.prices, json: values.json === true }).finally(() => workflow.cleanup?.());
+  }
+  const maxCost = maxCostOption(values['max-cost'], process.env);
+  if (maxCost !== undefined) {
+    const files = { inputDir: resolve(values['input-dir'] ?? workflow.folder), outputDir, ...images };
+    await enforceMaxCost(workflow, maxCost, { files, cache: !values['no-cache'], prices: values.prices }).catch(async (error: unknown) => {
+      await workflow.cleanup?.();
+      throw error;
+    });
   }
   const controller = new AbortController();
   const onSigint = () => {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parse, requirePositional } from '../args.js';
+import { allowPrivateUrls, parse, requirePositional } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { providerOption } from './dry-run.js';
 import { validateWorkflow } from '../../app/run.js';
@@ -7,15 +7,16 @@ import { formatIssue } from '../../engine/errors.js';
 import type { ValidationResult } from '../../engine/validate.js';
 import { IMAGE_OPTIONS, IMAGE_USAGE, imageOptions } from '../image-options.js';
 
-const USAGE = `reelgraph validate <workflow> [--input-dir DIR] [--output-dir DIR] [--json] [--provider runway|cometapi|runcomfy] ${IMAGE_USAGE}`;
+const USAGE = `reelgraph validate <workflow> [--input-dir DIR] [--output-dir DIR] [--json] [--provider runway|cometapi|runcomfy] ${IMAGE_USAGE} [--allow-private-urls]`;
 
 /** `reelgraph validate`: every problem at once; exit 0 when valid, 2 otherwise. */
 export async function validateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { 'input-dir': { type: 'string' }, 'output-dir': { type: 'string' }, ...IMAGE_OPTIONS, json: { type: 'boolean' }, provider: { type: 'string' } },
+    { 'input-dir': { type: 'string' }, 'output-dir': { type: 'string' }, ...IMAGE_OPTIONS, json: { type: 'boolean' }, provider: { type: 'string' }, 'allow-private-urls': { type: 'boolean' } },
     USAGE,
   );
+  allowPrivateUrls(values['allow-private-urls']);
   const images = imageOptions(values);
   const workflow = await loadWorkflow(requirePositional(positionals, 'the workflow file', USAGE), { provider: providerOption(values.provider) });
   const result = await validateWorkflow(workflow.parsed, {

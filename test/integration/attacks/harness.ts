@@ -89,7 +89,7 @@ export function expectRefused(result: CliResult, message?: RegExp): void {
   const lines = result.stderr.trimEnd().split('\n');
   expect(result.code, result.stderr).toBe(2);
   expect(lines, 'one sentence on one line').toHaveLength(1);
-  expect(lines[0]).toMatch(/^(reelgraph|Nothing was run): /);
+  expect(lines[0]).toMatch(/^(reelgraph|Nothing was run|Failed): /);
   expect(result.stderr).not.toMatch(/\n\s+at /);
   if (message) expect(result.stderr).toMatch(message);
   expect(result.rssMb).toBeLessThan(512);

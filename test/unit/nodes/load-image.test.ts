@@ -131,8 +131,12 @@ describe('LoadImage', () => {
     });
     afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-    it('reads format and size from a ranged GET at run time', async () => {
-      const out = await loadImage.run({}, { image: `${base}/img.png`, fit: 'auto' }, fakeContext({ files: folder.files(), http: nodeHttpClient() }));
+    it('reads format and size from a ranged GET at run time (a loopback URL needs REELGRAPH_ALLOW_PRIVATE_URLS)', async () => {
+      const refused = loadImage.run({}, { image: `${base}/img.png`, fit: 'auto' }, fakeContext({ files: folder.files(), http: nodeHttpClient() }));
+      await expect(refused).rejects.toThrow(/must be an https URL/);
+      expect(ranges).toEqual([]);
+      const env = { REELGRAPH_ALLOW_PRIVATE_URLS: '1' };
+      const out = await loadImage.run({}, { image: `${base}/img.png`, fit: 'auto' }, fakeContext({ files: folder.files(), http: nodeHttpClient(), env }));
       expect(ImageRefSchema.parse(out.IMAGE)).toMatchObject({ source: 'url', url: `${base}/img.png`, format: 'png', width: 64, height: 48 });
       expect(ranges).toEqual(['bytes=0-65535']);
     });

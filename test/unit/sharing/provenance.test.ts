@@ -100,7 +100,7 @@ describe('embedWorkflowMetadata / readWorkflowMetadata', () => {
     expect(bytes).not.toContain('sk-123456789');
     expect(bytes).not.toContain('tok-123456789');
     expect(await readWorkflowMetadata(file)).toEqual({
-      workflow: { nodes: [{ id: 1, widgets_values: ['prefix '], properties: { note: 'kept' } }] },
+      workflow: { nodes: [{ id: 1, widgets_values: ['prefix [redacted]'], properties: { note: 'kept' } }] },
       prompt: { extra: {} },
     });
   });
