@@ -91,7 +91,10 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   // Like ComfyUI, nodes no output needs never run.
   const targets = outputNodes(graph, registry);
   const prepared = prepare(graph, registry, nodesToRun(graph, new Map(), targets));
-  const { keys, volatile } = await computeCacheKeys(graph, registry, prepared.order, prepared.params, options.files);
+  // Keys (and the fingerprints they hash) only matter to a cache: without one (--no-cache) they are not computed.
+  const { keys, volatile } = options.cache
+    ? await computeCacheKeys(graph, registry, prepared.order, prepared.params, options.files)
+    : { keys: new Map<string, string>(), volatile: new Set<string>() };
   const defOf = (id: string) => prepared.defs.get(id)!;
   const hits = await findCacheHits({ order: prepared.order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
   const toRun = nodesToRun(graph, hits, targets);

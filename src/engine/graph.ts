@@ -32,3 +32,23 @@ export interface Graph {
 export function isLinkRef(value: unknown): value is LinkRef {
   return typeof value === 'object' && value !== null && 'from' in value && 'slot' in value;
 }
+
+/**
+ * Every node's consumers, built in one pass: asking each node for its consumers by scanning the graph was quadratic.
+ * A consumer appears once per source even when it takes several inputs from it.
+ */
+export function consumersIndex(graph: Graph): Map<string, GraphNode[]> {
+  const index = new Map<string, GraphNode[]>();
+  for (const node of graph.nodes.values()) {
+    const seen = new Set<string>();
+    for (const name in node.inputs) {
+      const from = node.inputs[name]!.from;
+      if (seen.has(from)) continue;
+      seen.add(from);
+      let list = index.get(from);
+      if (!list) index.set(from, (list = []));
+      list.push(node);
+    }
+  }
+  return index;
+}
