@@ -32,6 +32,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The process's HTTP client (one undici pool), opened and closed by whoever owns the process: the CLI command or the
+   * server. Without one, this run opens its own and closes it when it ends.
+   */
   http?: HttpClient;
   log?: Logger;
   /** The job journal (default: the user's, in $REELGRAPH_STATE_DIR); false turns it off. */
@@ -67,7 +71,8 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   const validation = await validateGraph(parsed.graph, registry, { files, env });
   if (!validation.ok) return { status: 'invalid', validation, promptId };
 
-  const http = options.http ?? createHttpClient();
+  const ownHttp = options.http ? undefined : createHttpClient();
+  const http = options.http ?? ownHttp!;
   const providers = createProviderRegistry({ env, http });
   const fileHost = options.publicUrl ? new FileHost({ publicUrl: options.publicUrl, listen: options.listen }) : undefined;
   const log = options.log ?? silentLogger;
@@ -107,6 +112,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
     return { ...result, validation, promptId };
   } finally {
     await fileHost?.close();
+    await ownHttp?.close();
   }
 }
 

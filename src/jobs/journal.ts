@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ProviderHttpError, SubmitOutcomeUnknownError, isCancellation } from '../engine/errors.js';
+import { HttpConnectionError } from '../http/client.js';
 import type { SubmitRequest, SubmitResult } from '../providers/provider.js';
 
 /**
@@ -294,10 +295,10 @@ export async function submitOnce(journal: JobJournal, input: SubmitOnceInput): P
   return { taskId: result.taskId, reattached: false, jobKey };
 }
 
-/** The provider answered and said no (4xx), or the request never left: no job exists. */
+/** The provider answered and said no (4xx), or the request never left (the client throws HttpConnectionError only then): no job exists. */
 function isRejection(error: unknown): boolean {
   if (error instanceof ProviderHttpError) return error.status >= 400 && error.status < 500;
-  return error instanceof Error && error.name === 'HttpConnectionError';
+  return error instanceof HttpConnectionError;
 }
 
 function unknownOutcomeError(job: Pick<JobRecord, 'jobKey' | 'provider' | 'model' | 'createdAt'>, what: string, cause?: unknown): SubmitOutcomeUnknownError {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ParsedWorkflow } from '../comfy/index.js';
 import { objectInfo } from '../comfy/object-info.js';
 import { createNodeRegistry } from '../nodes/index.js';
+import { createHttpClient } from '../http/client.js';
 import { HttpError, sendJson } from './http-util.js';
 import { PromptQueue } from './queue.js';
 import { handleApi, type ApiContext } from './routes.js';
@@ -51,8 +52,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const tempDir = join(tmpdir(), `reelgraph-temp-${process.pid}`);
   const registry = createNodeRegistry();
   const workflows = new Map<string, ParsedWorkflow>();
+  // One HTTP client (one connection pool) for every prompt this server runs, closed with the server.
+  const http = createHttpClient();
   let hub: WsHub | undefined;
-  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache }, workflows), {
+  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, http }, workflows), {
     event: (event, clientId) => hub?.publish(event, clientId),
     changed: () => hub?.statusChanged(),
   });
@@ -86,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await hub!.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await http.close();
     },
   };
 }
