@@ -87,7 +87,8 @@ interface RunState {
  */
 export async function executeGraph(graph: Graph, registry: NodeRegistry, options: ExecuteOptions): Promise<ExecuteResult> {
   const clock = options.clock ?? systemClock;
-  const emit = (event: RunEvent) => safeEmit(options.onEvent, event);
+  // Without a listener no event is built at all.
+  const emit: Emit = options.onEvent ? (event) => safeEmit(options.onEvent, event) : noEmit;
   // Like ComfyUI, nodes no output needs never run.
   const targets = outputNodes(graph, registry);
   const prepared = prepare(graph, registry, nodesToRun(graph, new Map(), targets));
@@ -158,6 +159,7 @@ function prepare(graph: Graph, registry: NodeRegistry, relevant: Set<string>): P
 }
 
 type Emit = (event: RunEvent) => void;
+const noEmit: Emit = () => {};
 type RunOptions = ExecuteOptions & { clock: Clock; emit: Emit; keys: Map<string, string>; volatile: Set<string> };
 
 /**
@@ -211,7 +213,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
   const node = graph.nodes.get(id)!;
   const def = prepared.defs.get(id)!;
   const { clock, emit, promptId } = options;
-  emit({ type: 'executing', data: { prompt_id: promptId, node: id, display_node: id } });
+  if (emit !== noEmit) emit({ type: 'executing', data: { prompt_id: promptId, node: id, display_node: id } });
   emitNodeState(emit, promptId, id, 'running');
   const startedAt = clock.now();
   let released = false;
@@ -260,6 +262,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
 
 /** ComfyUI's progress_state for the one node whose state changed: clients merge it into their view. */
 function emitNodeState(emit: Emit, promptId: string, id: string, nodeState: 'running' | 'finished' | 'error'): void {
+  if (emit === noEmit) return;
   const value = nodeState === 'running' ? 0 : 1;
   emit({ type: 'progress_state', data: { prompt_id: promptId, nodes: { [id]: { node_id: id, state: nodeState, value, max: 1 } } } });
 }
