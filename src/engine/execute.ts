@@ -17,7 +17,7 @@ import { Slots } from './slots.js';
  * (several Runway tasks in flight at once), in plan order, under a concurrency limit. Scheduling is linear:
  * each node counts the inputs it still waits for, and a ready queue (a heap on plan order) hands out slots.
  * A failing node stops only what depends on it; only the user's interrupt aborts running nodes.
- * Events follow ComfyUI's websocket sequence (docs/comfyui.md, "Run events").
+ * Events follow ComfyUI's websocket sequence (docs/comfyui.md §2).
  */
 
 export interface ExecuteOptions {

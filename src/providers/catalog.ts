@@ -1,7 +1,7 @@
 import type { ImageLimits, ModelSpec, ProviderId, ProviderInfo } from './provider.js';
 
 /**
- * What each provider offers, as published (see ../shared/docs/providers.md).
+ * What each provider offers, as published (see docs/providers.md).
  * Pure data: validation reads it without a key and without the network.
  */
 
