@@ -35,7 +35,7 @@ export interface ValidateOptions {
 }
 
 /** Nodes checked between two yields to the event loop: a server validating a big prompt keeps answering. */
-const CHUNK = 2_000;
+const CHUNK = 500;
 
 export async function validateGraph(graph: Graph, registry: NodeRegistry, options: ValidateOptions): Promise<ValidationResult> {
   // Pushed one by one: `issues.push(...many)` overflows the call stack on a big file.
