@@ -101,6 +101,11 @@ if (existsSync(here('./bench-batch.mjs'))) {
   });
 }
 
+await section('engine', async () => {
+  const { benchEngine } = await import('./bench-engine.mjs');
+  for (const r of await benchEngine()) rows.push({ name: r.name, figure: r.figure, ratio: r.figure, goal: r.goal, verdict: r.ok ? 'meets goal' : 'MISSES goal' });
+});
+
 if (existsSync(here('./bench-editor.mjs'))) {
   await section('editor', async () => {
     const { benchEditor } = await import('./bench-editor.mjs');

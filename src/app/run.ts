@@ -45,6 +45,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The process's HTTP client (one undici pool), opened and closed by whoever owns the process: the CLI command or the
+   * server. Without one, this run opens its own and closes it when it ends.
+   */
   http?: HttpClient;
   log?: Logger;
   /** The job journal (default: the user's, in $REELGRAPH_STATE_DIR); false turns it off. */
@@ -91,7 +95,8 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   const validation = await validateGraph(parsed.graph, registry, { files, env });
   if (!validation.ok) return { status: 'invalid', validation, promptId };
 
-  const http = options.http ?? createHttpClient();
+  const ownHttp = options.http ? undefined : createHttpClient();
+  const http = options.http ?? ownHttp!;
   const providers = createProviderRegistry({ env, http });
   const fileHost = options.publicUrl ? new FileHost({ publicUrl: options.publicUrl, listen: options.listen }) : undefined;
   const s3 = options.imageHost ? new S3ImageHost(options.imageHost, env) : undefined;
@@ -149,6 +154,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   } finally {
     await fileHost?.close();
     s3?.close();
+    await ownHttp?.close();
   }
 }
 

@@ -6,7 +6,7 @@ import type { NodeRegistry } from './registry.js';
 
 /**
  * Which nodes a run takes from the cache and which it runs. The executor and the dry run
- * (`estimate.ts`) both call these, so a dry run can never disagree with a real run.
+ * (`src/app/dry-run.ts`) both call these, so a dry run can never disagree with a real run.
  */
 
 /** The ids of every node whose type is an output node, in graph order. */

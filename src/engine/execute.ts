@@ -18,7 +18,7 @@ import { emptyRecord } from './records.js';
  * (several Runway tasks in flight at once), in plan order, under a concurrency limit. Scheduling is linear:
  * each node counts the inputs it still waits for, and a ready queue (a heap on plan order) hands out slots.
  * A failing node stops only what depends on it; only the user's interrupt aborts running nodes.
- * Events follow ComfyUI's websocket sequence (docs/comfyui.md, "Run events").
+ * Events follow ComfyUI's websocket sequence (docs/comfyui.md §2).
  */
 
 export interface ExecuteOptions {
@@ -88,11 +88,15 @@ interface RunState {
  */
 export async function executeGraph(graph: Graph, registry: NodeRegistry, options: ExecuteOptions): Promise<ExecuteResult> {
   const clock = options.clock ?? systemClock;
-  const emit = (event: RunEvent) => safeEmit(options.onEvent, event);
+  // Without a listener no event is built at all.
+  const emit: Emit = options.onEvent ? (event) => safeEmit(options.onEvent, event) : noEmit;
   // Like ComfyUI, nodes no output needs never run.
   const targets = outputNodes(graph, registry);
   const prepared = prepare(graph, registry, nodesToRun(graph, new Map(), targets));
-  const { keys, volatile } = await computeCacheKeys(graph, registry, prepared.order, prepared.params, options.files);
+  // Keys (and the fingerprints they hash) only matter to a cache: without one (--no-cache) they are not computed.
+  const { keys, volatile } = options.cache
+    ? await computeCacheKeys(graph, registry, prepared.order, prepared.params, options.files)
+    : { keys: new Map<string, string>(), volatile: new Set<string>() };
   const defOf = (id: string) => prepared.defs.get(id)!;
   const hits = await findCacheHits({ order: prepared.order, defOf, keys, volatile, cache: options.cache, check: options.cacheCheck });
   const toRun = nodesToRun(graph, hits, targets);
@@ -156,6 +160,7 @@ function prepare(graph: Graph, registry: NodeRegistry, relevant: Set<string>): P
 }
 
 type Emit = (event: RunEvent) => void;
+const noEmit: Emit = () => {};
 type RunOptions = ExecuteOptions & { clock: Clock; emit: Emit; keys: Map<string, string>; volatile: Set<string> };
 
 /**
@@ -209,7 +214,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
   const node = graph.nodes.get(id)!;
   const def = prepared.defs.get(id)!;
   const { clock, emit, promptId } = options;
-  emit({ type: 'executing', data: { prompt_id: promptId, node: id, display_node: id } });
+  if (emit !== noEmit) emit({ type: 'executing', data: { prompt_id: promptId, node: id, display_node: id } });
   emitNodeState(emit, promptId, id, 'running');
   const startedAt = clock.now();
   let released = false;
@@ -258,6 +263,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
 
 /** ComfyUI's progress_state for the one node whose state changed: clients merge it into their view. */
 function emitNodeState(emit: Emit, promptId: string, id: string, nodeState: 'running' | 'finished' | 'error'): void {
+  if (emit === noEmit) return;
   const value = nodeState === 'running' ? 0 : 1;
   emit({ type: 'progress_state', data: { prompt_id: promptId, nodes: { [id]: { node_id: id, state: nodeState, value, max: 1 } } } });
 }

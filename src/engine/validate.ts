@@ -2,7 +2,7 @@ import type { AnyNodeDefinition, FilesContext, UpstreamNode, ValidationContext }
 import { messageOf, type Issue } from './errors.js';
 import { checkParams } from './param-issues.js';
 import type { Graph, GraphNode } from './graph.js';
-import { consumersOf, consumerIndex, downstreamClosure } from './graph-queries.js';
+import { consumerIndex } from './graph-queries.js';
 import { findCycle, formatCyclePath } from './plan.js';
 import type { NodeRegistry } from './registry.js';
 import { emptyRecord } from './records.js';
@@ -36,24 +36,47 @@ export interface ValidateOptions {
   env: NodeJS.ProcessEnv;
 }
 
+/** Nodes checked between two yields to the event loop: a server validating a big prompt keeps answering. */
+const CHUNK = 500;
+
 export async function validateGraph(graph: Graph, registry: NodeRegistry, options: ValidateOptions): Promise<ValidationResult> {
-  const issues: Issue[] = [...unknownTypeIssues(graph, registry)];
+  // Pushed one by one: `issues.push(...many)` overflows the call stack on a big file.
+  const issues: Issue[] = unknownTypeIssues(graph, registry);
+  const add = (found: Issue[]) => {
+    for (const issue of found) issues.push(issue);
+  };
   const parsed = new Map<string, Record<string, unknown>>();
+  let checked = 0;
   for (const node of graph.nodes.values()) {
+    if (++checked % CHUNK === 0) await yieldToEventLoop();
     const def = registry.get(node.type);
     if (!def) continue;
-    issues.push(...versionIssues(node, def), ...linkIssues(node, def, graph, registry));
+    add(versionIssues(node, def));
+    add(linkIssues(node, def, graph, registry));
     const check = checkParams(node, def);
-    issues.push(...check.issues);
+    add(check.issues);
     if (check.params) parsed.set(node.id, check.params);
   }
-  issues.push(...cycleIssues(graph), ...outputIssues(graph, registry));
-  issues.push(...(await customIssues(graph, registry, parsed, options)));
+  add(cycleIssues(graph));
+  add(outputIssues(graph, registry));
+  const consumers = lazyConsumers(graph);
+  add(await customIssues(graph, registry, parsed, consumers, options));
   for (const issue of issues) {
     const where = issue.nodeId !== undefined ? graph.nodes.get(issue.nodeId)?.where : undefined;
     if (where !== undefined) issue.where = where;
   }
-  return { ok: issues.length === 0, issues, comfy: toComfy(issues, graph, registry) };
+  if (issues.length > 0) await yieldToEventLoop();
+  return { ok: issues.length === 0, issues, comfy: toComfy(issues, graph, registry, consumers) };
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The consumers index, built on first use. */
+function lazyConsumers(graph: Graph): (id: string) => GraphNode[] {
+  let index: Map<string, GraphNode[]> | undefined;
+  return (id) => (index ??= consumerIndex(graph)).get(id) ?? [];
 }
 
 /** Subgraph instances use their definition's uuid as the node type. */
@@ -160,11 +183,12 @@ function outputIssues(graph: Graph, registry: NodeRegistry): Issue[] {
   ];
 }
 
-/** Each definition's validate(), for nodes whose params parsed; a throw becomes an issue. */
+/** Each definition's validate(), for nodes whose params parsed, a chunk at a time; a throw becomes an issue. */
 async function customIssues(
   graph: Graph,
   registry: NodeRegistry,
   parsed: Map<string, Record<string, unknown>>,
+  consumers: (id: string) => GraphNode[],
   options: ValidateOptions,
 ): Promise<Issue[]> {
   const check = async (node: GraphNode): Promise<Issue[]> => {
@@ -172,7 +196,7 @@ async function customIssues(
     const params = parsed.get(node.id);
     if (!def?.validate || !params) return [];
     try {
-      const found = await def.validate(params, validationContext(node, graph, parsed, options));
+      const found = await def.validate(params, validationContext(node, graph, parsed, consumers, options));
       return found.map((issue) => ({ ...issue, nodeId: issue.nodeId ?? node.id, nodeType: issue.nodeType ?? node.type }));
     } catch (error) {
       const details = `validate() threw: ${messageOf(error)}`;
@@ -197,6 +221,7 @@ function validationContext(
   node: GraphNode,
   graph: Graph,
   parsed: Map<string, Record<string, unknown>>,
+  consumers: (id: string) => GraphNode[],
   options: ValidateOptions,
 ): ValidationContext {
   const sourceOf = (of: GraphNode, input: string) => {
@@ -223,29 +248,46 @@ function validationContext(
       return source ? upstreamView(source) : undefined;
     },
     downstream() {
-      return consumersOf(graph, node.id).map(view);
+      return consumers(node.id).map(view);
     },
   };
 }
 
-/** Output nodes that depend on `id` (itself included), as ComfyUI's dependent_outputs. */
-function dependentOutputs(graph: Graph, registry: NodeRegistry, id: string, consumers: Map<string, GraphNode[]>): string[] {
-  return [...downstreamClosure(graph, id, consumers)].filter((nodeId) => registry.get(graph.nodes.get(nodeId)?.type ?? '')?.outputNode);
+/**
+ * How many nodes the dependent_outputs walks may visit in all. Each walk is linear, but one per failing node
+ * is quadratic on a huge file where every node fails; past this budget the remaining lists are left empty
+ * (the issues themselves are all reported).
+ */
+const DEPENDENT_WALK_BUDGET = 2_000_000;
+
+/** Output nodes that depend on `id` (itself included), as ComfyUI's dependent_outputs; spends from `budget`. */
+function dependentOutputs(graph: Graph, registry: NodeRegistry, id: string, consumers: (id: string) => GraphNode[], budget: { left: number }): string[] {
+  const seen = new Set<string>([id]);
+  const queue = [id];
+  for (let head = 0; head < queue.length; head++) {
+    if (--budget.left < 0) return [];
+    for (const consumer of consumers(queue[head]!)) {
+      if (seen.has(consumer.id)) continue;
+      seen.add(consumer.id);
+      queue.push(consumer.id);
+    }
+  }
+  return [...seen].filter((nodeId) => registry.get(graph.nodes.get(nodeId)?.type ?? '')?.outputNode);
 }
 
-function toComfy(issues: Issue[], graph: Graph, registry: NodeRegistry): ComfyValidation | null {
+function toComfy(issues: Issue[], graph: Graph, registry: NodeRegistry, consumers: (id: string) => GraphNode[]): ComfyValidation | null {
   if (issues.length === 0) return null;
   const plain = (issue: Issue): ComfyError => ({
     type: issue.type, message: issue.message, details: issue.details, extra_info: issue.extra_info ?? {},
   });
   const nodeErrors: ComfyValidation['node_errors'] = emptyRecord();
-  const consumers = consumerIndex(graph);
+  const budget = { left: DEPENDENT_WALK_BUDGET };
   for (const issue of issues) {
     if (issue.nodeId === undefined) continue;
     const entry = (nodeErrors[issue.nodeId] ??= {
       class_type: issue.nodeType ?? graph.nodes.get(issue.nodeId)?.type ?? 'unknown',
       errors: [],
-      dependent_outputs: dependentOutputs(graph, registry, issue.nodeId, consumers),
+      dependent_outputs: dependentOutputs(graph, registry, issue.nodeId, consumers, budget),
     });
     entry.errors.push(plain(issue));
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ProviderHttpError, ProviderTaskFailedError, SubmitOutcomeUnknownError, isCancellation, messageOf } from '../engine/errors.js';
 import { isCreateNotProcessed, isFinalFailureCode } from '../http/retry.js';
 import type { RetryNotice } from '../http/types.js';
+import { HttpConnectionError } from '../http/client.js';
 import type { SubmitRequest, SubmitResult } from '../providers/provider.js';
 import type { JournalPort } from './port.js';
 
@@ -372,7 +373,8 @@ function classifyCreateError(
     if (error.status < 500 || isCreateNotProcessed(error.status, provider)) return { state: 'refused', status: error.status };
     return { state: 'unknown' };
   }
-  if (error instanceof Error && error.name === 'HttpConnectionError') return { state: 'never-sent' };
+  // Recognised by class: the client throws HttpConnectionError only when the request never left.
+  if (error instanceof HttpConnectionError) return { state: 'never-sent' };
   if (isCancellation(error)) {
     if (progress === 'not-sent') return { state: 'never-sent' };
     if (progress === 'refused') return { state: 'refused', ...(refusedWith !== undefined ? { status: refusedWith } : {}) };

@@ -1,7 +1,7 @@
 import type { ImageLimits, ModelId, ModelSpec, ProviderId, ProviderInfo } from './provider.js';
 
 /**
- * What each provider offers, as published (see ../shared/docs/providers.md and its corrections
+ * What each provider offers, as published (see docs/providers.md and its corrections
  * of 2026-11-30). Every limit names its source. Pure data: validation reads it without a key and
  * without the network. Limits are per provider: the same model is offered differently by each.
  */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ParsedWorkflow } from '../comfy/index.js';
 import { objectInfo } from '../comfy/object-info.js';
 import { createNodeRegistry } from '../nodes/index.js';
+import { createHttpClient } from '../http/client.js';
 import { HttpError, sendJson } from './http-util.js';
 import { PromptQueue } from './queue.js';
 import { HistoryFile } from './history-file.js';
@@ -74,10 +75,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const tempDir = await mkdtemp(join(tmpdir(), 'reelgraph-temp-'));
   const registry = createNodeRegistry();
   const workflows = new Map<string, ParsedWorkflow>();
+  // One HTTP client (one connection pool) for every prompt this server runs, closed with the server.
+  const http = createHttpClient();
   let hub: WsHub | undefined;
   // The history survives restarts, in the state folder next to the job journal.
   const historyFile = new HistoryFile(defaultStateDir(env));
-  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, publicUrl: options.publicUrl, ...options.images, ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}) }, workflows), {
+  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, http, publicUrl: options.publicUrl, ...options.images, ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}) }, workflows), {
     event: (event, clientId) => hub?.publish(event, clientId),
     changed: () => hub?.statusChanged(),
     historyChanged: (entries) => void historyFile.save(entries),
@@ -121,6 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(tempDir, { recursive: true, force: true });
+      await http.close();
     },
   };
 }

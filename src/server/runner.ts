@@ -2,6 +2,7 @@ import type { RunEvent } from '../engine/events.js';
 import { formatIssue, isCancellation, messageOf } from '../engine/errors.js';
 import type { ParsedWorkflow } from '../comfy/index.js';
 import { runWorkflow } from '../app/run.js';
+import type { HttpClient } from '../http/types.js';
 import type { QueueItem, RunPrompt } from './queue.js';
 import type { JobLimits } from '../jobs/slots.js';
 
@@ -23,6 +24,8 @@ export interface RunnerOptions {
   imageHost?: string;
   imageFit?: 'auto' | 'off';
   notice?: (line: string) => void;
+  /** The server's one HTTP client, shared by every prompt it runs. */
+  http: HttpClient;
 }
 
 const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);

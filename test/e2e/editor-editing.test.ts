@@ -7,7 +7,7 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { chooseInCombo, type EditorWindow, pointOf, widgetValue } from './editor-page.js';
+import { chooseInCombo, type EditorWindow, pointOf, widgetValue } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 
 /** Issue 13: editing the default workflow with real mouse and keyboard (text, undo, modes, menus). */

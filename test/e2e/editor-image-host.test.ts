@@ -9,7 +9,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
 import { writePhonePhoto } from '../helpers/make-photos.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
-import { nodeState, openFileChooser, type EditorWindow } from './editor-page.js';
+import { nodeState, openFileChooser, type EditorWindow } from '../helpers/editor-actions.js';
 
 /**
  * RunComfy from the editor without a tunnel (issue 12): `reelgraph serve --image-host s3://…` (the real

@@ -8,7 +8,7 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { chooseInCombo, type EditorWindow, nodeState, pointOf, widgetValue } from './editor-page.js';
+import { chooseInCombo, type EditorWindow, nodeState, pointOf, widgetValue } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 
 /** Issue 13, point 5: LoadImage shows its image and the input folder's list; images dropped on the canvas are uploaded, checked and used. */

@@ -7,7 +7,7 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { type EditorWindow, widgetValue } from './editor-page.js';
+import { type EditorWindow, widgetValue } from '../helpers/editor-actions.js';
 
 /**
  * Issue 6 in the editor: a workflow saved by ComfyUI with its Runway node opens mapped onto

@@ -7,7 +7,7 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
-import { type EditorWindow, typeIntoWidget } from './editor-page.js';
+import { type EditorWindow, typeIntoWidget } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 
 /** Issue 13, points 9 and 10: errors a person can act on, Stop, keyboard help and a 1024 px window. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
-import { chooseInCombo, type EditorWindow } from './editor-page.js';
+import { chooseInCombo, type EditorWindow } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 import { startServe, type ServeProcess } from './serve-cli.js';
 

@@ -11,7 +11,7 @@ import { embedWorkflowMetadata, readWorkflowMetadata } from '../../src/sharing/p
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
 import { makeMp4 } from '../helpers/mp4.js';
-import { chooseInCombo, type EditorWindow, widgetValue } from './editor-page.js';
+import { chooseInCombo, type EditorWindow, widgetValue } from '../helpers/editor-actions.js';
 
 /**
  * Videos made by SaveVideo open in the editor (their embedded workflow), and the toolbar

@@ -10,8 +10,8 @@ import { parseWorkflow } from '../../src/comfy/index.js';
 import { createNodeRegistry } from '../../src/nodes/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { RUNWAY_KEY, writeInputImage } from '../integration/server/run-helpers.js';
-import { addNodeBySearch, chooseInCombo, openFileChooser, type EditorWindow, dragLink, linkCount, nodeState, typeIntoWidget, widgetValue } from './editor-page.js';
+import { RUNWAY_KEY, writeInputImage } from '../helpers/server-prompts.js';
+import { addNodeBySearch, chooseInCombo, openFileChooser, type EditorWindow, dragLink, linkCount, nodeState, typeIntoWidget, widgetValue } from '../helpers/editor-actions.js';
 
 /** The editor in a real Chromium against the real server and the provider emulator. */
 
@@ -157,7 +157,12 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
   });
 
   it('restores the autosaved graph after a reload', async () => {
-    await page.waitForTimeout(1200);
+    // Wait until the autosave holds the graph as it is now (the editor saves on changes and every second).
+    await page.waitForFunction(() => {
+      const saved = localStorage.getItem('reelgraph.workflow');
+      const live = (window as unknown as { reelgraph: { graph: { serialize(): { nodes: unknown[] } } } }).reelgraph.graph.serialize();
+      return saved !== null && JSON.stringify((JSON.parse(saved) as { nodes: unknown[] }).nodes) === JSON.stringify(live.nodes);
+    });
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
     expect(await page.evaluate(() => (window as unknown as EditorWindow).reelgraph.graph.nodes.length)).toBe(5);
@@ -166,11 +171,6 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
 
 /** The file saved from the editor, run headless by the CLI, makes the same Runway request. */
 async function runSavedWithCli(savedPath: string, root: string, env: NodeJS.ProcessEnv, emulator: Emulator): Promise<void> {
-  const help = await promisify(execFile)(process.execPath, [cliPath, '--help'], { env: { ...process.env, ...env } }).catch((error: { stdout?: string }) => error);
-  if (!String(help.stdout ?? '').includes('run')) {
-    console.warn('TODO: dist/cli/main.js has no `run` command yet; skipped running the saved workflow with the CLI');
-    return;
-  }
   const result = await promisify(execFile)(
     process.execPath,
     [cliPath, 'run', savedPath, '--json', '--no-cache', '--input-dir', join(root, 'input'), '--output-dir', join(root, 'cli-output')],

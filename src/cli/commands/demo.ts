@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { TerminalView } from '../render.js';
+import { createHttpClient } from '../../http/client.js';
 import { runWorkflow } from '../../app/run.js';
 import { startEmulator } from '../../emulator/index.js';
 import { emulatorEnv } from '../emulator-env.js';
@@ -23,6 +24,8 @@ export async function demoCommand(args: string[]): Promise<number> {
   // RunComfy needs a URL it can fetch the image from: serve it on loopback, where the emulator fetches it.
   const publicUrl = `http://127.0.0.1:${await freePort()}`;
   let failures = 0;
+  // One HTTP client for every example, closed on the way out.
+  const http = createHttpClient();
   try {
     const files = (await readdir(EXAMPLES)).filter((name) => name.endsWith('.json')).sort();
     for (const file of files) {
@@ -36,6 +39,7 @@ export async function demoCommand(args: string[]): Promise<number> {
         publicUrl,
         env,
         cache: false,
+        http,
         onEvent: values.json ? (event) => process.stdout.write(`${JSON.stringify(event)}\n`) : (event) => view.handle(event),
       });
       view.stop();
@@ -45,6 +49,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     }
     process.stderr.write(`\nEmulator: ${emulator.creates()} jobs created, videos in ${outputDir}\n`);
   } finally {
+    await http.close();
     await emulator.close();
   }
   return failures === 0 ? 0 : 1;

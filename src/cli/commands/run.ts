@@ -5,6 +5,7 @@ import { TerminalView } from '../render.js';
 import { printValidation } from './validate.js';
 import { dryRun, enforceMaxCost, maxCostOption, providerOption } from './dry-run.js';
 import { runWorkflow, type RunResult } from '../../app/run.js';
+import { createHttpClient } from '../../http/client.js';
 import type { RunEvent } from '../../engine/events.js';
 import { CancelledError, RuntimeError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/define-node.js';
@@ -73,6 +74,8 @@ export async function runCommand(args: string[]): Promise<number> {
   const view = json ? undefined : new TerminalView(nodes, outputDir);
   const emit = (event: RunEvent) => (view ? view.handle(event) : process.stdout.write(`${JSON.stringify(event)}\n`));
   view?.start();
+  // One HTTP client for the process, closed on the way out.
+  const http = createHttpClient();
   try {
     const result = await runWorkflow(workflow.parsed, {
       inputDir: resolve(values['input-dir'] ?? workflow.folder),
@@ -89,6 +92,7 @@ export async function runCommand(args: string[]): Promise<number> {
       retryFailed: values['retry-failed'] === true,
       failFast: values['fail-fast'] === true,
       onEvent: emit,
+      http,
       log: values.verbose ? stderrLogger : undefined,
     });
     view?.stop();
@@ -96,6 +100,7 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    await http.close();
     await workflow.cleanup?.();
   }
 }

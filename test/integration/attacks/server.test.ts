@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { multipart, postJson, raw, startTestServer, type TestServer } from '../server/helpers.js';
+import { multipart, postJson, raw, startTestServer, type TestServer } from '../../helpers/test-server.js';
 
 /**
  * The local server attacked from outside: a predictable temp folder, a LAN bind without a token,

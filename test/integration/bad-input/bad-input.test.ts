@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { writeHugeWorkflow, writeLargeImages, type Workflow } from '../../helpers/make-bad-corpus.js';
-import { ROOT, fastPoll, listFiles, makeSandbox, mp4Duration, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../faults/harness.js';
+import { ROOT, fastPoll, listFiles, makeSandbox, mp4Duration, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../../helpers/cli-sandbox.js';
 
 /**
  * The bad-input corpus through the real CLI. A refused input gets one clear message and exit 2,

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { fastPoll, listFiles, mp4Duration, placeWorkflow, readExample, runCli, startCli, useCliSandbox, type Sandbox } from '../faults/harness.js';
+import { fastPoll, listFiles, mp4Duration, placeWorkflow, readExample, runCli, startCli, useCliSandbox, type Sandbox } from '../../helpers/cli-sandbox.js';
 
 /**
  * `reelgraph batch` through the built CLI against the emulator: one video per row, a manifest,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../src/http/free-port.js';
-import { listFiles, mp4Duration, placeWorkflow, runCli, useCliSandbox } from '../faults/harness.js';
+import { listFiles, mp4Duration, placeWorkflow, runCli, useCliSandbox } from '../../helpers/cli-sandbox.js';
 import { acceptedCreates, branches, cancels, i2vNode, pollNode } from './workflow.js';
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
-import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, startCli, type CliRun, type Sandbox } from '../faults/harness.js';
+import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, startCli, type CliRun, type Sandbox } from '../../helpers/cli-sandbox.js';
 
 /**
  * Three `reelgraph worker` processes on one real Redis and the emulator, with Runway-style

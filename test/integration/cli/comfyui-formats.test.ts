@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import type { EmulatedJob } from '../../../src/emulator/types.js';
 import { readWorkflowMetadata } from '../../../src/sharing/provenance.js';
-import { listFiles, makeSandbox, placeWorkflow, requireBuiltCli, runCli, ROOT } from '../faults/harness.js';
+import { listFiles, makeSandbox, placeWorkflow, requireBuiltCli, runCli, ROOT } from '../../helpers/cli-sandbox.js';
 
 /**
  * Issue 14's fixtures, written by hand from docs/comfyui.md, through the built CLI against the emulator: each runs

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import type { RunEvent } from '../../../src/engine/events.js';
-import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../faults/harness.js';
+import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../../helpers/cli-sandbox.js';
 
 /** Issue 2: the built CLI on real files — exit codes, stdout events, outputs, the cache across processes. */
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
-import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli, startCli, type Sandbox } from '../faults/harness.js';
+import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli, startCli, type Sandbox } from '../../helpers/cli-sandbox.js';
 
 /**
  * A cached TASK handle is reused only while its task can still deliver: after the provider

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
-import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli } from '../faults/harness.js';
+import { fastPoll, listFiles, makeSandbox, placeWorkflow, readExample, requireBuiltCli, runCli } from '../../helpers/cli-sandbox.js';
 import { writePaddedPng } from '../../helpers/make-images.js';
 
 /**

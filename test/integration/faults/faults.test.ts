@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EmulatorOptions, FaultRule } from '../../../src/emulator/index.js';
-import { fastPoll, listFiles, mp4Duration, placeWorkflow, readExample, runCli, useCliSandbox } from './harness.js';
+import { fastPoll, listFiles, mp4Duration, placeWorkflow, readExample, runCli, useCliSandbox } from '../../helpers/cli-sandbox.js';
 
 /**
  * Fault injection through the real CLI: whatever the provider or the network does, a job is

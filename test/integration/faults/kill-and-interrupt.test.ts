@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fastPoll, journalLines, listFiles, mp4Duration, placeWorkflow, readExample, runCli, startCli, useCliSandbox } from './harness.js';
+import { fastPoll, journalLines, listFiles, mp4Duration, placeWorkflow, readExample, runCli, startCli, useCliSandbox } from '../../helpers/cli-sandbox.js';
 
 /**
  * A paid job survives the CLI dying mid-poll (SIGKILL: no chance to clean up), and Ctrl-C

@@ -7,7 +7,7 @@ import { readWorkflowMetadata } from '../../../src/sharing/provenance.js';
 import { writeBigPng, writePhonePhoto } from '../../helpers/make-photos.js';
 import { startS3Server, type S3Server } from '../../helpers/s3-server.js';
 import { type Workflow } from '../../helpers/make-bad-corpus.js';
-import { ROOT, fastPoll, listFiles, makeSandbox, mp4Duration, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../faults/harness.js';
+import { ROOT, fastPoll, listFiles, makeSandbox, mp4Duration, placeWorkflow, readExample, requireBuiltCli, runCli, type Sandbox } from '../../helpers/cli-sandbox.js';
 
 /**
  * Any image a user has (issue 12), through the real CLI against the emulator: a 12-megapixel phone

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postJson, raw, startTestServer, type TestServer } from './helpers.js';
+import { postJson, raw, startTestServer, type TestServer } from '../../helpers/test-server.js';
 
 let server: TestServer;
 

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { multipart, postJson, raw, startTestServer, type RawResponse, type TestServer } from './helpers.js';
+import { multipart, postJson, raw, startTestServer, type RawResponse, type TestServer } from '../../helpers/test-server.js';
 
 /** Every route issue 14 lists, answering in ComfyUI's shape (docs/comfyui.md "Subgraphs…" §5), one row each. */
 

@@ -2,8 +2,8 @@ import { ComfyApi, CallWrapper, PromptBuilder, type NodeData, type WebSocketInte
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
-import { startTestServer, type TestServer } from './helpers.js';
-import { RUNWAY_KEY, fiveNodePrompt, writeInputImage } from './run-helpers.js';
+import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { RUNWAY_KEY, fiveNodePrompt, writeInputImage } from '../../helpers/server-prompts.js';
 
 /** An existing ComfyUI client from npm, unchanged, drives our server end to end. */
 

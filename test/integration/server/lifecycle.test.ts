@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
-import { postJson, raw, startTestServer, type TestServer } from './helpers.js';
-import { EventClient, RUNWAY_KEY, fiveNodePrompt, writeInputImage } from './run-helpers.js';
+import { postJson, raw, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { EventClient, RUNWAY_KEY, fiveNodePrompt, writeInputImage } from '../../helpers/server-prompts.js';
 
 let emulator: Emulator;
 let server: TestServer;

@@ -3,8 +3,8 @@ import { ComfyUIClient } from 'comfy-ui-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
-import { startTestServer, type TestServer } from './helpers.js';
-import { RUNWAY_KEY, fiveNodePrompt, writeInputImage } from './run-helpers.js';
+import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { RUNWAY_KEY, fiveNodePrompt, writeInputImage } from '../../helpers/server-prompts.js';
 
 /** Two ComfyUI clients from npm, unchanged, drive `serve` end to end: queue, hear completion, read history, fetch the MP4. */
 

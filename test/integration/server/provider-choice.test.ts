@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { emulatorEnv } from '../../../src/cli/emulator-env.js';
-import { postJson, raw, startTestServer, type TestServer } from './helpers.js';
-import { EventClient, writeInputImage } from './run-helpers.js';
+import { postJson, raw, startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { EventClient, writeInputImage } from '../../helpers/server-prompts.js';
 
 /**
  * ComfyUI's exported Gen3a prompt, posted unchanged: refused on Runway with the retirement sentence, run on the

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
-import { ROOT } from '../faults/harness.js';
-import { startTestServer, type TestServer } from './helpers.js';
-import { RUNWAY_KEY, fiveNodePrompt, writeInputImage } from './run-helpers.js';
+import { ROOT } from '../../helpers/cli-sandbox.js';
+import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { RUNWAY_KEY, fiveNodePrompt, writeInputImage } from '../../helpers/server-prompts.js';
 
 /**
  * Our own small Python client (test/clients/comfy_client.py: Debian's python3-websocket + urllib), speaking the

@@ -2,7 +2,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { multipart, postJson, raw, startTestServer, type TestServer } from './helpers.js';
+import { multipart, postJson, raw, startTestServer, type TestServer } from '../../helpers/test-server.js';
 
 let server: TestServer;
 

@@ -1,7 +1,7 @@
 import { copyFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postJson, startTestServer, type TestServer } from '../server/helpers.js';
+import { postJson, startTestServer, type TestServer } from '../../helpers/test-server.js';
 
 /** The editor's dry run: POST /reelgraph/estimate on a real server on 127.0.0.1:0. Nothing is queued or submitted. */
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobJournal, jobKeyFor, submitOnce, summarizeRequest, type SubmitOnceInput } from '../../../src/jobs/journal.js';
 import { ProviderHttpError, ProviderRateLimitError, ProviderTaskFailedError, SubmitOutcomeUnknownError, CancelledError } from '../../../src/engine/errors.js';
 import type { SubmitRequest } from '../../../src/providers/provider.js';
+import { HttpConnectionError } from '../../../src/http/client.js';
 
 const request: SubmitRequest = { model: 'gen4_turbo', promptImage: 'data:image/png;base64,AAAA', ratio: '1280:720', duration: 5, seed: 7 };
 
@@ -110,6 +111,24 @@ describe('submitOnce', () => {
     await expect(submitOnce(journal, input(async () => Promise.reject(rejected)))).rejects.toBe(rejected);
     expect(journal.list()[0]).toMatchObject({ state: 'refused', status: 400 });
     await expect(submitOnce(journal, input(async () => ({ taskId: 'ok' })))).resolves.toMatchObject({ taskId: 'ok' });
+  });
+
+  it('a create that was never sent (HttpConnectionError) is no unknown outcome: recorded rejected, a re-run submits', async () => {
+    const journal = new JobJournal(dir);
+    const neverSent = new HttpConnectionError('POST http://127.0.0.1:1/v1/image_to_video failed after 3 attempts: connect ECONNREFUSED');
+    const error = await submitOnce(journal, input(async () => Promise.reject(neverSent))).catch((e: unknown) => e);
+    expect(error).toBe(neverSent);
+    expect(error).not.toBeInstanceOf(SubmitOutcomeUnknownError);
+    expect(journal.list()[0]?.state).toBe('rejected');
+    await expect(submitOnce(journal, input(async () => ({ taskId: 'sent' })))).resolves.toMatchObject({ taskId: 'sent', reattached: false });
+  });
+
+  it('recognises a never-sent create by its class, not by an error that merely shares its name', async () => {
+    const journal = new JobJournal(dir);
+    const lookalike = Object.assign(new Error('socket hang up after sending'), { name: 'HttpConnectionError' });
+    const error = await submitOnce(journal, input(async () => Promise.reject(lookalike))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SubmitOutcomeUnknownError);
+    expect(journal.list()[0]?.state).toBe('intent');
   });
 
   it.each([

@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ALL_FORMATS, BufferSource, Input } from 'mediabunny';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../../src/emulator/index.js';
-import { emulatorEnv } from '../../../src/cli/emulator-env.js';
-import type { Workflow } from '../../helpers/make-bad-corpus.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { emulatorEnv } from '../../src/cli/emulator-env.js';
+import type { Workflow } from './make-bad-corpus.js';
 
 /**
  * Spawning the real built CLI (`node dist/cli/main.js`) against a loopback emulator, in a
  * sandbox of temp dirs (work, output, cache, state) that is removed afterwards.
  */
 
-export const ROOT = resolve(import.meta.dirname, '../../..');
+export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 export const EXAMPLES = join(ROOT, 'examples');
 

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../../src/server/index.js';
+import { startServer, type RunningServer } from '../../src/server/index.js';
 
 /** A server on 127.0.0.1:0 with its own temp folders; `close()` removes everything. */
 export interface TestServer extends RunningServer {
