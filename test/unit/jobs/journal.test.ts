@@ -113,13 +113,13 @@ describe('submitOnce', () => {
     await expect(submitOnce(journal, input(async () => ({ taskId: 'ok' })))).resolves.toMatchObject({ taskId: 'ok' });
   });
 
-  it('a create that was never sent (HttpConnectionError) is no unknown outcome: recorded rejected, a re-run submits', async () => {
+  it('a create that was never sent (HttpConnectionError) is no unknown outcome: recorded never-sent, a re-run submits', async () => {
     const journal = new JobJournal(dir);
     const neverSent = new HttpConnectionError('POST http://127.0.0.1:1/v1/image_to_video failed after 3 attempts: connect ECONNREFUSED');
     const error = await submitOnce(journal, input(async () => Promise.reject(neverSent))).catch((e: unknown) => e);
     expect(error).toBe(neverSent);
     expect(error).not.toBeInstanceOf(SubmitOutcomeUnknownError);
-    expect(journal.list()[0]?.state).toBe('rejected');
+    expect(journal.list()[0]?.state).toBe('never-sent');
     await expect(submitOnce(journal, input(async () => ({ taskId: 'sent' })))).resolves.toMatchObject({ taskId: 'sent', reattached: false });
   });
 
@@ -128,7 +128,7 @@ describe('submitOnce', () => {
     const lookalike = Object.assign(new Error('socket hang up after sending'), { name: 'HttpConnectionError' });
     const error = await submitOnce(journal, input(async () => Promise.reject(lookalike))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SubmitOutcomeUnknownError);
-    expect(journal.list()[0]?.state).toBe('intent');
+    expect(journal.list()[0]?.state).toBe('unknown');
   });
 
   it.each([
@@ -164,7 +164,7 @@ describe('submitOnce', () => {
   // The journal records precisely: never sent, refused (with status), accepted (id), unknown.
   it.each([
     ['interrupted before sending', 'never-sent', undefined, async () => Promise.reject(new CancelledError())],
-    ['a refused connection', 'never-sent', undefined, async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { name: 'HttpConnectionError' }))],
+    ['a refused connection', 'never-sent', undefined, async () => Promise.reject(new HttpConnectionError('connect ECONNREFUSED'))],
     ['a 429 after the retry budget', 'refused', 429, async () => Promise.reject(new ProviderRateLimitError('runway', 429, 'Runway API returned HTTP 429: daily limit.'))],
     ['Runway 503 load shedding', 'refused', 503, async () => Promise.reject(new ProviderHttpError('runway', 503, 'Runway API returned HTTP 503.'))],
     [
