@@ -69,6 +69,9 @@ export type RunResult =
   | (ExecuteResult & { validation: ValidationResult; promptId: string })
   | { status: 'invalid'; validation: ValidationResult; promptId: string };
 
+/** Listeners one run's signal may carry before Node warns: one per waiting node or request. */
+export const MANY_LISTENERS = 100_000;
+
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {} };
 
 export function filesOf(options: Pick<RunOptions, 'inputDir' | 'outputDir' | 'publicUrl' | 'listen' | 'imageHost' | 'imageFit'>): FilesContext {
@@ -135,7 +138,9 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
       context: (nodeId, signal): NodeContextBase<NodeServices> => {
         // Every waiting node (a sleep, an HTTP request) listens on the run's one signal: dozens of
         // Polls at once are normal, not a leak, so Node's warning at 11 listeners does not apply.
-        setMaxListeners(0, signal);
+        // Not 0 ("unlimited"): Node 20's getMaxListeners then throws for an AbortSignal, and undici's
+        // fetch calls it (nodejs/node#56807).
+        setMaxListeners(MANY_LISTENERS, signal);
         return {
         nodeId,
         services,

@@ -37,9 +37,12 @@ function reportDownload(ctx: PackContext, bytes: number, total: number | undefin
 }
 
 /** The workflow and prompt go into the MP4 as ComfyUI writes them; a failure costs the provenance, never the paid video. */
-/** The workflow with how its image was sent (and fitted) under `extra`, where ComfyUI keeps what is not a node. */
+/**
+ * The workflow with how its image was sent (and fitted) under `extra`, where ComfyUI keeps what is not a node. An
+ * image sent as it was leaves the workflow byte for byte what the user opened.
+ */
 function withImageRecord(ui: unknown, image: VideoRef['task']['image']): unknown {
-  if (!image || typeof ui !== 'object' || ui === null || Array.isArray(ui)) return ui;
+  if (!image || (image.fit === undefined && image.route === 'data-uri') || typeof ui !== 'object' || ui === null || Array.isArray(ui)) return ui;
   const workflow = ui as { extra?: unknown };
   const extra = typeof workflow.extra === 'object' && workflow.extra !== null ? workflow.extra : {};
   return { ...workflow, extra: { ...extra, reelgraph_image: image } };

@@ -145,12 +145,16 @@ describe.skipIf(!chromiumAvailable)('editor in Chromium', () => {
     const runway = 3;
     await chooseInCombo(page, runway, 'provider', 'cometapi');
     await chooseInCombo(page, runway, 'model', 'gen3a_turbo');
-    expect(await widgetValue(page, runway, 'ratio')).toBe('1280:768');
+    // CometAPI's document lists eight ratios for gen3a_turbo (providers.md corrections): the current one stays.
+    expect(await widgetValue(page, runway, 'ratio')).toBe('1280:720');
     const ratios = await page.evaluate(
       (id) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(id)!.widgets.find((w) => w.name === 'ratio') as unknown as { options: { values: string[] } },
       runway,
     );
-    expect(ratios.options.values).toEqual(['1280:768', '768:1280']);
+    expect(ratios.options.values).toEqual(['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672', '1280:768', '768:1280']);
+    await chooseInCombo(page, runway, 'provider', 'runcomfy');
+    // RunComfy's gen-3 page allows only its two ratios: the value moves to one of them.
+    expect(await widgetValue(page, runway, 'ratio')).toBe('1280:768');
     await chooseInCombo(page, runway, 'provider', 'runway');
     expect(await widgetValue(page, runway, 'model')).toBe('gen4_turbo');
     expect(await widgetValue(page, runway, 'ratio')).toBe('1280:720');

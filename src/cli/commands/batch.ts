@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { MANY_LISTENERS } from '../../app/run.js';
 import { resolve } from 'node:path';
 import { parse, positiveInt, requirePositional, UsageError } from '../args.js';
 import { loadWorkflow } from '../load.js';
@@ -73,7 +74,7 @@ export async function batchCommand(args: string[]): Promise<number> {
     if (values.redis) return await enqueueBatch(prepared, { redisUrl: values.redis, workflowPath: workflow.path, inputsPath: resolve(values.inputs), document: workflow.parsed.ui ?? workflow.parsed.api, outputDir, json, values });
     const controller = new AbortController();
     // Every running row listens on this one signal.
-    setMaxListeners(0, controller.signal);
+    setMaxListeners(MANY_LISTENERS, controller.signal);
     const onSignal = () => {
       if (controller.signal.aborted) process.exit(130);
       controller.abort(new CancelledError('Interrupted by Ctrl-C'));
