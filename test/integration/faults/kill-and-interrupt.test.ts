@@ -69,7 +69,13 @@ describe('a killed or interrupted CLI', () => {
   });
 
   it('reelgraph jobs cancel cancels at Runway and says CometAPI cannot cancel', async () => {
-    const runway = await placeWorkflow(setup.box, 'runway.json', fastPoll(await readExample('runway-gen4-turbo.json'), 0.1));
+    // "[slow]" makes the emulator run this job ten times longer: it must still be running when the cancel comes,
+    // however long the CLIs take to start on a loaded machine.
+    const runwayWorkflow = fastPoll(await readExample('runway-gen4-turbo.json'), 0.1);
+    for (const node of runwayWorkflow.nodes) {
+      if (node.type === 'RunwayI2V' && Array.isArray(node.widgets_values)) node.widgets_values[2] = `${String(node.widgets_values[2])} [slow]`;
+    }
+    const runway = await placeWorkflow(setup.box, 'runway.json', runwayWorkflow);
     const comet = await placeWorkflow(setup.box, 'comet.json', fastPoll(await readExample('cometapi-gen3a-turbo.json'), 0.1));
     for (const path of [runway, comet]) {
       const run = startCli(['run', path, '--output-dir', setup.box.output, '--json'], setup.box);
