@@ -27,6 +27,9 @@ type Widget = IWidget & { options: Record<string, unknown> };
 export function registerNodeTypes(info: ObjectInfo, catalog: Catalog, hooks: EditorHooks): void {
   Object.assign(LGraphCanvas.link_type_colors, SOCKET_COLORS);
   for (const entry of Object.values(info)) {
+    // ComfyUI's Runway node types are listed for API clients that pre-check prompts; the server maps them onto
+    // ours. The editor maps them on open (/reelgraph/import), so they are not nodes one adds here.
+    if ((entry as { reelgraph_alias_of?: unknown }).reelgraph_alias_of !== undefined) continue;
     const type = nodeClass(entry, catalog, hooks);
     LiteGraph.registerNodeType(entry.name, type);
     // registerNodeType takes the category from the type name ("a/b/Name"): ours have none,
