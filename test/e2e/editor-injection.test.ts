@@ -67,6 +67,15 @@ async function dropFile(page: Page, bytes: Buffer, name: string, type: string): 
   await page.dispatchEvent('#graph-canvas', 'drop', { dataTransfer: transfer });
 }
 
+/** Drops a file and waits until the editor has opened it (its status is set last, after the view is fitted). */
+async function openFile(page: Page, bytes: Buffer, name: string, type: string): Promise<void> {
+  await page.evaluate(() => (document.querySelector('#status')!.textContent = ''));
+  await dropFile(page, bytes, name, type);
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent !== '');
+  expect(await page.textContent('#status')).toContain('Missing node types');
+  expect(await page.evaluate((id) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(id)?.id, PLACEHOLDER_ID)).toBe(PLACEHOLDER_ID);
+}
+
 interface Harm {
   url: string;
   pwned: unknown;
@@ -171,8 +180,7 @@ describe.skipIf(!chromiumAvailable)('editor: strings from shared workflows and M
   });
 
   it('shows a crafted workflow\'s node type, property name and slot type as text in every menu and panel', async () => {
-    await dropFile(page, Buffer.from(JSON.stringify(craftedWorkflow())), 'crafted.json', 'application/json');
-    await page.waitForFunction((id) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(id) !== null, PLACEHOLDER_ID);
+    await openFile(page, Buffer.from(JSON.stringify(craftedWorkflow())), 'crafted.json', 'application/json');
     attacks += await attackMenus(page, start);
     await page.screenshot({ path: join(artifactsDir, 'e2e-injection-json.png') });
     expect(await harm(page)).toEqual(start);
@@ -184,8 +192,7 @@ describe.skipIf(!chromiumAvailable)('editor: strings from shared workflows and M
     await embedWorkflowMetadata(video, { workflow: craftedWorkflow() });
     await page.click('#clear');
     await page.waitForFunction(() => (window as unknown as EditorWindow).reelgraph.graph.nodes.length === 0);
-    await dropFile(page, await readFile(video), 'crafted.mp4', 'video/mp4');
-    await page.waitForFunction((id) => (window as unknown as EditorWindow).reelgraph.graph.getNodeById(id) !== null, PLACEHOLDER_ID);
+    await openFile(page, await readFile(video), 'crafted.mp4', 'video/mp4');
     attacks += await attackMenus(page, start);
     expect(await harm(page)).toEqual(start);
   });
