@@ -14,6 +14,7 @@ import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
 import { applyControlValues, graphToApiPrompt } from './to-api.js';
 import { createUndoHistory } from './undo.js';
 import { trimMenus } from './menus.js';
+import { makeLitegraphSafe } from './safe-litegraph.js';
 import { forgetThumbnail, isImageFile, setImageChoices } from './images.js';
 import { createQueuePanel } from './queue-panel.js';
 import { setupLinkSearch } from './link-search.js';
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   let graphChanged = (): void => undefined;
   registerNodeTypes(info, catalog, { pickImage: (node) => pickImage(node, (target, file) => useImage(target, file)), changed: () => graphChanged() });
   registerNoteTypes();
+  // Strings from shared workflows reach litegraph's menus and panels: as text, never HTML.
+  makeLitegraphSafe();
   LiteGraph.release_link_on_empty_shows_menu = true;
   const graph = new LGraph();
   const estimator = watchEstimate(graph);
