@@ -220,6 +220,10 @@ async function main(): Promise<void> {
     setStatus('Ready');
   }
   setupDrop(load, (file, event) => void dropImage(file, event));
+  const modeChanged = (): void => {
+    graphChanged();
+    undo.checkpoint();
+  };
   window.addEventListener('keydown', (event) => {
     const mod = event.ctrlKey || event.metaKey;
     const key = event.key.toLowerCase();
@@ -229,8 +233,9 @@ async function main(): Promise<void> {
       if (!help.open) help.showModal();
     } else if (mod && key === 'z' && !event.shiftKey) undo.undo();
     else if (mod && (key === 'y' || (key === 'z' && event.shiftKey))) undo.redo();
-    else if (mod && key === 'b' && toggleMode(canvas, MODES.bypass)) graphChanged();
-    else if (mod && key === 'm' && toggleMode(canvas, MODES.never)) graphChanged();
+    // A shortcut is a whole step: checkpoint at once, so two quick toggles are two undo steps, not one that cancels out.
+    else if (mod && key === 'b' && toggleMode(canvas, MODES.bypass)) modeChanged();
+    else if (mod && key === 'm' && toggleMode(canvas, MODES.never)) modeChanged();
     else if (mod && event.key === 'Enter') void run();
     else if (mod && event.key.toLowerCase() === 's') save();
     else if (mod && event.key.toLowerCase() === 'o') $('open-file').click();
