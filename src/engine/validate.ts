@@ -214,8 +214,12 @@ async function customIssues(
   const nodes = [...graph.nodes.values()];
   const results: Issue[][] = new Array(nodes.length);
   let next = 0;
+  // Shared results resolve without I/O, so the loop also yields now and then to keep a server answering.
   const worker = async () => {
-    for (let i = next++; i < nodes.length; i = next++) results[i] = await check(nodes[i]!);
+    for (let i = next++; i < nodes.length; i = next++) {
+      if (i % CHUNK === 0) await yieldToEventLoop();
+      results[i] = await check(nodes[i]!);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(VALIDATE_CONCURRENCY, nodes.length) }, worker));
   return results.flat();
