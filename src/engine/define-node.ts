@@ -101,6 +101,11 @@ export interface ValidationContext {
   upstream(input: string): UpstreamNode | undefined;
   /** Nodes that consume this node's outputs. */
   downstream(): { type: string; params: Record<string, unknown> }[];
+  /**
+   * The result of `compute` shared by every node of this one validation run under the same key (20,000 LoadImages
+   * of one file read its header once). Absent in contexts built outside validateGraph.
+   */
+  shared?<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
 
 export type Values = Record<string, unknown>;

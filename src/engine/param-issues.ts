@@ -18,12 +18,23 @@ export interface ParamCheck {
   params?: Record<string, unknown>;
 }
 
+const namesCache = new WeakMap<AnyNodeDefinition, Set<string>>();
+
+/** The definition's param names, as a set built once per definition (checked for every node). */
+function paramNames(def: AnyNodeDefinition): Set<string> {
+  let names = namesCache.get(def);
+  if (!names) namesCache.set(def, (names = new Set(Object.keys(def.params.shape))));
+  return names;
+}
+
 export function checkParams(node: GraphNode, def: AnyNodeDefinition): ParamCheck {
-  const specs = paramSpecs(def);
+  const names = paramNames(def);
   // Unknown params are ignored, as ComfyUI ignores unknown inputs.
-  const known = Object.fromEntries(Object.entries(node.params).filter(([name]) => specs.some((s) => s.name === name)));
+  const known: Record<string, unknown> = {};
+  for (const name in node.params) if (Object.hasOwn(node.params, name) && names.has(name)) known[name] = node.params[name];
   const result = def.params.safeParse(known);
   if (result.success) return { issues: [], params: result.data as Record<string, unknown> };
+  const specs = paramSpecs(def);
   const issues = result.error.issues.map((issue) => {
     const field = issue.path.map(String).join('.');
     const spec = specs.find((s) => s.name === String(issue.path[0]));

@@ -191,12 +191,19 @@ async function customIssues(
   consumers: (id: string) => GraphNode[],
   options: ValidateOptions,
 ): Promise<Issue[]> {
+  // One map per run: a file that changes between two runs is read again.
+  const memo = new Map<string, Promise<unknown>>();
+  const shared = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+    let found = memo.get(key) as Promise<T> | undefined;
+    if (!found) memo.set(key, (found = compute()));
+    return found;
+  };
   const check = async (node: GraphNode): Promise<Issue[]> => {
     const def = registry.get(node.type);
     const params = parsed.get(node.id);
     if (!def?.validate || !params) return [];
     try {
-      const found = await def.validate(params, validationContext(node, graph, parsed, consumers, options));
+      const found = await def.validate(params, validationContext(node, graph, parsed, consumers, options, shared));
       return found.map((issue) => ({ ...issue, nodeId: issue.nodeId ?? node.id, nodeType: issue.nodeType ?? node.type }));
     } catch (error) {
       const details = `validate() threw: ${messageOf(error)}`;
@@ -207,8 +214,12 @@ async function customIssues(
   const nodes = [...graph.nodes.values()];
   const results: Issue[][] = new Array(nodes.length);
   let next = 0;
+  // Shared results resolve without I/O, so the loop also yields now and then to keep a server answering.
   const worker = async () => {
-    for (let i = next++; i < nodes.length; i = next++) results[i] = await check(nodes[i]!);
+    for (let i = next++; i < nodes.length; i = next++) {
+      if (i % CHUNK === 0) await yieldToEventLoop();
+      results[i] = await check(nodes[i]!);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(VALIDATE_CONCURRENCY, nodes.length) }, worker));
   return results.flat();
@@ -223,6 +234,7 @@ function validationContext(
   parsed: Map<string, Record<string, unknown>>,
   consumers: (id: string) => GraphNode[],
   options: ValidateOptions,
+  shared: ValidationContext['shared'],
 ): ValidationContext {
   const sourceOf = (of: GraphNode, input: string) => {
     const link = of.inputs[input];
@@ -250,6 +262,7 @@ function validationContext(
     downstream() {
       return consumers(node.id).map(view);
     },
+    shared,
   };
 }
 

@@ -35,6 +35,12 @@ export async function inspectLocalImage(inputDir: string, name: string): Promise
   }
 }
 
+/** inspectLocalImage, once per validation run for each name (a big workflow uses one image many times). */
+export function inspectLocalImageOnce(ctx: ValidationContext, name: string): Promise<LocalImage> {
+  const inspect = () => inspectLocalImage(ctx.files.inputDir, name);
+  return ctx.shared ? ctx.shared(`LoadImage:${name}`, inspect) : inspect();
+}
+
 async function validateLoadImage(image: string, ctx: ValidationContext): Promise<Issue[]> {
   const where = { nodeId: ctx.nodeId, nodeType: TYPE };
   if (isRemoteUrl(image)) {
@@ -42,7 +48,7 @@ async function validateLoadImage(image: string, ctx: ValidationContext): Promise
     if (!problem) return [];
     return [nodeIssue(where, 'image', 'custom_validation_failed', 'Invalid image URL', `${quote(image)} ${problem}`)];
   }
-  const local = await inspectLocalImage(ctx.files.inputDir, image);
+  const local = await inspectLocalImageOnce(ctx, image);
   if (local.ok) return [];
   return [nodeIssue(where, 'image', 'custom_validation_failed', 'Invalid image', `${quote(image)} ${local.rule}`)];
 }

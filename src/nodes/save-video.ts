@@ -101,9 +101,11 @@ export const saveVideo = defineNode({
   // Checked before anything is paid for: a prefix SaveVideo would refuse must not cost a generation first.
   async validate(p, ctx) {
     const folders = p.filename_prefix.replace(/\\/g, '/').split('/').slice(0, -1).join('/');
+    // Once per folder in a run: many SaveVideos share one.
+    const inside = () => existingStepsInside(ctx.files.outputDir, folders);
     const problem =
       prefixProblem(p.filename_prefix) ??
-      ((await existingStepsInside(ctx.files.outputDir, folders)) ? undefined : 'resolves (through a symlink) outside the output folder');
+      ((await (ctx.shared ? ctx.shared(`SaveVideo:${folders}`, inside) : inside())) ? undefined : 'resolves (through a symlink) outside the output folder');
     if (!problem) return [];
     return [nodeIssue({ nodeId: ctx.nodeId, nodeType: TYPE }, 'filename_prefix', 'custom_validation_failed', 'Invalid filename_prefix', `${JSON.stringify(p.filename_prefix)} ${problem}`)];
   },

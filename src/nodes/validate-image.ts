@@ -7,7 +7,7 @@ import { checkImageLimits, strictestTarget, targetFor, type ImageFacts, type Lim
 import { transportOptions } from './image-delivery.js';
 import type { TransportOptions } from './image-transport.js';
 import { nodeIssue, quote } from './issues.js';
-import { inspectLocalImage } from './load-image.js';
+import { inspectLocalImageOnce } from './load-image.js';
 import { isRemoteUrl } from './paths.js';
 import { ImageRefSchema } from './values.js';
 
@@ -55,7 +55,7 @@ async function validateBeforeRun(ctx: ValidationContext): Promise<Issue[]> {
   const name = upstream.params.image;
   // URLs are checked at run time (no network here); unreadable files are LoadImage's own issue.
   if (typeof name !== 'string' || isRemoteUrl(name)) return [];
-  const local = await inspectLocalImage(ctx.files.inputDir, name);
+  const local = await inspectLocalImageOnce(ctx, name);
   if (!local.ok) return [];
   const transport = transportOptions(ctx.files, upstream.params.fit);
   const issues = toIssues(ctx, { ...local.header, source: 'file' }, targetsFrom(ctx.downstream()), transport);
