@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { open, stat, truncate } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from '../engine/define-node.js';
 import { RuntimeError, messageOf } from '../engine/errors.js';
@@ -97,7 +97,15 @@ export async function downloadToFile(options: DownloadOptions): Promise<{ bytes:
     written = (await stat(options.dest)).size;
     options.onProgress?.(written, total);
     if (total === undefined ? complete : written === total) return { bytes: written };
-    if (total !== undefined && written > total) throw new DownloadError(`video download wrote ${written} bytes, more than the announced ${total}`);
+    if (total !== undefined && written > total) {
+      // The two answers do not describe one file (the server's copy changed between requests): start over, never
+      // keep a file stitched from two.
+      if (resumes >= maxResumes) throw new DownloadError(`video download wrote ${written} bytes, more than the announced ${total}`);
+      await truncate(options.dest, 0);
+      written = 0;
+      options.log.info('the video changed while it was being downloaded; downloading it again from the start');
+      continue;
+    }
     if (resumes >= maxResumes) {
       throw new DownloadError(`video download stopped at ${written} of ${total ?? 'unknown'} bytes after ${maxResumes} resumes`);
     }
