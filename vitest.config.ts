@@ -14,8 +14,6 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          // Timing-sensitive under load (seen in a fresh-clone run: a batch fault row, the queue panel after restart); one retry, named in the note.
-          retry: 1,
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/helpers/require-fresh-build.ts'],
           testTimeout: 60_000,
@@ -25,7 +23,6 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          retry: 1,
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/helpers/require-fresh-build.ts'],
           testTimeout: 60_000,
