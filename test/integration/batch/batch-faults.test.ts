@@ -82,7 +82,7 @@ interface FaultRow {
   creates: number;
   cancels: number;
   /** Run again without faults: expected exit and new creates. */
-  rerun?: { exit: number; creates: number; message?: RegExp };
+  rerun?: { exit: number; creates: number; message?: RegExp; options?: Record<string, unknown> };
 }
 
 /** Issue 11's list of faults, one row each. */
