@@ -29,6 +29,8 @@ const PASSIVE_TYPES = new Set([...DISPLAY_ONLY_TYPES, REROUTE_TYPE, PRIMITIVE_TY
 export interface ImportOptions {
   provider?: ProviderId;
   registry: NodeRegistry;
+  /** Told of each node added for a mapped one (its ValidateImage and Poll), so messages can name them by the node the user saw. */
+  onInserted?: (insertedId: string, mappedId: string) => void;
 }
 
 export interface ImportResult {
@@ -243,6 +245,8 @@ function mapUiRunwayNode(ui: UiDoc, node: Json, model: string, options: ImportOp
   const mode = node.mode ?? 0;
   const validate = newNode(ui, 'ValidateImage', [(x ?? 0) - 40, (y ?? 0) - 130], mode, options);
   const poll = newNode(ui, 'Poll', [(x ?? 0) + 40, (y ?? 0) + 330], mode, options);
+  options.onInserted?.(String(validate.id), id);
+  options.onInserted?.(String(poll.id), id);
   const inputLink = ui.links.find((l) => String(l.targetId) === id && inputName(node, l) === 'start_frame');
   if (inputLink) {
     inputLink.targetId = String(validate.id);
