@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { type EditorWindow, widgetValue } from '../helpers/editor-actions.js';
+import { type EditorWindow, pointOf, widgetValue } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 import { startServe, type ServeProcess } from './serve-cli.js';
 
@@ -149,5 +149,23 @@ describe.skipIf(!chromiumAvailable)('editor: subgraph instances open read-throug
     const jobs = await emulatorJobs();
     expect(jobs).toHaveLength(before + 1);
     expect(jobs.at(-1)!.request).toMatchObject({ promptText: 'A kite over a windy beach', seed: 31337 });
+  });
+
+  it('a hostile subgraph name reaches the title and the menu as text only', async () => {
+    const hostile = structuredClone(original);
+    const name = '<img src=x onerror="window.__pwned=1">';
+    ((hostile.definitions as { subgraphs: Json[] }).subgraphs[0]!).name = name;
+    delete (hostile.nodes as Json[]).find((node) => node.id === 10)!.title;
+    await page.evaluate((data) => (window as unknown as { reelgraph: { loadGraphData(data: unknown): void } }).reelgraph.loadGraphData(data), hostile);
+    expect((await pageNodes(page)).find((node) => node.id === 10)!.title).toBe(name);
+    const title = await pointOf(page, 10, { kind: 'title' });
+    await page.mouse.click(title.x, title.y, { button: 'right' });
+    const entry = page.locator('.litecontextmenu .litemenu-entry', { hasText: 'opened read-through' });
+    await entry.first().waitFor({ state: 'visible' });
+    expect(await entry.first().textContent()).toContain(`Subgraph "${name}"`);
+    expect(await page.locator('.litecontextmenu img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.keyboard.press('Escape');
+    await page.mouse.click(5, 5);
   });
 });
