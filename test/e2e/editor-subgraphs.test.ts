@@ -87,7 +87,7 @@ describe.skipIf(!chromiumAvailable)('editor: subgraph instances open read-throug
   it('opens the nested-subgraph workflow with the instance titled "Animate", its slots and promoted prompt, and no placeholder', async () => {
     await page.setInputFiles('#open-file', fixturePath);
     await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('Opened'));
-    expect(await page.textContent('#status')).toBe('Opened runway-nested-subgraph.v1.json');
+    expect(await page.textContent('#status')).toBe('Opened runway-nested-subgraph.v1.json (subgraphs "Animate", "Runway call": read-only inside, runs as saved)');
     expect(await page.getAttribute('#status', 'data-tone')).toBe('ok');
     const nodes = await pageNodes(page);
     expect(nodes.map((node) => node.title)).not.toContainEqual(expect.stringContaining('missing'));
