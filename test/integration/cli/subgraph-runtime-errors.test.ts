@@ -17,7 +17,8 @@ type Json = Record<string, unknown>;
 let emulator: Emulator;
 beforeAll(async () => {
   requireBuiltCli();
-  emulator = await startEmulator({ port: 0, timing: { queuedMs: 50, runningMs: 150 } });
+  // A "[slow]" job runs far longer than any Poll timeout below.
+  emulator = await startEmulator({ port: 0, timing: { queuedMs: 50, runningMs: 150 }, slowMultiplier: 400 });
 });
 afterAll(() => emulator.close());
 
@@ -31,7 +32,66 @@ async function failingNested(): Promise<Json> {
   return doc;
 }
 
+/**
+ * Our own five nodes with the provider part in a nested subgraph: "Animate" holds instance 5 of "Render", which
+ * holds ValidateImage 2 → RunwayI2V 3 → Poll 7 (timeout_s 1, the documented minimum).
+ */
+function ownNodesNested(prompt: string): Json {
+  const link = (id: number, originId: number, originSlot: number, targetId: number, targetSlot: number, type: string) =>
+    ({ id, origin_id: originId, origin_slot: originSlot, target_id: targetId, target_slot: targetSlot, type });
+  const io = { inputNode: { id: -10, bounding: [0, 0, 120, 60] }, outputNode: { id: -20, bounding: [900, 0, 120, 60] } };
+  const definition = (id: string, name: string, nodes: Json[], links: Json[]) => ({
+    id, version: 1, name, revision: 0, state: { lastGroupId: 0, lastNodeId: 7, lastLinkId: 4, lastRerouteId: 0 }, config: {}, extra: {},
+    groups: [], reroutes: [], ...io, widgets: [], nodes, links,
+    inputs: [{ id: `${id.slice(0, 8)}-in`, name: 'image', type: 'IMAGE', linkIds: [1] }],
+    outputs: [{ id: `${id.slice(0, 8)}-out`, name: 'VIDEO', type: 'VIDEO', linkIds: [9] }],
+  });
+  const node = (id: number, type: string, inputs: [string, string, number][], outputs: [string, string, number][], widgets: unknown[]) => ({
+    id, type, pos: [0, 0], size: [300, 100], flags: {}, order: 0, mode: 0, properties: {}, widgets_values: widgets,
+    inputs: inputs.map(([name, t, l]) => ({ name, type: t, link: l })), outputs: outputs.map(([name, t, l]) => ({ name, type: t, links: [l] })),
+  });
+  const ANIMATE = 'a0000000-0000-4000-8000-00000000000a';
+  const RENDER = 'b0000000-0000-4000-8000-00000000000b';
+  return {
+    id: 'c0000000-0000-4000-8000-00000000000c', revision: 0, version: 1,
+    state: { lastGroupId: 0, lastNodeId: 12, lastLinkId: 2, lastRerouteId: 0 },
+    nodes: [
+      node(1, 'LoadImage', [], [['IMAGE', 'IMAGE', 1]], ['images/sunset.jpg', 'image']),
+      node(10, ANIMATE, [['image', 'IMAGE', 1]], [['VIDEO', 'VIDEO', 2]], []),
+      node(12, 'SaveVideo', [['video', 'VIDEO', 2]], [], ['video/timeout', 'auto', 'auto']),
+    ],
+    links: [link(1, 1, 0, 10, 0, 'IMAGE'), link(2, 10, 0, 12, 0, 'VIDEO')],
+    groups: [], config: {}, extra: {},
+    definitions: {
+      subgraphs: [
+        definition(ANIMATE, 'Animate', [node(5, RENDER, [['image', 'IMAGE', 1]], [['VIDEO', 'VIDEO', 9]], [])], [link(1, -10, 0, 5, 0, 'IMAGE'), link(9, 5, 0, -20, 0, 'VIDEO')]),
+        definition(RENDER, 'Render', [
+          node(2, 'ValidateImage', [['image', 'IMAGE', 1]], [['IMAGE', 'IMAGE', 2]], []),
+          node(3, 'RunwayI2V', [['image', 'IMAGE', 2]], [['TASK', 'TASK', 3]], ['runway', 'gen4_turbo', prompt, '1280:720', 5, 42, 'fixed', false]),
+          node(7, 'Poll', [['task', 'TASK', 3]], [['VIDEO', 'VIDEO', 9]], [0.05, 1]),
+        ], [link(1, -10, 0, 2, 0, 'IMAGE'), link(2, 2, 0, 3, 0, 'IMAGE'), link(3, 3, 0, 7, 0, 'TASK'), link(9, 7, 0, -20, 0, 'VIDEO')]),
+      ],
+    },
+  };
+}
+
 describe('runtime errors inside subgraphs name the subgraph path', () => {
+  it('`reelgraph run`: a Poll timeout in our own nodes reads subgraph "Animate" › subgraph "Render" › node 7 (Poll)', async () => {
+    const box = await makeSandbox(emulator.url);
+    try {
+      const file = await placeWorkflow(box, 'nested-timeout.json', JSON.stringify(ownNodesNested('A slow tide [slow]')));
+      const before = emulator.creates();
+      const result = await runCli(['run', file, '--output-dir', box.output], box);
+      expect(result.code).toBe(1);
+      expect(emulator.creates() - before).toBe(1);
+      expect(result.stderr).toContain('Failed: subgraph "Animate" › subgraph "Render" › node 7 (Poll): runway task ');
+      expect(result.stderr).toContain('did not finish within timeout_s=1');
+      expect(result.stderr).not.toMatch(/Node "10:5:7"/);
+    } finally {
+      await box.cleanup();
+    }
+  });
+
   it('`reelgraph run`: the failed task reads subgraph "Animate" › subgraph "Runway call" › node 7 (Poll)', async () => {
     const box = await makeSandbox(emulator.url);
     try {
