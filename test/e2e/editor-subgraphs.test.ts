@@ -151,6 +151,21 @@ describe.skipIf(!chromiumAvailable)('editor: subgraph instances open read-throug
     expect(jobs.at(-1)!.request).toMatchObject({ promptText: 'A kite over a windy beach', seed: 31337 });
   });
 
+  it('a problem inside the subgraph refuses the run before anything is paid, and is shown on the instance', async () => {
+    await page.evaluate(() => {
+      const node = (window as unknown as EditorWindow).reelgraph.graph.getNodeById(10)!;
+      node.widgets.find((w) => w.name === 'prompt')!.value = 'x'.repeat(1001);
+    });
+    const before = (await emulatorJobs()).length;
+    await page.click('#run');
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent?.includes('need attention'));
+    // The inner Runway node (execution id "10:5:7") is marked on the instance the editor shows.
+    const state = await page.evaluate(() => (window as unknown as EditorWindow).reelgraph.runStates.get('10'));
+    expect(state?.state).toBe('error');
+    expect(state?.errors?.join('\n')).toContain('Prompt too long — 1001 characters, limit 1000');
+    expect((await emulatorJobs()).length).toBe(before);
+  });
+
   it('a hostile subgraph name reaches the title and the menu as text only', async () => {
     const hostile = structuredClone(original);
     const name = '<img src=x onerror="window.__pwned=1">';
