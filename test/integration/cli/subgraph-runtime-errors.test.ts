@@ -129,8 +129,8 @@ describe('runtime errors inside subgraphs name the subgraph path', () => {
       expect(emulator.creates() - before).toBe(1);
       const error = entry!.status!.messages.find(([type]) => type === 'execution_error')![1];
       expect(String(error.exception_message)).toMatch(new RegExp(`^${PATH.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}runway task `));
-      // The id stays ComfyUI's execution id, which clients use to find the node.
-      expect(String(error.node_id)).not.toBe('');
+      // The id stays an execution id inside instance 10 (the Poll added for node 7), which clients use to find the node.
+      expect(String(error.node_id)).toMatch(/^10:5:\d+$/);
     } finally {
       await serve.stop();
       await box.cleanup();

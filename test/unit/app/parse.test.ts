@@ -48,6 +48,8 @@ describe('subgraphs', () => {
     const parsed = parseUserWorkflow(fixture('runway-nested-subgraph.v1.json'), registry);
     const added = [...parsed.graph.nodes.values()].filter((node) => node.type === 'Poll' || node.type === 'ValidateImage');
     expect(added.map((node) => node.where)).toEqual(['subgraph "Animate" › subgraph "Runway call" › node 7', 'subgraph "Animate" › subgraph "Runway call" › node 7']);
+    // Their ids carry the instance prefix, as ComfyUI names every node inside a subgraph.
+    for (const node of added) expect(node.id).toMatch(/^10:5:\d+$/);
     // Root nodes keep their plain id.
     expect([...parsed.graph.nodes.values()].find((node) => node.type === 'SaveVideo')!.where).toBeUndefined();
   });
