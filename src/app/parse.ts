@@ -11,8 +11,14 @@ import { prepareWorkflowJson } from '../sharing/comfy-runway-import.js';
  */
 export function parseUserWorkflow(json: unknown, registry: NodeRegistry, provider?: ProviderId): ParsedWorkflow {
   const flat = hasSubgraphs(json) ? flattenSubgraphs(json as Record<string, unknown>) : undefined;
-  const prepared = prepareWorkflowJson(flat?.doc ?? json, { provider, registry });
-  const parsed = parseWorkflow(prepared, registry, { where: flat?.paths });
+  const where = new Map(flat?.paths);
+  // The ValidateImage and Poll added for a mapped Runway node inside a subgraph are named by that node's path.
+  const onInserted = (insertedId: string, mappedId: string): void => {
+    const path = where.get(mappedId);
+    if (path !== undefined) where.set(insertedId, path);
+  };
+  const prepared = prepareWorkflowJson(flat?.doc ?? json, { provider, registry, onInserted });
+  const parsed = parseWorkflow(prepared, registry, { where });
   if (prepared !== json && typeof json === 'object' && json !== null && !Array.isArray(json)) parsed.opened = json as Record<string, unknown>;
   return parsed;
 }

@@ -11,7 +11,8 @@ import { handleMessage, showValidationErrors, type RunView } from './run-events.
 import { runStates } from './run-state.js';
 import { connectEvents, type ServerMessage } from './socket.js';
 import { positionTextAreas, setTextAreaLayer } from './text-areas.js';
-import { applyControlValues, graphToApiPrompt } from './to-api.js';
+import { applyControlValues, estimatedPrompt, graphToApiPrompt, queuedPrompt } from './to-api.js';
+import { addDefinitions, hasSubgraphInstances } from './subgraph-nodes.js';
 import { createUndoHistory } from './undo.js';
 import { trimMenus } from './menus.js';
 import { makeLitegraphSafe } from './safe-litegraph.js';
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
   makeLitegraphSafe();
   LiteGraph.release_link_on_empty_shows_menu = true;
   const graph = new LGraph();
+  // Subgraph definitions are kept as loaded (subgraph-nodes.ts) and written back on every save.
+  graph.onSerialize = (data) => addDefinitions(graph, data as { nodes?: unknown; definitions?: unknown });
   const estimator = watchEstimate(graph);
   graphChanged = () => estimator.changed();
   graph.onNodeAdded = graphChanged;
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
     setStatus('Queued', 'busy');
     const workflow = graph.serialize();
     const badge = $('estimate');
-    const response = await queuePrompt(graphToApiPrompt(graph), workflow, clientId, badge.hidden ? undefined : (badge.textContent ?? undefined));
+    const response = await queuePrompt(queuedPrompt(graph), workflow, clientId, badge.hidden ? undefined : (badge.textContent ?? undefined));
     if (!response.ok) return showValidationErrors(view, response);
     view.promptId = response.promptId;
     applyControlValues(graph);
@@ -192,7 +195,11 @@ async function main(): Promise<void> {
     downloadJson('workflow.json', graph.serialize());
     undo.markSaved();
   };
-  const exportApi = (): void => downloadJson('workflow_api.json', graphToApiPrompt(graph));
+  const exportApi = (): void => {
+    // The API format has no subgraphs; their flattening lives on the server side only (src/comfy/subgraphs.ts).
+    if (hasSubgraphInstances(graph)) return setStatus('Export (API) of a workflow with subgraphs: Save it, then run `reelgraph convert --to api` on the file', 'error');
+    downloadJson('workflow_api.json', graphToApiPrompt(graph));
+  };
 
   $('run').addEventListener('click', () => void run());
   $('stop').addEventListener('click', () => void interrupt());
@@ -258,7 +265,7 @@ function watchEstimate(graph: LGraph): Estimator {
     badge.hidden = view.tone === 'idle';
     run.title = view.tone === 'idle' ? runTitle : `${runTitle}\n${view.title}`;
   };
-  return createEstimator(() => (graph.nodes.length > 0 ? graphToApiPrompt(graph) : undefined), show);
+  return createEstimator(() => (graph.nodes.length > 0 ? estimatedPrompt(graph) : undefined), show);
 }
 
 type Load = (data: unknown, name: string) => Promise<void>;

@@ -1,4 +1,5 @@
 import { LGraphNode, LiteGraph, type LGraph } from '@comfyorg/litegraph';
+import { subgraphTypes } from './subgraph-nodes.js';
 
 /** litegraph does not export its node JSON type by name. */
 type ISerialisedNode = NonNullable<LGraphNode['last_serialization']>;
@@ -10,12 +11,13 @@ type ISerialisedNode = NonNullable<LGraphNode['last_serialization']>;
  * loses: the title (it shows "Unnamed") and any move, resize or mode change. We fix both here.
  */
 
-/** Node types in a UI workflow or API prompt that no registered litegraph type provides. */
+/** Node types in a UI workflow or API prompt that no registered litegraph type (or subgraph definition) provides. */
 export function missingNodeTypes(data: unknown): string[] {
   if (!isRecord(data)) return [];
+  const subgraphs = subgraphTypes(data);
   const entries = Array.isArray(data.nodes) ? (data.nodes as unknown[]) : Object.values(data);
   const types = entries.map((node) => (isRecord(node) ? (node.type ?? node.class_type) : undefined)).filter((type): type is string => typeof type === 'string');
-  return [...new Set(types)].filter((type) => !Object.hasOwn(LiteGraph.registered_node_types, type));
+  return [...new Set(types)].filter((type) => !Object.hasOwn(LiteGraph.registered_node_types, type) && !subgraphs.has(type));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -23,11 +25,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Titles placeholders after their missing type and keeps their layout edits on save. */
-export function keepPlaceholders(graph: LGraph): void {
+export function keepPlaceholders(graph: LGraph, subgraphTypes: ReadonlyMap<string, string> = new Map()): void {
   for (const node of graph.nodes) {
     const original = node.last_serialization;
     // Only litegraph's stand-in: a registered node class never carries a last_serialization of its own.
-    if (!original || node.constructor !== LGraphNode) continue;
+    // Subgraph instances are not missing: subgraph-nodes.ts shows them.
+    if (!original || node.constructor !== LGraphNode || subgraphTypes.has(String(original.type))) continue;
     const type = String(original.type);
     node.title = original.title && original.title !== type ? `${original.title} (missing ${type})` : `${type} (missing)`;
     node.serialize = () => placeholderJson(node, original);
@@ -35,7 +38,7 @@ export function keepPlaceholders(graph: LGraph): void {
 }
 
 /** The saved JSON as loaded, with the current position, size, mode and links. */
-function placeholderJson(node: LGraphNode, original: ISerialisedNode): ISerialisedNode {
+export function placeholderJson(node: LGraphNode, original: ISerialisedNode): ISerialisedNode {
   return {
     ...original,
     pos: [node.pos[0], node.pos[1]],

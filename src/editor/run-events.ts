@@ -19,9 +19,18 @@ export interface RunView {
   promptId?: string;
 }
 
+/**
+ * The editor node an execution id belongs to: a node inside a subgraph runs as "10:5:7" (the instance ids and
+ * its own, docs/comfyui.md "Subgraphs…" §1), and the editor shows it on instance 10, which it opened read-through.
+ */
+export function shownNodeId(executionId: string): string {
+  const colon = executionId.indexOf(':');
+  return colon === -1 ? executionId : executionId.slice(0, colon);
+}
+
 export function handleMessage(view: RunView, message: ServerMessage): void {
   const data = message.data;
-  const node = typeof data.node === 'string' ? data.node : undefined;
+  const node = typeof data.node === 'string' ? shownNodeId(data.node) : undefined;
   switch (message.type) {
     case 'status':
       view.setQueue(queueRemaining(data));
@@ -30,7 +39,7 @@ export function handleMessage(view: RunView, message: ServerMessage): void {
       startRun(view, String(data.prompt_id));
       return;
     case 'execution_cached':
-      for (const id of (data.nodes as string[] | undefined) ?? []) runStates.set(id, { state: 'cached' });
+      for (const id of (data.nodes as string[] | undefined) ?? []) runStates.set(shownNodeId(id), { state: 'cached' });
       break;
     case 'executing':
       if (node) runStates.set(node, { ...runStates.get(node), state: 'running', value: 0, max: 1 });
@@ -52,7 +61,7 @@ export function handleMessage(view: RunView, message: ServerMessage): void {
     case 'execution_error': {
       const { sentence, details } = friendlyError(String(data.exception_message ?? ''));
       settleBusyNodes();
-      if (data.node_id) runStates.set(String(data.node_id), { state: 'error', errors: [sentence] });
+      if (data.node_id) runStates.set(shownNodeId(String(data.node_id)), { state: 'error', errors: [sentence] });
       view.setStatus(`Failed: ${sentence}`, 'error');
       view.showDetails?.(details);
       break;
@@ -87,7 +96,8 @@ function finishNode(view: RunView, id: string, output: Record<string, unknown>):
 
 function markFinished(data: Record<string, unknown>): void {
   const nodes = (data.nodes ?? {}) as Record<string, { state?: string }>;
-  for (const [id, state] of Object.entries(nodes)) {
+  for (const [executionId, state] of Object.entries(nodes)) {
+    const id = shownNodeId(executionId);
     const current = runStates.get(id);
     if (state.state === 'finished' && current?.state !== 'cached') runStates.set(id, { state: 'done', value: 1, max: 1 });
   }
@@ -113,7 +123,8 @@ export function showValidationErrors(view: RunView, response: QueueResponse): vo
       const input = error.extra_info?.input_name;
       return `${input ? `${input}: ` : ''}${error.message}${error.details ? ` — ${error.details}` : ''}`;
     });
-    runStates.set(id, { state: 'error', errors });
+    const shown = shownNodeId(id);
+    runStates.set(shown, { state: 'error', errors: [...(runStates.get(shown)?.errors ?? []), ...errors] });
   }
   const first = response.error?.message ?? 'Prompt failed validation';
   const details = response.error?.details ? `: ${response.error.details}` : '';

@@ -1,5 +1,6 @@
 import type { LGraph, LGraphNode } from '@comfyorg/litegraph';
 import { bypassSlotIndex } from '../comfy/bypass.js';
+import { hasSubgraphInstances } from './subgraph-nodes.js';
 import { DISPLAY_ONLY_TYPES, MODE_BYPASS, MODE_MUTED, REROUTE_TYPE, UI_ONLY_WIDGETS, isControlValue, isInactiveMode, nextControlledValue } from '../comfy/modes.js';
 
 /**
@@ -8,6 +9,23 @@ import { DISPLAY_ONLY_TYPES, MODE_BYPASS, MODE_MUTED, REROUTE_TYPE, UI_ONLY_WIDG
  * left out, muted (2) nodes dropped with their links, and bypassed (4) nodes passed through by the
  * same rule the runtime uses (src/comfy/bypass.ts).
  */
+
+/**
+ * What Run and the estimate send as the prompt. A graph holding subgraph instances is sent as its UI workflow
+ * (definitions included): the server flattens it with src/comfy/subgraphs.ts and maps it exactly as
+ * `reelgraph run` does with the saved file, so there is one flattening, not a second one in the editor.
+ */
+export function queuedPrompt(graph: LGraph): Record<string, unknown> {
+  return hasSubgraphInstances(graph) ? (graph.serialize() as unknown as Record<string, unknown>) : graphToApiPrompt(graph);
+}
+
+/** The same, without what moving nodes changes: the estimate is asked again only when something that runs changed. */
+export function estimatedPrompt(graph: LGraph): Record<string, unknown> {
+  const prompt = queuedPrompt(graph);
+  if (!Array.isArray(prompt.nodes)) return prompt;
+  const nodes = (prompt.nodes as Record<string, unknown>[]).map(({ pos: _pos, size: _size, order: _order, flags: _flags, ...node }) => node);
+  return { ...prompt, nodes, extra: {}, groups: [] };
+}
 
 export type ApiPrompt = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta: { title: string } }>;
 

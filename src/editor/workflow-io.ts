@@ -2,6 +2,7 @@ import { LiteGraph, type LGraph, type LGraphNode, type ISerialisedGraph } from '
 import { readVideoWorkflowTags } from '../sharing/mp4-tags.js';
 import { parseWorkflowText } from '../comfy/parse-json.js';
 import { keepPlaceholders } from './placeholders.js';
+import { showSubgraphInstances, splitDefinitions, subgraphTypes } from './subgraph-nodes.js';
 
 /** Opening, saving and autosaving workflows: UI JSON (0.4 or 1) and API prompts. */
 
@@ -14,11 +15,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** Loads a UI workflow, or lays out an API prompt; throws on anything else. */
 export function loadWorkflowData(graph: LGraph, data: unknown): void {
   if (isRecord(data) && Array.isArray(data.nodes)) {
-    graph.configure(data as unknown as ISerialisedGraph);
-    keepPlaceholders(graph);
+    const { graphData, definitions } = splitDefinitions(data);
+    graph.configure(graphData as unknown as ISerialisedGraph);
+    keepPlaceholders(graph, subgraphTypes(data));
+    showSubgraphInstances(graph, data, definitions);
     return;
   }
   if (isRecord(data) && Object.values(data).length > 0 && Object.values(data).every((node) => isRecord(node) && typeof node.class_type === 'string')) {
+    showSubgraphInstances(graph, {}, undefined);
     loadApiPrompt(graph, data as Record<string, { class_type: string; inputs?: Record<string, unknown>; _meta?: { title?: string } }>);
     return;
   }

@@ -57,8 +57,9 @@ export class InputError extends RuntimeError {
 /** Anything a node's run() throws, wrapped with where it happened. */
 export class NodeExecutionError extends RuntimeError {
   override name = 'NodeExecutionError';
-  constructor(readonly nodeId: string, readonly nodeType: string, cause: unknown) {
-    super(`Node "${nodeId}" (${nodeType}): ${messageOf(cause)}`, { cause });
+  /** `where`: the node's place inside subgraphs (GraphNode.where), named instead of its flattened execution id. */
+  constructor(readonly nodeId: string, readonly nodeType: string, cause: unknown, where?: string) {
+    super(`${nodeLabel(nodeId, nodeType, where)}: ${messageOf(cause)}`, { cause });
     if (cause instanceof RuntimeError) this.exitCode = cause.exitCode;
   }
 }
@@ -122,8 +123,16 @@ export function isCancellation(error: unknown): boolean {
 
 /** One readable line: `Node "3" (RunwayI2V) promptText: Value bigger than max: 600 characters, limit 512`. */
 export function formatIssue(issue: Issue): string {
-  const type = issue.nodeType ? ` (${issue.nodeType})` : '';
-  const where = issue.where !== undefined ? `${issue.where}${type}` : issue.nodeId !== undefined ? `Node "${issue.nodeId}"${type}` : 'Workflow';
+  const where = issue.where !== undefined || issue.nodeId !== undefined ? nodeLabel(issue.nodeId ?? '', issue.nodeType, issue.where) : 'Workflow';
   const field = issue.field ? ` ${issue.field}` : '';
   return `${where}${field}: ${issue.message}${issue.details ? `: ${issue.details}` : ''}`;
+}
+
+/**
+ * How every message names a node: `Node "3" (RunwayI2V)`, or inside subgraphs its path,
+ * `subgraph "Animate" › node 7 (Poll)`, never the flattened execution id ("10:7") the user never saw.
+ */
+export function nodeLabel(nodeId: string, nodeType: string | undefined, where?: string): string {
+  const type = nodeType ? ` (${nodeType})` : '';
+  return where !== undefined ? `${where}${type}` : `Node "${nodeId}"${type}`;
 }

@@ -2,7 +2,7 @@ import type { OutputCache } from './cache.js';
 import { findCacheHits, missingOutput, nodesToRun, outputNodes } from './cache-plan.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AnyNodeDefinition, CacheCheckContext, FilesContext, NodeContext, NodeContextBase, Values } from './define-node.js';
-import { CancelledError, NodeExecutionError, RuntimeError, WorkflowValidationError, type Issue } from './errors.js';
+import { CancelledError, NodeExecutionError, RuntimeError, WorkflowValidationError, nodeLabel, type Issue } from './errors.js';
 import type { RunEvent } from './events.js';
 import { checkParams } from './param-issues.js';
 import type { Graph } from './graph.js';
@@ -248,7 +248,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
     // Stored at once, even after an interrupt: a finished paid generation is never lost.
     if (options.cache && def.cacheable !== false && !options.volatile.has(id)) {
       await options.cache.set(options.keys.get(id)!, outputs).catch((error: unknown) => {
-        base.log.warn(`Node "${id}" (${node.type}): could not write the output cache: ${String(error)}`);
+        base.log.warn(`${nodeLabel(id, node.type, node.where)}: could not write the output cache: ${String(error)}`);
       });
     }
     emitNodeState(emit, promptId, id, 'finished');
@@ -256,7 +256,7 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
     return true;
   } catch (error) {
     emitNodeState(emit, promptId, id, 'error');
-    recordFailure(state, id, node.type, error);
+    recordFailure(state, id, node.type, error, node.where);
     return false;
   }
 }
@@ -276,9 +276,9 @@ function reportUiOutput(id: string, def: AnyNodeDefinition, outputs: Values, sta
 }
 
 /** Every real failure is kept; errors caused by the user's stop are not failures. */
-function recordFailure(state: RunState, id: string, type: string, error: unknown): void {
+function recordFailure(state: RunState, id: string, type: string, error: unknown, where?: string): void {
   if (state.interrupted) return;
-  const wrapped = error instanceof NodeExecutionError ? error : new NodeExecutionError(id, type, error);
+  const wrapped = error instanceof NodeExecutionError ? error : new NodeExecutionError(id, type, error, where);
   state.failures.push({ nodeId: id, nodeType: type, error: wrapped });
 }
 

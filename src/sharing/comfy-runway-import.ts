@@ -29,6 +29,8 @@ const PASSIVE_TYPES = new Set([...DISPLAY_ONLY_TYPES, REROUTE_TYPE, PRIMITIVE_TY
 export interface ImportOptions {
   provider?: ProviderId;
   registry: NodeRegistry;
+  /** Told of each node added for a mapped one (its ValidateImage and Poll), so messages can name them by the node the user saw. */
+  onInserted?: (insertedId: string, mappedId: string) => void;
 }
 
 export interface ImportResult {
@@ -241,8 +243,10 @@ function mapUiRunwayNode(ui: UiDoc, node: Json, model: string, options: ImportOp
   const id = String(node.id);
   const [x, y] = Array.isArray(node.pos) ? (node.pos as number[]) : [0, 0];
   const mode = node.mode ?? 0;
-  const validate = newNode(ui, 'ValidateImage', [(x ?? 0) - 40, (y ?? 0) - 130], mode, options);
-  const poll = newNode(ui, 'Poll', [(x ?? 0) + 40, (y ?? 0) + 330], mode, options);
+  const validate = newNode(ui, 'ValidateImage', [(x ?? 0) - 40, (y ?? 0) - 130], mode, options, id);
+  const poll = newNode(ui, 'Poll', [(x ?? 0) + 40, (y ?? 0) + 330], mode, options, id);
+  options.onInserted?.(String(validate.id), id);
+  options.onInserted?.(String(poll.id), id);
   const inputLink = ui.links.find((l) => String(l.targetId) === id && inputName(node, l) === 'start_frame');
   if (inputLink) {
     inputLink.targetId = String(validate.id);
@@ -271,16 +275,29 @@ function addLink(ui: UiDoc, from: Json, to: Json, type: string): Link {
   return link;
 }
 
+/**
+ * A fresh id for a node added beside `forId`. Inside a flattened subgraph ("10:5:7") it shares the instance
+ * prefix ("10:5:14"), as ComfyUI names every node there, so clients and the editor place it in that instance.
+ */
+function insertedId(ui: UiDoc, forId: string): number | string {
+  const prefix = forId.slice(0, forId.lastIndexOf(':') + 1);
+  if (prefix === '') return ui.nextNodeId++;
+  const taken = new Set(ui.nodes.map((node) => String(node.id)));
+  let id = `${prefix}${ui.nextNodeId++}`;
+  while (taken.has(id)) id = `${prefix}${ui.nextNodeId++}`;
+  return id;
+}
+
 const SOCKETS: Record<string, { input: [string, string]; output: string }> = {
   ValidateImage: { input: ['image', 'IMAGE'], output: 'IMAGE' },
   Poll: { input: ['task', 'TASK'], output: 'VIDEO' },
 };
 
-function newNode(ui: UiDoc, type: 'ValidateImage' | 'Poll', pos: number[], mode: unknown, options: ImportOptions): Json {
+function newNode(ui: UiDoc, type: 'ValidateImage' | 'Poll', pos: number[], mode: unknown, options: ImportOptions, forId: string): Json {
   const def = options.registry.get(type);
   const sockets = SOCKETS[type]!;
   const node: Json = {
-    id: ui.nextNodeId++,
+    id: insertedId(ui, forId),
     type,
     pos,
     size: [300, type === 'Poll' ? 110 : 50],

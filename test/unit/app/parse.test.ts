@@ -44,6 +44,16 @@ describe('subgraphs', () => {
     expect(line).toMatch(/^subgraph "Animate" › subgraph "Runway call" › node 7 \(RunwayI2V\) promptText/);
   });
 
+  it('names the ValidateImage and Poll added for a mapped Runway node by that node\'s path', () => {
+    const parsed = parseUserWorkflow(fixture('runway-nested-subgraph.v1.json'), registry);
+    const added = [...parsed.graph.nodes.values()].filter((node) => node.type === 'Poll' || node.type === 'ValidateImage');
+    expect(added.map((node) => node.where)).toEqual(['subgraph "Animate" › subgraph "Runway call" › node 7', 'subgraph "Animate" › subgraph "Runway call" › node 7']);
+    // Their ids carry the instance prefix, as ComfyUI names every node inside a subgraph.
+    for (const node of added) expect(node.id).toMatch(/^10:5:\d+$/);
+    // Root nodes keep their plain id.
+    expect([...parsed.graph.nodes.values()].find((node) => node.type === 'SaveVideo')!.where).toBeUndefined();
+  });
+
   it('keeps the definitions unchanged on re-save', () => {
     const doc = fixture('runway-nested-subgraph.v1.json');
     const saved = convertWorkflow(doc, 'ui', registry);

@@ -142,6 +142,21 @@ describe('executeGraph', () => {
     expect(summary(events).slice(-2)).toEqual(['execution_error', 'executing:null']);
   });
 
+  it('a failure inside a subgraph is named by its path, not its flattened execution id', async () => {
+    const registry = new NodeRegistry(testNodes(new Probe()));
+    const graph = apiToGraph({
+      '1': chain['1']!,
+      '10:7': { class_type: 'TestWork', inputs: { image: ['1', 0], mode: 'fail' } },
+      '3': { class_type: 'TestSink', inputs: { task: ['10:7', 0] } },
+    });
+    graph.nodes.get('10:7')!.where = 'subgraph "Animate" › node 7';
+    const events: RunEvent[] = [];
+    const result = await executeGraph(graph, registry, { promptId: 'p1', files, clock, context, onEvent: (e) => events.push(e) });
+    expect(result.error!.message).toBe('subgraph "Animate" › node 7 (TestWork): work 10:7 failed');
+    // ComfyUI's clients find the node by its execution id; the message is for people.
+    expect(events.find((e) => e.type === 'execution_error')?.data).toMatchObject({ node_id: '10:7', exception_message: 'subgraph "Animate" › node 7 (TestWork): work 10:7 failed' });
+  });
+
   it('lists every failed node, each with its own execution_error, before the stream ends', async () => {
     const { run, events } = setup(fan(4, [2, 4]));
     const result = await run;
