@@ -38,6 +38,6 @@ export async function postEstimate(request: IncomingMessage, response: ServerRes
   // A graph still being built is not a bad request: its plan is "nothing runs yet, because…"
   // (a 400 here was logged by the browser as an error on every edit).
   if (!plan.ok) return sendJson(response, 200, { runnable: false, ...(plan.validation.comfy ?? promptError('invalid_prompt', 'Invalid prompt', '')) });
-  const { nodes, jobs, totals, totalUsd, warnings } = plan;
-  sendJson(response, 200, { nodes, jobs, totals, totalUsd, warnings });
+  const { nodes, jobs, existing, totals, totalUsd, warnings } = plan;
+  sendJson(response, 200, { nodes, jobs, existing, totals, totalUsd, warnings });
 }
