@@ -9,7 +9,8 @@ import { computeCacheKeys } from '../engine/cache-key.js';
 import { planGraph } from '../engine/plan.js';
 import { DEFAULT_PRICES, priceJob, type PriceTable } from '../providers/prices.js';
 import type { NodeRegistry } from '../engine/registry.js';
-import { validateGraph, type ValidationResult } from '../engine/validate.js';
+import { upstreamOf, validateGraph, type ValidationResult } from '../engine/validate.js';
+import { consumerIndex } from '../engine/graph-queries.js';
 
 /**
  * `run --dry-run`: everything a run would decide before spending, and nothing else.
@@ -37,6 +38,16 @@ export interface DryRunJob {
   credits?: number;
 }
 
+/** A job the run would not create because it already exists (its price is what a new submit would cost). */
+export interface DryRunExistingJob extends DryRunJob {
+  /** 'reattach': at the provider, followed at no cost; 'unknown': the run refuses to submit until the user decides. */
+  status: 'reattach' | 'unknown';
+  jobKey?: string;
+  taskId?: string;
+  /** When the create whose outcome is unknown was sent (ms since the epoch). */
+  since?: number;
+}
+
 export interface DryRunTotal {
   provider: ProviderId;
   jobs: number;
@@ -55,7 +66,10 @@ export interface DryRunPlan {
   warnings: Issue[];
   /** Every node in execution order and what the run would do with it. */
   nodes: { id: string; type: string; action: 'run' | 'cached' | 'unused' }[];
+  /** The paid jobs the run would create. */
   jobs: DryRunJob[];
+  /** Jobs the run would not create: re-attached at no cost, or blocked by an unknown outcome (not in the totals). */
+  existing: DryRunExistingJob[];
   totals: DryRunTotal[];
   totalUsd: number;
 }
@@ -69,7 +83,7 @@ const SETUP_ONLY = new Set(['missing_api_key']);
 export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry, options: DryRunOptions): Promise<DryRunPlan> {
   const validation = await validateGraph(parsed.graph, registry, { files: options.files, env: options.env ?? process.env });
   const warnings = validation.issues.filter((issue) => SETUP_ONLY.has(issue.type));
-  if (warnings.length < validation.issues.length) return { ok: false, validation, warnings: [], nodes: [], jobs: [], totals: [], totalUsd: 0 };
+  if (warnings.length < validation.issues.length) return { ok: false, validation, warnings: [], nodes: [], jobs: [], existing: [], totals: [], totalUsd: 0 };
   const graph = parsed.graph;
   const order = planGraph(graph).order;
   const params = new Map(order.map((id) => [id, checkParams(graph.nodes.get(id)!, registry.get(graph.nodes.get(id)!.type)!).params ?? {}]));
@@ -79,20 +93,40 @@ export async function planDryRun(parsed: ParsedWorkflow, registry: NodeRegistry,
   const toRun = nodesToRun(graph, hits, outputNodes(graph, registry));
   const nodes = order.map((id) => ({ id, type: graph.nodes.get(id)!.type, action: hits.has(id) ? ('cached' as const) : toRun.has(id) ? ('run' as const) : ('unused' as const) }));
   const prices = options.prices ?? DEFAULT_PRICES;
-  const jobs = order.filter((id) => toRun.has(id)).flatMap((id) => (defOf(id).plannedJobs?.(params.get(id)!) ?? []).map((planned) => jobOf(id, planned, prices)));
+  const consumers = consumerIndex(graph);
+  // A cached node still counts when a node that runs uses its outputs: a cached task handle is a job the run follows.
+  const used = (id: string) => toRun.has(id) || (hits.has(id) && (consumers.get(id) ?? []).some((consumer) => toRun.has(consumer.id)));
+  const planned: (DryRunJob | DryRunExistingJob)[] = [];
+  for (const id of order.filter(used)) {
+    const def = defOf(id);
+    if (!def.plannedJobs) continue;
+    const ctx = {
+      nodeId: id,
+      files: options.files,
+      env: options.env ?? process.env,
+      upstream: upstreamOf(graph, graph.nodes.get(id)!, (other) => params.get(other)),
+      ...options.cacheCheck,
+      ...(hits.has(id) ? { cached: hits.get(id)! } : {}),
+    };
+    for (const job of await def.plannedJobs(params.get(id)!, ctx)) planned.push(jobOf(id, job, prices));
+  }
+  const jobs = planned.filter((job): job is DryRunJob => !('status' in job));
+  const existing = planned.filter((job): job is DryRunExistingJob => 'status' in job);
   const totals = totalsOf(jobs, prices);
   const totalUsd = round(totals.reduce((sum, total) => sum + total.usd, 0));
-  return { ok: true, validation, warnings, nodes, jobs, totals, totalUsd };
+  return { ok: true, validation, warnings, nodes, jobs, existing, totals, totalUsd };
 }
 
-function jobOf(nodeId: string, planned: PlannedJob, prices: PriceTable): DryRunJob {
+function jobOf(nodeId: string, planned: PlannedJob, prices: PriceTable): DryRunJob | DryRunExistingJob {
   const provider = planned.provider as ProviderId;
   const model = planned.model as ModelId;
   const duration = planned.durationSeconds;
   const job: DryRunJob = { nodeId, provider, model, duration, ratio: planned.ratio ?? '' };
   const price = priceJob(prices, provider, model, duration);
   if (price) Object.assign(job, price);
-  return job;
+  if (!planned.existing) return job;
+  const { status, jobKey, taskId, since } = planned.existing;
+  return { ...job, status, ...(jobKey ? { jobKey } : {}), ...(taskId ? { taskId } : {}), ...(since !== undefined ? { since } : {}) };
 }
 
 function totalsOf(jobs: DryRunJob[], prices: PriceTable): DryRunTotal[] {
@@ -121,6 +155,11 @@ export function formatDryRun(plan: DryRunPlan): string {
   for (const job of plan.jobs) {
     const cost = job.usd === undefined ? 'no price known' : `$${job.usd.toFixed(2)}${job.credits !== undefined ? ` (${job.credits} credits)` : ''}`;
     lines.push(`  #${job.nodeId} ${job.provider} ${job.model} ${job.duration}s ${job.ratio}: ${cost}`);
+  }
+  for (const job of plan.existing) {
+    const what = `#${job.nodeId} ${job.provider} ${job.model} ${job.duration}s ${job.ratio}`;
+    if (job.status === 'reattach') lines.push(`  ${what}: re-attaches to task ${job.taskId ?? '(cached)'} at the provider, $0.00`);
+    else lines.push(`  ${what}: outcome unknown — will not submit until you decide (check the ${job.provider} dashboard, then "reelgraph jobs forget ${job.jobKey}")`);
   }
   for (const total of plan.totals) {
     const credits = total.credits !== undefined ? `, ${total.credits} credits` : '';

@@ -42,6 +42,18 @@ export async function queuePrompt(prompt: unknown, workflow: unknown, clientId: 
   return { ok: false, error, nodeErrors: body.node_errors ?? {} };
 }
 
+/** Records the user's decision to submit again a job whose outcome is unknown (may pay twice); throws with the server's reason. */
+export async function submitAgain(prompt: unknown, nodeId: string, jobKey: string | undefined): Promise<void> {
+  const response = await fetch('/api/reelgraph/jobs/submit-again', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ prompt, node_id: nodeId, ...(jobKey ? { job_key: jobKey } : {}) }),
+  });
+  if (response.ok) return;
+  const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+  throw new Error(body.error?.message ?? `the server answered ${response.status}`);
+}
+
 export async function interrupt(): Promise<void> {
   await fetch('/api/interrupt', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
 }

@@ -5,8 +5,25 @@
  * asked about, so dragging nodes around or loading a big file costs one request.
  */
 
+/** A job the run would not create: re-attached at no cost, or refused until the user decides (outcome unknown). */
+export interface ExistingJob {
+  nodeId: string;
+  provider: string;
+  model: string;
+  duration: number;
+  status: 'reattach' | 'unknown';
+  /** What submitting it again would cost. */
+  usd?: number;
+  jobKey?: string;
+  taskId?: string;
+  /** When the create with no clear answer was sent (ms since the epoch). */
+  since?: number;
+}
+
 export interface EstimateResponse {
   jobs: { nodeId: string; provider: string; usd?: number; credits?: number }[];
+  /** Jobs that already exist (absent from servers before they were planned). */
+  existing?: ExistingJob[];
   totals: { provider: string; jobs: number; usd: number; credits?: number; assumed: boolean }[];
   totalUsd: number;
   /** What must be fixed before a real run, though the plan could be made. */
@@ -19,29 +36,50 @@ export interface EstimateView {
   text: string;
   title: string;
   tone: 'ok' | 'error' | 'idle';
+  /** Jobs whose create got no clear answer: the editor offers the user the decision on their node. */
+  unknown?: ExistingJob[];
 }
 
 const DEBOUNCE_MS = 500;
 
-/** "≈ $0.25 · 25 credits · 1 job"; credits only when a provider bills in them. */
+/**
+ * The plan in a few words, as `run --dry-run` prints it: "≈ $0.25 · 25 credits · 1 job" for jobs the run creates (credits
+ * only when a provider bills in them), "1 job re-attaches at $0.00" for jobs already at the provider, and
+ * "1 job: outcome unknown — will not submit until you decide" for jobs it refuses to create (no price: nothing is paid).
+ */
 export function formatEstimate(estimate: EstimateResponse): EstimateView {
   const jobs = estimate.jobs.length;
+  const existing = estimate.existing ?? [];
+  const reattach = existing.filter((job) => job.status === 'reattach');
+  const unknown = existing.filter((job) => job.status === 'unknown');
   const credits = estimate.totals.reduce<number | undefined>((sum, total) => (total.credits === undefined ? sum : (sum ?? 0) + total.credits), undefined);
-  const parts = [`≈ ${formatUsd(estimate.totalUsd)}`];
-  if (credits !== undefined) parts.push(`${credits} credits`);
-  parts.push(`${jobs} ${jobs === 1 ? 'job' : 'jobs'}`);
+  const parts: string[] = [];
+  // A run that only follows or waits for jobs creates nothing: "≈ $0.00 · 0 jobs" would hide what it does.
+  if (jobs > 0 || existing.length === 0) {
+    parts.push(`≈ ${formatUsd(estimate.totalUsd)}`);
+    if (credits !== undefined) parts.push(`${credits} credits`);
+    parts.push(`${jobs} ${jobs === 1 ? 'job' : 'jobs'}`);
+  }
+  if (reattach.length > 0) parts.push(`${countJobs(reattach.length)} ${reattach.length === 1 ? 're-attaches' : 're-attach'} at $0.00`);
+  if (unknown.length > 0) parts.push(`${countJobs(unknown.length)}: outcome unknown — will not submit until you decide`);
   const text = parts.join(' · ');
-  const perProvider = estimate.totals.map((total) => `${total.provider}: ${total.jobs} × ≈ ${formatUsd(total.usd)}${total.assumed ? ' (assumed price)' : ''}`);
+  const perProvider = estimate.totals.map((total) => `${total.provider}: ${total.jobs} new × ≈ ${formatUsd(total.usd)}${total.assumed ? ' (assumed price)' : ''}`);
   const cached = (estimate.nodes ?? []).filter((node) => node.action === 'cached').map((node) => `${node.type} (${node.id})`);
   const notes = [
+    ...reattach.map((job) => `Node ${job.nodeId}: the ${job.provider} job${job.taskId ? ` ${job.taskId}` : ''} is still at the provider; Run follows it, creating nothing`),
+    ...unknown.map((job) => `Node ${job.nodeId}: an earlier ${job.provider} create got no clear answer; Run will not submit it again until you decide on the node`),
     ...(cached.length ? [`From the cache, not run again: ${cached.join(', ')}`] : []),
     ...(estimate.warnings ?? []).map((warning) => [warning.message, warning.details].filter(Boolean).join(': ')),
   ];
   const title = [`Estimated cost of a run: ${text}`, ...perProvider, ...notes].join('\n');
-  return { text, title, tone: 'ok' };
+  return { text, title, tone: 'ok', unknown };
 }
 
-function formatUsd(usd: number): string {
+function countJobs(count: number): string {
+  return `${count} ${count === 1 ? 'job' : 'jobs'}`;
+}
+
+export function formatUsd(usd: number): string {
   // Cents for real prices; more digits only when a total is below a cent but not zero.
   return usd > 0 && usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }

@@ -1,11 +1,11 @@
 import '@comfyorg/litegraph/style.css';
 import './style.css';
 import { LGraph, LGraphCanvas, LiteGraph, type LGraphNode } from '@comfyorg/litegraph';
-import { DEFAULT_WORKFLOW, fetchCatalog, fetchExample, fetchExamples, fetchInputImages, fetchMode, fetchObjectInfo, interrupt, queuePrompt, uploadImage } from './api.js';
+import { DEFAULT_WORKFLOW, fetchCatalog, fetchExample, fetchExamples, fetchInputImages, fetchMode, fetchObjectInfo, interrupt, queuePrompt, submitAgain, uploadImage } from './api.js';
 import { clearPreviews, positionPreviews } from './previews.js';
 import { registerNodeTypes } from './register-nodes.js';
 import { registerNoteTypes } from './note-node.js';
-import { createEstimator, type EstimateView, type Estimator } from './estimate.js';
+import { createEstimator, type EstimateView, type Estimator, type ExistingJob } from './estimate.js';
 import { importProvider, prepareForEditor } from './import.js';
 import { handleMessage, showValidationErrors, type RunView } from './run-events.js';
 import { runStates } from './run-state.js';
@@ -20,6 +20,7 @@ import { forgetThumbnail, isImageFile, setImageChoices } from './images.js';
 import { createQueuePanel } from './queue-panel.js';
 import { setupLinkSearch } from './link-search.js';
 import { MODES, toggleMode } from './modes.js';
+import { positionUnknownJobs, showUnknownJobs } from './unknown-job.js';
 import { autosave, downloadJson, loadWorkflowData, readWorkflowFile, restoreAutosave } from './workflow-io.js';
 
 /** The editor page: a litegraph canvas, a toolbar, and the server's event stream. */
@@ -60,7 +61,9 @@ async function main(): Promise<void> {
   const graph = new LGraph();
   // Subgraph definitions are kept as loaded (subgraph-nodes.ts) and written back on every save.
   graph.onSerialize = (data) => addDefinitions(graph, data as { nodes?: unknown; definitions?: unknown });
-  const estimator = watchEstimate(graph);
+  // Set once the page can act: the plan names jobs whose outcome is unknown, and their nodes offer the decision.
+  let planShown = (_unknown: ExistingJob[]): void => undefined;
+  const estimator = watchEstimate(graph, (unknown) => planShown(unknown));
   graphChanged = () => estimator.changed();
   graph.onNodeAdded = graphChanged;
   graph.onNodeRemoved = graphChanged;
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
     previousDraw?.call(canvas, ctx, visible);
     positionPreviews(graph, canvas);
     positionTextAreas(graph, canvas);
+    positionUnknownJobs(graph, canvas);
   };
   const resize = (): void => canvas.resize(canvasElement.parentElement!.clientWidth, canvasElement.parentElement!.clientHeight);
   window.addEventListener('resize', resize);
@@ -191,6 +195,21 @@ async function main(): Promise<void> {
     applyControlValues(graph);
     graphChanged();
   };
+  planShown = (unknown) => {
+    showUnknownJobs($('overlay'), unknown, {
+      providerName: (id) => catalog[id]?.displayName ?? id,
+      submitAgain: async (job) => {
+        try {
+          await submitAgain(graphToApiPrompt(graph), job.nodeId, job.jobKey);
+        } catch (error) {
+          return setStatus(`Not submitted: ${error instanceof Error ? error.message : String(error)}`, 'error');
+        }
+        estimator.invalidate();
+        await run();
+      },
+    });
+    canvas.setDirty(true, false);
+  };
   const save = (): void => {
     downloadJson('workflow.json', graph.serialize());
     undo.markSaved();
@@ -254,10 +273,12 @@ async function main(): Promise<void> {
 }
 
 /** The estimate badge and the Run button's tooltip follow every change to the graph. */
-function watchEstimate(graph: LGraph): Estimator {
+function watchEstimate(graph: LGraph, planShown: (unknown: ExistingJob[]) => void): Estimator {
   const run = $('run');
   const runTitle = run.title;
   const show = (view: EstimateView): void => {
+    // An estimate that could not be made says nothing about the jobs: keep what the last plan showed.
+    if (view.tone !== 'error') planShown(view.unknown ?? []);
     const badge = $('estimate');
     badge.textContent = view.text;
     badge.title = view.title;

@@ -1,4 +1,5 @@
 import type { LGraphNode } from '@comfyorg/litegraph';
+import { hasUnknownJob } from './unknown-job.js';
 
 /**
  * What the editor knows about each node during a run or after a failed validation,
@@ -41,7 +42,8 @@ export function drawNodeState(node: LGraphNode, ctx: CanvasRenderingContext2D): 
     ctx.stroke();
   }
   if (state.state === 'running' || (state.value !== undefined && state.state !== 'error')) drawProgress(ctx, state, width);
-  if (state.errors?.length) drawErrors(ctx, state.errors, width, height);
+  // A job with an unknown outcome says it in its own box under the node, with what to do.
+  if (state.errors?.length && !hasUnknownJob(String(node.id))) drawErrors(ctx, state.errors, width, height);
   ctx.restore();
 }
 

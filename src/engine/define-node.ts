@@ -123,6 +123,21 @@ export interface PlannedJob {
   durationSeconds: number;
   /** The output frame, e.g. "1280:720". */
   ratio?: string;
+  /**
+   * The job already exists, so running creates nothing: 'reattach' (it is at the provider; the run follows it at no
+   * cost) or 'unknown' (an earlier create got no clear answer: the run refuses to submit until the user decides).
+   */
+  existing?: { status: 'reattach' | 'unknown'; jobKey?: string; taskId?: string; since?: number };
+}
+
+/** What plannedJobs may consult: the node's upstream (as validate() sees it), the pack's services, and its cached outputs. */
+export interface PlanContext<S = unknown> extends CacheCheckContext<S> {
+  nodeId: string;
+  files: FilesContext;
+  env: NodeJS.ProcessEnv;
+  upstream(input: string): UpstreamNode | undefined;
+  /** The node's outputs when the run takes them from the cache (a downstream node still uses them). */
+  cached?: Values;
 }
 
 /** Rewrites a saved node's values from an older version of its type to the next one. */
@@ -163,8 +178,11 @@ export interface NodeDefinition<P extends z.ZodObject = z.ZodObject, S = any> {
   isCacheValid?(outputs: Values, ctx: CacheCheckContext<S>): Promise<boolean>;
   /** Outputs keyed by output socket name. */
   run(inputs: Values, params: z.infer<P>, ctx: NodeContext<S>): Promise<Values>;
-  /** The paid jobs this node would create with these params (the dry run sums them); none when absent. */
-  plannedJobs?(params: z.infer<P>): PlannedJob[];
+  /**
+   * The paid jobs this node would create with these params (the dry run sums them); none when absent. Called for a
+   * node that would run, and for a cached node whose outputs a running node uses (its jobs are then `existing`).
+   */
+  plannedJobs?(params: z.infer<P>, ctx: PlanContext<S>): PlannedJob[] | Promise<PlannedJob[]>;
   /** Upgrades for workflows saved with an older `version`, oldest first. */
   migrations?: NodeMigration[];
   /** What the UI shows for an output node (ComfyUI's `executed.output`). */

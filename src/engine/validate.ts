@@ -228,6 +228,30 @@ async function customIssues(
 /** How many node validations run at once. */
 export const VALIDATE_CONCURRENCY = 16;
 
+/**
+ * What feeds `node`'s inputs, as plain views of type and params. Views chain, so RunwayI2V can see a LoadImage
+ * through a pass-through ValidateImage. `paramsOf` gives checked params (the raw ones when it has none).
+ */
+export function upstreamOf(graph: Graph, node: GraphNode, paramsOf: (id: string) => Record<string, unknown> | undefined): (input: string) => UpstreamNode | undefined {
+  const sourceOf = (of: GraphNode, input: string) => {
+    const link = of.inputs[input];
+    return link ? graph.nodes.get(link.from) : undefined;
+  };
+  // Not enumerable: the view stays plain data when printed or compared.
+  const upstreamView = (other: GraphNode): UpstreamNode =>
+    Object.defineProperty({ type: other.type, params: paramsOf(other.id) ?? other.params }, 'upstream', {
+      enumerable: false,
+      value: (input: string) => {
+        const source = sourceOf(other, input);
+        return source ? upstreamView(source) : undefined;
+      },
+    });
+  return (input) => {
+    const source = sourceOf(node, input);
+    return source ? upstreamView(source) : undefined;
+  };
+}
+
 function validationContext(
   node: GraphNode,
   graph: Graph,
@@ -236,29 +260,12 @@ function validationContext(
   options: ValidateOptions,
   shared: ValidationContext['shared'],
 ): ValidationContext {
-  const sourceOf = (of: GraphNode, input: string) => {
-    const link = of.inputs[input];
-    return link ? graph.nodes.get(link.from) : undefined;
-  };
   const view = (other: GraphNode) => ({ type: other.type, params: parsed.get(other.id) ?? other.params });
-  // Upstream views chain, so RunwayI2V can see a LoadImage through a pass-through ValidateImage.
-  // Not enumerable: the view stays plain data when printed or compared.
-  const upstreamView = (other: GraphNode): UpstreamNode =>
-    Object.defineProperty(view(other), 'upstream', {
-      enumerable: false,
-      value: (input: string) => {
-        const source = sourceOf(other, input);
-        return source ? upstreamView(source) : undefined;
-      },
-    });
   return {
     nodeId: node.id,
     files: options.files,
     env: options.env,
-    upstream(input) {
-      const source = sourceOf(node, input);
-      return source ? upstreamView(source) : undefined;
-    },
+    upstream: upstreamOf(graph, node, (id) => parsed.get(id)),
     downstream() {
       return consumers(node.id).map(view);
     },

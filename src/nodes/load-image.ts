@@ -53,6 +53,14 @@ async function validateLoadImage(image: string, ctx: ValidationContext): Promise
   return [nodeIssue(where, 'image', 'custom_validation_failed', 'Invalid image', `${quote(image)} ${local.rule}`)];
 }
 
+/** What identifies the image: its URL, or the content hash of the local file (the image's ImageRef carries the same). */
+export async function imageIdentity(image: string, inputDir: string): Promise<string> {
+  if (isRemoteUrl(image)) return image;
+  const confined = await confineExisting(inputDir, image);
+  if (!confined.ok) throw new InputError(`image ${quote(image)} ${confined.rule}`);
+  return sha256File(confined.path);
+}
+
 function toRef(name: string, header: ImageHeader, location: { path: string; sha256: string } | { url: string }, fit: 'auto' | 'off'): ImageRef {
   const base = { name, format: header.format, width: header.width, height: header.height, bytes: header.bytes, fit };
   if ('url' in location) return { source: 'url', url: location.url, ...base };
@@ -70,12 +78,7 @@ export const loadImage = defineNode({
   widgets: { image: { imageUpload: true, tooltip: 'File in the input folder, or an https URL' } },
   outputs: [{ name: 'IMAGE', type: 'IMAGE' }],
   validate: (p, ctx) => validateLoadImage(p.image, ctx),
-  async fingerprint(p, ctx) {
-    if (isRemoteUrl(p.image)) return p.image;
-    const confined = await confineExisting(ctx.files.inputDir, p.image);
-    if (!confined.ok) throw new InputError(`image ${quote(p.image)} ${confined.rule}`);
-    return sha256File(confined.path);
-  },
+  fingerprint: (p, ctx) => imageIdentity(p.image, ctx.files.inputDir),
   async run(_inputs, p, ctx) {
     if (isRemoteUrl(p.image)) {
       // Resolved now, just before the fetch: a name may point at 127.0.0.1 however public it looks.

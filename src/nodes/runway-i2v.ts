@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { ALL_RATIOS, PROVIDERS, retiredModelMessage } from '../providers/catalog.js';
 import type { ProviderInfo, SubmitRequest } from '../providers/provider.js';
-import { type UpstreamNode, type ValidationContext } from '../engine/define-node.js';
-import { defineNode, type PackContext } from './services.js';
+import { type PlanContext, type PlannedJob, type UpstreamNode, type ValidationContext } from '../engine/define-node.js';
+import { defineNode, type NodeServices, type PackContext } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
-import { canDeliver, submitOnce, type SubmitHooks } from '../jobs/journal.js';
+import { canDeliver, isLive, jobKeyFor, submitOnce, type SubmitHooks } from '../jobs/journal.js';
+import { baseUrlFor } from '../providers/registry.js';
+import { imageIdentity } from './load-image.js';
 import type { RetryNotice } from '../http/types.js';
 import { deliverImage } from './image-delivery.js';
 import { nodeIssue, quote } from './issues.js';
@@ -26,7 +28,7 @@ const params = z.object({
 type Params = z.infer<typeof params>;
 
 /** The LoadImage feeding this node, looking through pass-through ValidateImage nodes when the runtime allows. */
-function sourceLoadImage(ctx: ValidationContext): UpstreamNode | undefined {
+function sourceLoadImage(ctx: Pick<ValidationContext, 'upstream'>): UpstreamNode | undefined {
   let node = ctx.upstream('image');
   // Bounded: in a cyclic graph (reported by the validator) the chain would never end.
   for (let hops = 0; node?.type === 'ValidateImage' && hops < 64; hops++) node = node.upstream?.('image');
@@ -95,6 +97,27 @@ function submitRequest(p: Params, promptImage: string, watermarkAllowed: boolean
   return request;
 }
 
+/**
+ * The job a run of this node would create, or the one it would find instead: a cached task handle, or a journal entry
+ * under the same key submitOnce would use — at the provider (re-attached at no cost) or with an unknown outcome (refused).
+ */
+async function plannedJob(p: Params, ctx: PlanContext<NodeServices>): Promise<PlannedJob> {
+  const job: PlannedJob = { provider: p.provider, model: p.model, durationSeconds: p.duration, ratio: p.ratio };
+  const cached = TaskHandleSchema.safeParse(ctx.cached?.TASK);
+  if (cached.success) return { ...job, existing: { status: 'reattach', taskId: cached.data.taskId } };
+  const journal = ctx.services?.journal;
+  const image = sourceLoadImage(ctx)?.params.image;
+  if (!journal || typeof image !== 'string') return job;
+  const imageId = await imageIdentity(image, ctx.files.inputDir).catch(() => undefined);
+  if (imageId === undefined) return job;
+  const request = submitRequest(p, '', PROVIDERS[p.provider].models[p.model]?.watermark ?? false);
+  const { workflowPath, row } = journal.origin ?? {};
+  const jobKey = jobKeyFor({ provider: p.provider, baseUrl: baseUrlFor(p.provider, ctx.env), request, imageId, nodeId: ctx.nodeId, workflowPath, row });
+  const record = await journal.find(jobKey);
+  if (!record || !isLive(record)) return job;
+  return { ...job, existing: record.taskId ? { status: 'reattach', jobKey, taskId: record.taskId } : { status: 'unknown', jobKey, since: record.createdAt } };
+}
+
 /** "rate limited, retrying in 2 s": what the CLI and the editor show while a refused create waits. */
 function createRetryNote(notice: RetryNotice): string {
   const when = `retrying in ${Math.max(1, Math.ceil(notice.delayMs / 1000))} s`;
@@ -126,7 +149,7 @@ export const runwayI2V = defineNode({
       inputs: (values) => ({ watermark: false, ...values }),
     },
   ],
-  plannedJobs: (p) => [{ provider: p.provider, model: p.model, durationSeconds: p.duration, ratio: p.ratio }],
+  plannedJobs: async (p, ctx) => [await plannedJob(p, ctx)],
   // A cached handle means re-running an unchanged workflow never pays twice.
   cacheable: true,
   // …unless the journal says that task has since failed or was cancelled: then a re-run submits anew.

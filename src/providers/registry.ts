@@ -18,6 +18,12 @@ export function createProvider(id: ProviderId, config: ProviderConfig): VideoPro
   }
 }
 
+/** Where a provider is reached when no base URL is given: `baseUrlEnv`, else the published default. */
+export function baseUrlFor(id: ProviderId, env: NodeJS.ProcessEnv): string {
+  const info = PROVIDERS[id];
+  return env[info.baseUrlEnv]?.trim() || info.defaultBaseUrl;
+}
+
 /**
  * Adapters configured from the environment: the key from `keyEnv`, the base URL from the
  * argument, else `baseUrlEnv`, else the published default. Keys never leave this object.
@@ -30,7 +36,7 @@ export function createProviderRegistry(options: { env: NodeJS.ProcessEnv; http: 
       if (!info) throw new RuntimeError(`Unknown provider "${String(id)}"; expected one of ${Object.keys(PROVIDERS).join(', ')}.`);
       const apiKey = options.env[info.keyEnv]?.trim();
       if (!apiKey) throw new RuntimeError(`${info.displayName} needs an API key: set the ${info.keyEnv} environment variable.`);
-      const base = baseUrl || options.env[info.baseUrlEnv]?.trim() || info.defaultBaseUrl;
+      const base = baseUrl || baseUrlFor(id, options.env);
       const cacheKey = `${id} ${base} ${apiKey}`;
       let provider = cache.get(cacheKey);
       if (!provider) {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OutputCache, defaultCacheDir } from '../engine/cache.js';
 import { messageOf } from '../engine/errors.js';
-import { planDryRun } from '../app/dry-run.js';
+import { planDryRun, type DryRunPlan } from '../app/dry-run.js';
 import type { ParsedWorkflow } from '../comfy/index.js';
 import { parseUserWorkflow } from '../app/parse.js';
 import { loadPrices } from '../providers/prices.js';
@@ -18,26 +18,41 @@ const MAX_PROMPT_BYTES = 10 * 1024 * 1024;
  * would not pass validation answers 200 with `runnable: false` and /prompt's errors.
  */
 export async function postEstimate(request: IncomingMessage, response: ServerResponse, ctx: PromptRouteContext): Promise<void> {
+  const answer = await planRequest(request, ctx);
+  if ('status' in answer) return sendJson(response, answer.status, answer.body);
+  const { nodes, jobs, existing, totals, totalUsd, warnings } = answer.plan;
+  sendJson(response, 200, { nodes, jobs, existing, totals, totalUsd, warnings });
+}
+
+/** A request's `{prompt, extra_data}` planned as `run --dry-run` plans it, or the answer to give when it cannot be. */
+export async function planRequest(
+  request: IncomingMessage,
+  ctx: PromptRouteContext,
+): Promise<{ plan: DryRunPlan & { ok: true }; body: Record<string, unknown> } | { status: number; body: unknown }> {
   const body = await readJson(request, MAX_PROMPT_BYTES);
-  if (!isRecord(body) || body.prompt === undefined) return sendJson(response, 400, promptError('no_prompt', 'No prompt provided', ''));
+  if (!isRecord(body) || body.prompt === undefined) return { status: 400, body: promptError('no_prompt', 'No prompt provided', '') };
   let parsed: ParsedWorkflow;
   try {
     parsed = parseUserWorkflow(body.prompt, ctx.registry, promptProvider(isRecord(body.extra_data) ? body.extra_data : {}, ctx.provider));
   } catch (error) {
-    return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
+    return { status: 400, body: promptError('invalid_prompt', 'Invalid prompt', messageOf(error)) };
   }
   const plan = await planDryRun(parsed, ctx.registry, {
     files: { inputDir: ctx.inputDir, outputDir: ctx.outputDir, publicUrl: ctx.publicUrl },
     env: ctx.env,
     cache: new OutputCache(defaultCacheDir(ctx.env)),
     prices: await loadPrices(undefined, ctx.env),
-    // What the run's cache check consults, as `run --dry-run` does: a cached task the journal
-    // knows failed or was stopped is not a hit, so the badge shows the job the run would create.
-    cacheCheck: { services: { journal: new JobJournal(defaultStateDir(ctx.env)) } },
+    // What the run's cache check and submit consult, as `run --dry-run` does: a cached task the journal knows failed
+    // or was stopped is not a hit, and a job it already holds is re-attached or (outcome unknown) refused.
+    cacheCheck: { services: { journal: serverJournal(ctx) } },
   });
   // A graph still being built is not a bad request: its plan is "nothing runs yet, because…"
   // (a 400 here was logged by the browser as an error on every edit).
-  if (!plan.ok) return sendJson(response, 200, { runnable: false, ...(plan.validation.comfy ?? promptError('invalid_prompt', 'Invalid prompt', '')) });
-  const { nodes, jobs, totals, totalUsd, warnings } = plan;
-  sendJson(response, 200, { nodes, jobs, totals, totalUsd, warnings });
+  if (!plan.ok) return { status: 200, body: { runnable: false, ...(plan.validation.comfy ?? promptError('invalid_prompt', 'Invalid prompt', '')) } };
+  return { plan: plan as DryRunPlan & { ok: true }, body };
+}
+
+/** The journal the server's runs write (runWorkflow's default: the user's, in the state folder). */
+export function serverJournal(ctx: PromptRouteContext): JobJournal {
+  return new JobJournal(defaultStateDir(ctx.env));
 }

@@ -6,6 +6,7 @@ import { serveView, type FileRoots } from './files.js';
 import { HttpError, isRecord, readJson, sendJson } from './http-util.js';
 import { postEstimate } from './estimate-route.js';
 import { postImport } from './import-route.js';
+import { postSubmitAgain } from './submit-again-route.js';
 import { postPrompt, type PromptRouteContext } from './prompt-route.js';
 import { postUpload } from './upload.js';
 import { listUserdata, postUploadMask, settingsRoute, userdataFile, viewMetadata } from './comfy-routes.js';
@@ -75,6 +76,7 @@ const routes: Record<string, Handler> = {
   'GET /extensions': (_request, response) => sendJson(response, 200, []),
   'GET /embeddings': (_request, response) => sendJson(response, 200, []),
   'POST /reelgraph/estimate': (request, response, _url, ctx) => postEstimate(request, response, ctx),
+  'POST /reelgraph/jobs/submit-again': (request, response, _url, ctx) => postSubmitAgain(request, response, ctx),
   'POST /reelgraph/import': (request, response, url, ctx) => postImport(request, response, url, ctx.registry),
   'GET /reelgraph/catalog': (_request, response) => sendJson(response, 200, PROVIDERS),
   'GET /reelgraph/examples': (_request, response, _url, ctx) => listExamples(response, ctx.examplesDir),

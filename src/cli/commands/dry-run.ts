@@ -33,7 +33,8 @@ function planOf(workflow: LoadedWorkflow, options: { files: FilesContext; cache:
       env: process.env,
       cache: options.cache ? new OutputCache(defaultCacheDir()) : undefined,
       prices,
-      cacheCheck: { services: { journal: new JobJournal(defaultStateDir()) } },
+      // The run records its workflow's path in every job key: the same origin finds the same jobs.
+      cacheCheck: { services: { journal: new JobJournal(defaultStateDir(), { workflowPath: workflow.path }) } },
     }),
   );
 }
@@ -57,8 +58,8 @@ export async function dryRun(workflow: LoadedWorkflow, options: { files: FilesCo
     printValidation(plan.validation, options.json);
     return 2;
   }
-  const { nodes, jobs, totals, totalUsd, warnings } = plan;
-  if (options.json) process.stdout.write(`${JSON.stringify({ type: 'dry_run', data: { nodes, jobs, totals, totalUsd, warnings } })}\n`);
+  const { nodes, jobs, existing, totals, totalUsd, warnings } = plan;
+  if (options.json) process.stdout.write(`${JSON.stringify({ type: 'dry_run', data: { nodes, jobs, existing, totals, totalUsd, warnings } })}\n`);
   else process.stdout.write(`${formatDryRun(plan)}\n`);
   return 0;
 }

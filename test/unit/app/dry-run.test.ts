@@ -10,6 +10,9 @@ import { computeCacheKeys } from '../../../src/engine/cache-key.js';
 import { planGraph } from '../../../src/engine/plan.js';
 import { DEFAULT_PRICES, loadPrices, PriceFileError } from '../../../src/providers/prices.js';
 import { createNodeRegistry } from '../../../src/nodes/index.js';
+import { JobJournal, submitOnce } from '../../../src/jobs/journal.js';
+import { ProviderHttpError } from '../../../src/engine/errors.js';
+import { sha256File } from '../../../src/nodes/content-hash.js';
 
 const registry = createNodeRegistry();
 const env = { RUNWAYML_API_SECRET: `key_${'0'.repeat(128)}`, COMETAPI_KEY: 'emulator-key', RUNCOMFY_API_TOKEN: 'emulator-key' };
@@ -81,6 +84,41 @@ describe('planDryRun', () => {
     const plan = await planDryRun(parsed, registry, { files, env, prices });
     expect(plan.jobs[0]).toMatchObject({ provider: 'cometapi', usd: 0.5 });
     expect(plan.totals[0]).toMatchObject({ assumed: false, source: expect.stringContaining(file) });
+  });
+});
+
+describe('planDryRun with the job journal', () => {
+  /** Sends node 3's create of runway-gen4-turbo.json through the journal, as RunwayI2V would, with the given answer. */
+  async function createThroughJournal(journal: JobJournal, files: { inputDir: string }, answer: () => Promise<{ taskId: string }>) {
+    const request = { model: 'gen4_turbo' as const, promptImage: 'data:image/jpeg;base64,…', ratio: '1280:720', duration: 5, seed: 42, promptText: 'The sun sinks behind the ridge while the harbour lights come on, slow dolly in' };
+    const imageId = await sha256File(join(files.inputDir, 'images/sunset.jpg'));
+    return submitOnce(journal, { provider: 'runway', baseUrl: 'https://api.dev.runwayml.com', request, imageId, nodeId: '3', submit: answer }).catch((error: unknown) => error);
+  }
+
+  it('names a job whose create got no clear answer as unknown, prices it, and keeps it out of the total', async () => {
+    const { parsed, files } = await example('runway-gen4-turbo.json');
+    const journal = new JobJournal(await mkdtemp(join(dir, 'journal-')));
+    const error = await createThroughJournal(journal, files, () => Promise.reject(new ProviderHttpError('runway', 500, 'Internal Server Error')));
+    expect(String(error)).toMatch(/may exist and be billed/);
+    const plan = await planDryRun(parsed, registry, { files, env, cacheCheck: { services: { journal } } });
+    expect(plan.jobs).toEqual([]);
+    expect(plan.totalUsd).toBe(0);
+    expect(plan.existing).toEqual([expect.objectContaining({ nodeId: '3', status: 'unknown', usd: 0.25, jobKey: expect.stringMatching(/^[0-9a-f]{24}$/), since: expect.any(Number) })]);
+    expect(formatDryRun(plan)).toMatch(/outcome unknown — will not submit until you decide.*jobs forget [0-9a-f]{24}/);
+    // The user's decision: forgetting the key makes the next run create (and pay for) one job again.
+    await journal.forget(plan.existing[0]!.jobKey!);
+    const after = await planDryRun(parsed, registry, { files, env, cacheCheck: { services: { journal } } });
+    expect([after.jobs.length, after.existing.length, after.totalUsd]).toEqual([1, 0, 0.25]);
+  });
+
+  it('re-attaches at no cost to a job the provider accepted (Stop before the node finished)', async () => {
+    const { parsed, files } = await example('runway-gen4-turbo.json');
+    const journal = new JobJournal(await mkdtemp(join(dir, 'journal-')));
+    await createThroughJournal(journal, files, () => Promise.resolve({ taskId: 'task-1' }));
+    const plan = await planDryRun(parsed, registry, { files, env, cacheCheck: { services: { journal } } });
+    expect([plan.jobs, plan.totalUsd]).toEqual([[], 0]);
+    expect(plan.existing).toEqual([expect.objectContaining({ nodeId: '3', status: 'reattach', taskId: 'task-1' })]);
+    expect(formatDryRun(plan)).toContain('re-attaches to task task-1 at the provider, $0.00');
   });
 });
 
