@@ -147,4 +147,31 @@ describe('20 concurrent 20 MB uploads to the built server', () => {
     expect([413, -1]).toContain(answer.status);
     expect((await readdir(inputDir, { recursive: true })).filter((name) => !name.startsWith('big-')).sort()).toEqual([...seeded].sort());
   });
+
+  it('two concurrent uploads of one name with different content both keep their bytes', async () => {
+    const [a, b] = [pngOfSize(256 * 1024, 7), pngOfSize(256 * 1024, 8)];
+    const answers = await Promise.all([upload('same.png', a, {}), upload('same.png', b, {})]);
+    const names = answers.map((answer) => (JSON.parse(answer.body) as { name: string }).name);
+    expect([...names].sort()).toEqual(['same (1).png', 'same.png']);
+    expect((await readFile(join(inputDir, names[0]!))).equals(a)).toBe(true);
+    expect((await readFile(join(inputDir, names[1]!))).equals(b)).toBe(true);
+  });
+
+  it('a client that disconnects halfway leaves no file, and the server carries on', async () => {
+    const before = await readdir(inputDir, { recursive: true });
+    const boundary = '----reelgraphcut';
+    await new Promise<void>((done) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/upload/image', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 10 * 1024 * 1024 } });
+      req.on('error', () => done());
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="cut.png"\r\n\r\n`);
+      req.write(pngOfSize(2 * 1024 * 1024, 5), () => setTimeout(() => {
+        req.destroy();
+        done();
+      }, 300));
+    });
+    // The server notices the drop and deletes the staging file.
+    await expect.poll(() => readdir(inputDir, { recursive: true }), { timeout: 10_000 }).toEqual(before);
+    expect((await upload('after.png', pngOfSize(16 * 1024, 3), {})).status).toBe(200);
+  });
 });
+
