@@ -145,6 +145,9 @@ export async function storeStaged(root: string, subfolder: string, fileName: str
         continue;
       }
       if (await placeExclusively(source, path)) return candidate;
+      // Another upload took the name a moment ago: the same content is reused, as above.
+      const racer = await lstat(path).catch(() => undefined);
+      if (racer?.isFile() && (await sha256OfFile(path)) === staged.sha256) return candidate;
     }
     return undefined;
   } finally {
