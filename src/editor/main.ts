@@ -18,6 +18,7 @@ import { trimMenus } from './menus.js';
 import { makeLitegraphSafe } from './safe-litegraph.js';
 import { forgetThumbnail, isImageFile, setImageChoices } from './images.js';
 import { createQueuePanel } from './queue-panel.js';
+import { maySpend, setupThresholdInput } from './spend-guard.js';
 import { setupLinkSearch } from './link-search.js';
 import { MODES, toggleMode } from './modes.js';
 import { positionUnknownJobs, showUnknownJobs } from './unknown-job.js';
@@ -182,14 +183,19 @@ async function main(): Promise<void> {
       setStatus(error instanceof Error ? error.message : String(error), 'error');
     }
   };
+  const spendDialog = $<HTMLDialogElement>('spend-dialog');
   const run = async (): Promise<void> => {
+    if (spendDialog.open) return;
+    const prompt = queuedPrompt(graph);
+    const workflow = graph.serialize();
+    // Above the user's threshold (or with no estimate) the run waits for a yes; No queues nothing.
+    if (!(await maySpend(prompt, $<HTMLInputElement>('confirm-above').value, spendDialog))) return setStatus('Not run: cancelled before spending anything');
     runStates.clear();
     $('error-details').hidden = true;
     // Said before the request: a cached run can finish before its answer arrives.
     setStatus('Queued', 'busy');
-    const workflow = graph.serialize();
     const badge = $('estimate');
-    const response = await queuePrompt(queuedPrompt(graph), workflow, clientId, badge.hidden ? undefined : (badge.textContent ?? undefined));
+    const response = await queuePrompt(prompt, workflow, clientId, badge.hidden ? undefined : (badge.textContent ?? undefined));
     if (!response.ok) return showValidationErrors(view, response);
     view.promptId = response.promptId;
     applyControlValues(graph);
@@ -200,7 +206,7 @@ async function main(): Promise<void> {
       providerName: (id) => catalog[id]?.displayName ?? id,
       submitAgain: async (job) => {
         try {
-          await submitAgain(graphToApiPrompt(graph), job.nodeId, job.jobKey);
+          await submitAgain(queuedPrompt(graph), job.nodeId, job.jobKey);
         } catch (error) {
           return setStatus(`Not submitted: ${error instanceof Error ? error.message : String(error)}`, 'error');
         }
@@ -220,6 +226,7 @@ async function main(): Promise<void> {
     downloadJson('workflow_api.json', graphToApiPrompt(graph));
   };
 
+  setupThresholdInput($<HTMLInputElement>('confirm-above'));
   $('run').addEventListener('click', () => void run());
   $('stop').addEventListener('click', () => void interrupt());
   $('save').addEventListener('click', save);

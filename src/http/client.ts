@@ -4,6 +4,7 @@ import { systemClock } from '../engine/clock.js';
 import { RuntimeError, SubmitOutcomeUnknownError, messageOf } from '../engine/errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from './types.js';
 import { CreateLane } from './create-lane.js';
+import { publicOnlyLookup, type Resolve } from './public-address.js';
 import type { RetryPolicy } from './retry.js';
 import { canRetry, isConnectionError, isCreateNotProcessed, isNotSentError, isRetryableStatus, nextDelayMs, resolveRetryPolicy } from './retry.js';
 import { isSecretName, REDACTED } from './secrets.js';
@@ -21,6 +22,8 @@ export interface HttpClientOptions {
   retry?: Partial<RetryPolicy>;
   clock?: Clock;
   log?: (line: string) => void;
+  /** The DNS answers `publicOnly` connections vet (the system resolver; tests give a rebinding one). */
+  resolve?: Resolve;
 }
 
 /** The connection failed on every attempt (poll/download) or before a create was sent. */
@@ -39,6 +42,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient & 
   const log = options.log ?? (() => {});
   // Enough sockets for a few hundred concurrent jobs polling one provider.
   const agent = new Agent({ keepAliveTimeout: 4_000, connections: 128 });
+  // Strangers' URLs get their own pool: its sockets connect only to addresses the lookup vetted.
+  let publicAgent: Agent | undefined;
+  const agentFor = (req: HttpRequest): Agent => (req.publicOnly ? (publicAgent ??= new Agent({ keepAliveTimeout: 4_000, connections: 16, connect: { lookup: publicOnlyLookup(options.resolve) } })) : agent);
 
   async function attempt(req: HttpRequest): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -47,7 +53,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient & 
       headers: req.headers,
       body: req.body,
       signal: req.signal,
-      dispatcher: agent,
+      dispatcher: agentFor(req),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       // Videos are streamed to disk: bigger buffered chunks mean fewer, larger writes.
@@ -108,7 +114,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient & 
     }
   }
 
-  return { request, close: () => agent.close() };
+  return { request, close: async () => void (await Promise.all([agent.close(), publicAgent?.close()])) };
 }
 
 function pollMayRetry(outcome: { response: HttpResponse } | { error: unknown }): boolean {

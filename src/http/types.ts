@@ -19,6 +19,11 @@ export interface HttpRequest {
   provider?: string;
   /** Told before each wait for a retry, so a node can show "rate limited, retrying in N s". */
   onRetry?: (notice: RetryNotice) => void;
+  /**
+   * Connect only to public addresses, vetted in the same DNS answer the socket uses (public-address.ts): for URLs a
+   * stranger's workflow names, which must not reach loopback or the LAN, not even by rebinding the name after a check.
+   */
+  publicOnly?: boolean;
   /** Told right before each attempt is sent (the journal tells "never sent" from "unknown" with it). */
   onAttempt?: () => void;
 }

@@ -6,7 +6,8 @@ import { ImageHeaderError, readImageHeader, type ImageHeader } from './image-hea
 import { sha256File } from './content-hash.js';
 import { nodeIssue, quote } from './issues.js';
 import { confineExisting, isRemoteUrl } from './paths.js';
-import { allowsPrivateUrls, fetchableUrlProblem, urlProblem } from './url-guard.js';
+import { PrivateAddressError } from '../http/public-address.js';
+import { allowsPrivateUrls, fetchableUrlProblem, PRIVATE_HOST_PROBLEM, urlProblem } from './url-guard.js';
 import { probeRemoteImage } from './remote-image.js';
 import type { ImageRef } from './values.js';
 
@@ -82,13 +83,16 @@ export const loadImage = defineNode({
   async run(_inputs, p, ctx) {
     if (isRemoteUrl(p.image)) {
       // Resolved now, just before the fetch: a name may point at 127.0.0.1 however public it looks.
-      const problem = await fetchableUrlProblem(p.image, allowsPrivateUrls(ctx.env ?? process.env));
+      const allowPrivate = allowsPrivateUrls(ctx.env ?? process.env);
+      const problem = await fetchableUrlProblem(p.image, allowPrivate);
       if (problem) throw new InputError(`image ${quote(p.image)} ${problem}`);
       let header: ImageHeader;
       try {
-        header = await probeRemoteImage(ctx.services.http, p.image, ctx.signal);
+        // The connection vets its own DNS answer again: a name that rebinds to 127.0.0.1 after the check is refused.
+        header = await probeRemoteImage(ctx.services.http, p.image, ctx.signal, !allowPrivate);
       } catch (error) {
         if (error instanceof ImageHeaderError) throw new InputError(`image ${quote(p.image)} is not a readable image: ${error.message}`);
+        if (error instanceof PrivateAddressError) throw new InputError(`image ${quote(p.image)} ${PRIVATE_HOST_PROBLEM}`);
         throw error;
       }
       return { IMAGE: toRef(p.image, header, { url: p.image }, p.fit) };

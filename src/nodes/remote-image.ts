@@ -41,13 +41,14 @@ function totalBytes(status: number, headers: Record<string, string | string[] | 
  * Format, dimensions and size of a remote image from one ranged GET of its first 64 KB.
  * @throws ImageHeaderError when the URL does not answer with a readable image.
  */
-export async function probeRemoteImage(http: HttpClient, url: string, signal: AbortSignal): Promise<ImageHeader> {
+export async function probeRemoteImage(http: HttpClient, url: string, signal: AbortSignal, publicOnly = false): Promise<ImageHeader> {
   const response = await http.request({
     method: 'GET',
     url,
     headers: { Range: `bytes=0-${HEAD_BYTES - 1}` },
     signal,
     kind: 'download',
+    publicOnly,
   });
   if (response.status !== 200 && response.status !== 206) {
     response.body.once('error', () => undefined).destroy();

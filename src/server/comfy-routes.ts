@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseWorkflowText } from '../comfy/read-json.js';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import sharp from 'sharp';
 import { defaultStateDir } from '../jobs/journal.js';
 import { readWorkflowMetadata, isVideoPath } from '../sharing/provenance.js';
-import { confine, safeFileName, storeUpload, type FileRoots } from './files.js';
+import { confine, safeFileName, storeStaged, type FileRoots } from './files.js';
+import { discard, receiveForm, stagingPath } from './multipart.js';
 import { HttpError, isRecord, readBody, readJson, sendJson } from './http-util.js';
 import { MAX_UPLOAD_BYTES } from './upload.js';
 
@@ -146,45 +149,46 @@ export async function viewMetadata(response: ServerResponse, folder: string, url
  * alpha replaces the original's, and the result is stored like an upload (de-duplicated names, `overwrite`).
  */
 export async function postUploadMask(request: IncomingMessage, response: ServerResponse, roots: FileRoots): Promise<void> {
-  const contentType = request.headers['content-type'] ?? '';
-  if (!contentType.toLowerCase().startsWith('multipart/form-data')) throw new HttpError(400, 'Expected a multipart/form-data body');
-  const body = await readBody(request, MAX_UPLOAD_BYTES * 2);
-  const form = await new Request('http://127.0.0.1/', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(body) })
-    .formData()
-    .catch(() => {
-      throw new HttpError(400, 'The multipart body could not be parsed');
-    });
-  const mask = form.get('image');
-  if (mask === null || typeof mask === 'string') throw new HttpError(400, 'The form has no "image" file');
-  const name = safeFileName(mask.name);
-  if (!name) throw new HttpError(400, 'The image has no usable file name');
-  let ref: Record<string, unknown>;
+  // The mask streams to a staging file like any upload (never held whole in memory).
+  const { fields, file: mask } = await receiveForm(request, { fileField: 'image', maxFileBytes: MAX_UPLOAD_BYTES, stagingDir: roots.input });
+  let composedPath: string | undefined;
   try {
-    const parsed = JSON.parse(String(form.get('original_ref') ?? '')) as unknown;
-    if (!isRecord(parsed) || typeof parsed.filename !== 'string') throw new Error('no filename');
-    ref = parsed;
-  } catch {
-    throw new HttpError(400, 'original_ref must be JSON {"filename", "subfolder"?, "type"?}');
+    const name = safeFileName(mask.name);
+    if (!name) throw new HttpError(400, 'The image has no usable file name');
+    let ref: Record<string, unknown>;
+    try {
+      const parsed = parseWorkflowText(fields.original_ref ?? '');
+      if (!isRecord(parsed) || typeof parsed.filename !== 'string') throw new Error('no filename');
+      ref = parsed;
+    } catch {
+      throw new HttpError(400, 'original_ref must be JSON {"filename", "subfolder"?, "type"?}');
+    }
+    const refType = String(ref.type ?? 'input');
+    if (refType !== 'input' && refType !== 'output' && refType !== 'temp') throw new HttpError(400, 'original_ref.type must be input, output or temp');
+    const original = await confine(roots[refType], String(ref.subfolder ?? ''), ref.filename as string);
+    if (!original) throw new HttpError(404, 'The original image was not found');
+    const composed = await composeMask(original, mask.path);
+    const type = fields.type ?? 'input';
+    if (type !== 'input' && type !== 'temp' && type !== 'output') throw new HttpError(400, 'type must be input, output or temp');
+    const subfolder = fields.subfolder ?? '';
+    composedPath = await stagingPath(roots.input);
+    await writeFile(composedPath, composed, { flag: 'wx', mode: 0o600 });
+    const staged = { path: composedPath, sha256: createHash('sha256').update(composed).digest('hex') };
+    const stored = await storeStaged(roots[type], subfolder, name, staged, fields.overwrite === 'true');
+    if (!stored) throw new HttpError(403, 'subfolder not allowed');
+    sendJson(response, 200, { name: stored, subfolder, type });
+  } finally {
+    await discard(mask.path);
+    if (composedPath) await discard(composedPath);
   }
-  const refType = String(ref.type ?? 'input');
-  if (refType !== 'input' && refType !== 'output' && refType !== 'temp') throw new HttpError(400, 'original_ref.type must be input, output or temp');
-  const original = await confine(roots[refType], String(ref.subfolder ?? ''), ref.filename as string);
-  if (!original) throw new HttpError(404, 'The original image was not found');
-  const composed = await composeMask(original, Buffer.from(await mask.arrayBuffer()));
-  const type = String(form.get('type') ?? 'input');
-  if (type !== 'input' && type !== 'temp' && type !== 'output') throw new HttpError(400, 'type must be input, output or temp');
-  const subfolder = String(form.get('subfolder') ?? '');
-  const stored = await storeUpload(roots[type], subfolder, name, composed, String(form.get('overwrite') ?? '') === 'true');
-  if (!stored) throw new HttpError(403, 'subfolder not allowed');
-  sendJson(response, 200, { name: stored, subfolder, type });
 }
 
 /** The original's colours with the mask's alpha (resized to fit), as PNG. */
-async function composeMask(originalPath: string, maskBytes: Buffer): Promise<Uint8Array> {
+async function composeMask(originalPath: string, maskPath: string): Promise<Uint8Array> {
   try {
     const original = sharp(originalPath, { limitInputPixels: 8000 * 8000 });
     const { width, height } = await original.metadata();
-    const alpha = await sharp(maskBytes, { limitInputPixels: 8000 * 8000 })
+    const alpha = await sharp(maskPath, { limitInputPixels: 8000 * 8000 })
       .ensureAlpha().resize(width, height, { fit: 'fill' }).extractChannel('alpha').raw().toBuffer();
     // sharp orders its operations itself: take the colours out first, then join the alpha to them.
     const rgb = await original.removeAlpha().raw().toBuffer();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants as fsConstants, createReadStream } from 'node:fs';
 import { mkdirInside } from '../nodes/paths.js';
-import { lstat, mkdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, extname, join, sep } from 'node:path';
 import { parseByteRange } from '../http/range.js';
@@ -114,31 +114,83 @@ export interface StoredUpload {
 /**
  * Stores an upload like ComfyUI does: the same content under the same name is reused,
  * a different content gets `name (1).png`, `name (2).png`, … unless overwrite is asked.
+ * The upload arrives as a staging file (see multipart.ts) that is moved into place whole, never
+ * written through a planted symlink, and never clobbering a file another upload just placed.
+ * The staging file is gone afterwards whatever happens.
  */
-export async function storeUpload(root: string, subfolder: string, fileName: string, bytes: Uint8Array, overwrite: boolean): Promise<string | undefined> {
-  if (!safeSubfolder(subfolder)) return undefined;
-  // Containment is checked at every step before the next folder is created (a symlinked subfolder must not create /etc/x).
-  await mkdir(root, { recursive: true });
-  const folder = await mkdirInside(root, subfolder);
-  if (!folder) return undefined;
-  const hash = sha256(bytes);
-  const ext = extname(fileName);
-  const stem = fileName.slice(0, fileName.length - ext.length);
-  for (let attempt = 0; attempt < 10_000; attempt++) {
-    const candidate = attempt === 0 ? fileName : `${stem} (${attempt})${ext}`;
-    const path = join(folder, candidate);
-    // A planted symlink must never be written through.
-    if ((await lstat(path).catch(() => undefined))?.isSymbolicLink()) continue;
-    const existing = await readFile(path).catch(() => undefined);
-    if (existing === undefined || overwrite) {
-      await writeFile(path, bytes);
-      return candidate;
+export async function storeStaged(root: string, subfolder: string, fileName: string, staged: { path: string; sha256: string }, overwrite: boolean): Promise<string | undefined> {
+  let source = staged.path;
+  try {
+    if (!safeSubfolder(subfolder)) return undefined;
+    // Containment is checked at every step before the next folder is created (a symlinked subfolder must not create /etc/x).
+    await mkdir(root, { recursive: true });
+    const folder = await mkdirInside(root, subfolder);
+    if (!folder) return undefined;
+    source = await sameFilesystem(staged.path, folder);
+    const ext = extname(fileName);
+    const stem = fileName.slice(0, fileName.length - ext.length);
+    for (let attempt = 0; attempt < 10_000; attempt++) {
+      const candidate = attempt === 0 ? fileName : `${stem} (${attempt})${ext}`;
+      const path = join(folder, candidate);
+      // A planted symlink must never be written through (nor replaced: it is someone's).
+      const existing = await lstat(path).catch(() => undefined);
+      if (existing?.isSymbolicLink()) continue;
+      if (existing && overwrite) {
+        // rename replaces the name itself, atomically: readers see the old file or the new one.
+        await rename(source, path);
+        return candidate;
+      }
+      if (existing) {
+        if (existing.isFile() && (await sha256OfFile(path)) === staged.sha256) return candidate;
+        continue;
+      }
+      if (await placeExclusively(source, path)) return candidate;
+      // Another upload took the name a moment ago: the same content is reused, as above.
+      const racer = await lstat(path).catch(() => undefined);
+      if (racer?.isFile() && (await sha256OfFile(path)) === staged.sha256) return candidate;
     }
-    if (sha256(existing) === hash) return candidate;
+    return undefined;
+  } finally {
+    // After a successful move these names are gone already.
+    await Promise.all([rm(staged.path, { force: true }), rm(source, { force: true })]);
   }
-  return undefined;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/** The staging file moved next to `folder` when it lives on another filesystem (rename cannot cross one). */
+async function sameFilesystem(staging: string, folder: string): Promise<string> {
+  const [file, target] = await Promise.all([stat(staging), stat(folder)]);
+  if (file.dev === target.dev) return staging;
+  const moved = join(folder, basename(staging));
+  await copyFile(staging, moved, fsConstants.COPYFILE_EXCL);
+  await rm(staging, { force: true });
+  return moved;
+}
+
+/** Gives `source` the name `path` unless something took that name first; false then. */
+async function placeExclusively(source: string, path: string): Promise<boolean> {
+  try {
+    // link fails on an existing name, so two uploads racing for "photo.png" cannot overwrite each other.
+    await link(source, path);
+    await rm(source, { force: true });
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // Filesystems without hard links: a plain rename (the name was free a moment ago).
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+      await rename(source, path);
+      return true;
+    }
+    throw error;
+  }
+}
+
+function sha256OfFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
 }
