@@ -160,6 +160,38 @@ describe('serve --redis: two servers, one queue and history in Redis, one worker
     expect(emulator.creates()).toBe(2);
   });
 
+  it('a worker SIGKILLed after its create: the prompt is delivered to another worker, which re-attaches (one create, the MP4 in history)', async () => {
+    // Workers with short locks, so the dead one's prompt is delivered again within seconds.
+    const first = processes.find((run) => run.child.spawnargs.includes('worker'))!;
+    first.child.kill('SIGTERM');
+    await first.done;
+    const shortLock = ['worker', '--redis', redis.url, '--concurrency', '4', '--lock-ms', '3000', '--stalled-check-ms', '1000', '--json'];
+    const pair = [startCli(shortLock, box), startCli(shortLock, box)];
+    processes.push(...pair);
+    await Promise.all(pair.map((worker) => worker.waitForLine((line) => line.includes('"worker_ready"'))));
+
+    const before = emulator.creates();
+    const cancelsBefore = emulator.log.filter((entry) => entry.kind === 'cancel').length;
+    const id = (await postJson(a, '/prompt', { prompt: fiveNodePrompt(image, { prefix: 'redis/redelivered', prompt: 'its first worker dies' }), client_id: CLIENT })).json<{ prompt_id: string }>().prompt_id;
+    const said = (worker: CliRun, text: string) => worker.waitForLine((line) => line.includes(text)).then(() => worker);
+    const submitted = pair.map((worker) => said(worker, 'submitted runway'));
+    for (const waiting of submitted) waiting.catch(() => undefined);
+    const victim = await Promise.race(submitted);
+    const survivor = pair.find((worker) => worker !== victim)!;
+    const reattached = said(survivor, 're-attached to runway');
+    victim.child.kill('SIGKILL');
+    expect((await victim.done).signal).toBe('SIGKILL');
+
+    await reattached;
+    await socket.next((m) => m.type === 'execution_success' && m.data.prompt_id === id);
+    await socket.finished(id);
+    const history = (await raw(b, 'GET', `/history/${id}`)).json<Record<string, { status: { status_str: string }; outputs: Record<string, { images: { filename: string }[] }> }>>();
+    expect(history[id]!.status.status_str).toBe('success');
+    expect(history[id]!.outputs['5']!.images[0]!.filename).toMatch(/\.mp4$/);
+    expect(emulator.creates() - before).toBe(1);
+    expect(emulator.log.filter((entry) => entry.kind === 'cancel').length).toBe(cancelsBefore);
+  });
+
   it('the Python client (ComfyUI\'s protocol) runs a prompt through server A and fetches the MP4', async () => {
     const promptPath = join(box.root, 'prompt.json');
     await writeFile(promptPath, JSON.stringify(fiveNodePrompt(image, { prefix: 'redis/py', prompt: 'a python client asks for this one' })));
