@@ -39,6 +39,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   allowPrivateUrls(values['allow-private-urls']);
   // The built-in emulator lives in this process, where `reelgraph worker` processes cannot reach it.
   if (values.redis !== undefined && values.emulator) throw new UsageError('--emulator runs prompts in this process; it cannot be combined with --redis (point the workers at the providers instead).');
+  if (values.redis !== undefined && values['max-jobs'] !== undefined) throw new UsageError('--max-jobs limits jobs run in this process; with --redis the workers run them (give each `reelgraph worker` --rate).');
   const images = imageOptions(values);
   const host = values.host ?? '127.0.0.1';
   const loopback = isLoopbackBind(host);

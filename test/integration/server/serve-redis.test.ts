@@ -93,6 +93,8 @@ describe('serve --redis: two servers, one queue and history in Redis, one worker
     const response = await postJson(a, '/prompt', { prompt: fiveNodePrompt('missing.png'), client_id: CLIENT });
     expect(response.status).toBe(400);
     expect(JSON.stringify(response.json())).toContain('missing.png');
+    // BullMQ's job ids may hold no ':': such a prompt_id is refused, never half-queued.
+    expect((await postJson(a, '/prompt', { prompt: fiveNodePrompt(image), prompt_id: 'mine:1' })).status).toBe(400);
     const counts = await queue.getJobCounts();
     expect(Object.values(counts).reduce((sum, count) => sum + count, 0)).toBe(0);
     expect(await queueOf(b)).toEqual({ queue_running: [], queue_pending: [] });
@@ -158,6 +160,8 @@ describe('serve --redis: two servers, one queue and history in Redis, one worker
     await socket.finished(id);
     expect((await raw(a, 'GET', `/api/jobs/${id}`)).json<{ status: string }>().status).toBe('cancelled');
     expect(emulator.creates()).toBe(2);
+    // Stopped as the user asked: the provider job was cancelled by the worker, as Ctrl-C does.
+    expect(emulator.log.filter((entry) => entry.kind === 'cancel')).toHaveLength(1);
   });
 
   it('a worker SIGKILLed after its create: the prompt is delivered to another worker, which re-attaches (one create, the MP4 in history)', async () => {
