@@ -40,7 +40,7 @@ export function startPromptWorker(options: PromptWorkerOptions): { close(): Prom
   const env = options.env ?? process.env;
   const running = new Map<string, AbortController>();
 
-  void subscriber.subscribe(promptKeys.interrupt);
+  subscriber.subscribe(promptKeys.interrupt).catch((error: Error) => options.log.warn(`interrupts will not be heard: ${error.message}`));
   subscriber.on('message', (_channel: string, text: string) => {
     let promptId: unknown;
     try {
@@ -61,7 +61,8 @@ export function startPromptWorker(options: PromptWorkerOptions): { close(): Prom
     const onEvent = (event: RunEvent): void => {
       recordEvent(entry, event);
       if (event.type === 'executing' && event.data.node === null) last = event;
-      else void publish(redis, { type: 'event', clientId: item.clientId, event });
+      // Best effort: a server that misses an event still finds the prompt's end in the history.
+      else void publish(redis, { type: 'event', clientId: item.clientId, event }).catch(() => undefined);
     };
     await publish(redis, { type: 'changed' });
     try {
