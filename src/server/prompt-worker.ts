@@ -29,6 +29,8 @@ export interface PromptWorkerOptions {
   stalledCheckMs?: number;
   env?: NodeJS.ProcessEnv;
   log: Logger;
+  /** After each prompt: its id and how it ended (ComfyUI's status_str). */
+  onPrompt?(promptId: string, status: 'success' | 'error'): void;
 }
 
 export function startPromptWorker(options: PromptWorkerOptions): { close(): Promise<void> } {
@@ -81,6 +83,7 @@ export function startPromptWorker(options: PromptWorkerOptions): { close(): Prom
       running.delete(item.promptId);
       await saveHistory(redis, item.promptId, { entry, times: { created: job.timestamp, started, ended: Date.now() } });
       await publish(redis, { type: 'event', clientId: item.clientId, event: last ?? { type: 'executing', data: { prompt_id: item.promptId, node: null } } });
+      options.onPrompt?.(item.promptId, entry.status.status_str);
     }
   };
 

@@ -46,7 +46,10 @@ export async function workerCommand(args: string[]): Promise<number> {
     log,
   };
   // Whole prompts queued by `serve --redis`, beside the batch rows.
-  const prompts = startPromptWorker(shared);
+  const prompts = startPromptWorker({
+    ...shared,
+    onPrompt: (promptId, status) => (json ? say('prompt_end', { promptId, status }) : process.stderr.write(`${status === 'success' ? '✓' : '✗'} prompt ${promptId}\n`)),
+  });
   const worker = startWorker({
     ...shared,
     onRow: (result) => (json ? say('row_end', result) : process.stderr.write(`${result.status === 'done' ? '✓' : '✗'} ${result.row}${result.reason ? `: ${result.reason}` : ''}\n`)),

@@ -86,6 +86,13 @@ async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what:
   throw new Error(`never: ${what}`);
 }
 
+/** Names the step that never came, instead of a bare test timeout. */
+function step<T>(label: string, promise: Promise<T>, ms = 25_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`waited ${ms} ms for: ${label}`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 describe('serve --redis: two servers, one queue and history in Redis, one worker', () => {
   let first: string;
 
@@ -126,12 +133,14 @@ describe('serve --redis: two servers, one queue and history in Redis, one worker
     processes.push(worker);
     await worker.waitForLine((line) => line.includes('"worker_ready"'));
 
+    const ended = worker.waitForLine((line) => line.includes('"prompt_end"') && line.includes(first) && line.includes('"success"'));
     await socket.next((m) => m.type === 'executing' && m.data.prompt_id === first && m.data.node === '4');
     expect(idsOf((await queueOf(b)).queue_running)).toEqual([first]);
     const running = (await raw(b, `GET`, `/api/jobs/${first}`)).json<{ status: string }>();
     expect(running.status).toBe('in_progress');
 
     await socket.finished(first);
+    await ended;
     const types = socket.of(first).map((m) => m.type);
     expect(types).toEqual(expect.arrayContaining(['execution_start', 'executing', 'executed', 'execution_success']));
     expect(types.at(-1)).toBe('executing');
@@ -168,26 +177,30 @@ describe('serve --redis: two servers, one queue and history in Redis, one worker
     // Workers with short locks, so the dead one's prompt is delivered again within seconds.
     const first = processes.find((run) => run.child.spawnargs.includes('worker'))!;
     first.child.kill('SIGTERM');
-    await first.done;
+    await step('the first worker stops on SIGTERM', first.done);
     const shortLock = ['worker', '--redis', redis.url, '--concurrency', '4', '--lock-ms', '3000', '--stalled-check-ms', '1000', '--json'];
     const pair = [startCli(shortLock, box), startCli(shortLock, box)];
     processes.push(...pair);
-    await Promise.all(pair.map((worker) => worker.waitForLine((line) => line.includes('"worker_ready"'))));
+    await step('two workers ready', Promise.all(pair.map((worker) => worker.waitForLine((line) => line.includes('"worker_ready"')))));
 
     const before = emulator.creates();
     const cancelsBefore = emulator.log.filter((entry) => entry.kind === 'cancel').length;
-    const id = (await postJson(a, '/prompt', { prompt: fiveNodePrompt(image, { prefix: 'redis/redelivered', prompt: 'its first worker dies' }), client_id: CLIENT })).json<{ prompt_id: string }>().prompt_id;
-    const said = (worker: CliRun, text: string) => worker.waitForLine((line) => line.includes(text)).then(() => worker);
+    // Every waiter is registered before the prompt is posted, so no line can pass unseen.
+    const said = (worker: CliRun, text: string) => {
+      const heard = worker.waitForLine((line) => line.includes(text)).then(() => worker);
+      heard.catch(() => undefined);
+      return heard;
+    };
     const submitted = pair.map((worker) => said(worker, 'submitted runway'));
-    for (const waiting of submitted) waiting.catch(() => undefined);
-    const victim = await Promise.race(submitted);
+    const reattached = pair.map((worker) => said(worker, 're-attached to runway'));
+    const id = (await postJson(a, '/prompt', { prompt: fiveNodePrompt(image, { prefix: 'redis/redelivered', prompt: 'its first worker dies' }), client_id: CLIENT })).json<{ prompt_id: string }>().prompt_id;
+    const victim = await step('a worker submits', Promise.race(submitted));
     const survivor = pair.find((worker) => worker !== victim)!;
-    const reattached = said(survivor, 're-attached to runway');
     victim.child.kill('SIGKILL');
     expect((await victim.done).signal).toBe('SIGKILL');
 
-    await reattached;
-    await socket.next((m) => m.type === 'execution_success' && m.data.prompt_id === id);
+    expect(await step('the other worker re-attaches', reattached[pair.indexOf(survivor)]!)).toBe(survivor);
+    await step('B\'s socket hears success', socket.next((m) => m.type === 'execution_success' && m.data.prompt_id === id));
     await socket.finished(id);
     const history = (await raw(b, 'GET', `/history/${id}`)).json<Record<string, { status: { status_str: string }; outputs: Record<string, { images: { filename: string }[] }> }>>();
     expect(history[id]!.status.status_str).toBe('success');
