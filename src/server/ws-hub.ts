@@ -35,7 +35,9 @@ export class WsHub {
   /** Completes an upgrade that the caller has already checked. */
   accept(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const sid = url.searchParams.get('clientId') || randomUUID().replaceAll('-', '');
-    this.server.handleUpgrade(request, socket, head, (ws) => {
+    // The status is read first (a queue in Redis answers asynchronously), so that the socket is
+    // registered and hears its status in one step: `status` is always its first message.
+    void this.status().then((status) => this.server.handleUpgrade(request, socket, head, (ws) => {
       this.sockets.set(sid, ws);
       const forget = () => {
         if (this.sockets.get(sid) === ws) this.sockets.delete(sid);
@@ -44,11 +46,9 @@ export class WsHub {
       ws.on('error', forget);
       // Clients may send feature_flags first; we have nothing to negotiate, so input is ignored.
       ws.on('message', () => undefined);
-      void this.status().then((status) => {
-        this.sendTo(ws, { type: 'status', data: { status, sid } });
-        if (this.current?.clientId === sid) this.sendTo(ws, { type: 'executing', data: this.current.data });
-      });
-    });
+      this.sendTo(ws, { type: 'status', data: { status, sid } });
+      if (this.current?.clientId === sid) this.sendTo(ws, { type: 'executing', data: this.current.data });
+    }));
   }
 
   /** A run event from the queue, for the prompt queued by `clientId`. */
