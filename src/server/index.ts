@@ -83,7 +83,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const http = createHttpClient();
   let hub: WsHub | undefined;
   const listener: QueueListener = { event: (event, clientId) => hub?.publish(event, clientId), changed: () => hub?.statusChanged() };
-  const { queue, flushed } = await openQueue(options, env, http, listener);
+  const { queue, flushed } = await openQueue(options, env, http, listener).catch(async (error: unknown) => {
+    // A Redis that does not answer: nothing of this server may stay behind.
+    await rm(tempDir, { recursive: true, force: true });
+    await http.close();
+    throw error;
+  });
   hub = new WsHub(() => queue.remaining());
   const ctx: ApiContext = {
     queue,

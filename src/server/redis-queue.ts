@@ -27,6 +27,8 @@ export class RedisServerQueue implements ServerQueue {
     const redis = connect(url);
     const subscriber = connect(url);
     const ready = Promise.all([redis.ping(), subscriber.subscribe(promptKeys.events)]);
+    // After a timeout the connections are dropped, which rejects these late: nobody waits for them then.
+    ready.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`Redis at ${url.replace(/\/\/[^@/]*@/, '//…@')} did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);

@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../../src/emulator/index.js';
 import { freePort } from '../../../src/http/free-port.js';
-import { makeSandbox, requireBuiltCli, ROOT, startCli, type CliRun, type Sandbox } from '../../helpers/cli-sandbox.js';
+import { makeSandbox, requireBuiltCli, ROOT, runCli, startCli, type CliRun, type Sandbox } from '../../helpers/cli-sandbox.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
 import { EventClient, fiveNodePrompt, writeInputImage } from '../../helpers/server-prompts.js';
 import { postJson, raw } from '../../helpers/test-server.js';
@@ -222,5 +222,23 @@ describe('serve --redis: two servers, one queue and history in Redis, one worker
     expect(summary.saved).toHaveLength(1);
     expect((await readFile(summary.saved[0]!.path)).subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(emulator.creates() - before).toBe(1);
+  });
+});
+
+describe('serve --redis refuses what it cannot do', () => {
+  it('--emulator and --max-jobs concern prompts run in the server\'s process: exit 2, naming the option', async () => {
+    const emulated = await runCli(['serve', '--port', '0', '--redis', redis.url, '--emulator'], box);
+    expect(emulated.code).toBe(2);
+    expect(emulated.stderr).toContain('--emulator');
+    const limited = await runCli(['serve', '--port', '0', '--redis', redis.url, '--max-jobs', 'runway=2'], box);
+    expect(limited.code).toBe(2);
+    expect(limited.stderr).toContain('--max-jobs');
+  });
+
+  it('a Redis that does not answer stops serve with one sentence instead of a server that hangs on every request', async () => {
+    const nobody = await freePort();
+    const result = await runCli(['serve', '--port', '0', '--redis', `redis://127.0.0.1:${nobody}`], box);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`reelgraph: Redis at redis://127.0.0.1:${nobody} did not answer within 5 s`);
   });
 });
