@@ -34,13 +34,14 @@ Usage:
   reelgraph nodes [--json]
   reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR]
                   [--auth-token T] [--allow-host NAME]... [--allow-private-urls]   (a non-loopback --host needs a token)
+                  [--redis URL]   (queue and history in Redis; workers run the prompts)
   reelgraph emulate [--port 8189]
   reelgraph demo [--output-dir DIR]
   reelgraph extract <video.mp4> [--prompt] [-o FILE]   (the workflow a SaveVideo embedded)
   reelgraph pack <workflow> -o bundle.zip              (workflow + images; run it with reelgraph run bundle.zip)
   reelgraph jobs [list|resume|cancel <id>|forget <key>] [--json]
   reelgraph batch <workflow> --inputs <folder|rows.csv|rows.jsonl> [--dry-run] [--max-cost USD] [--parallel N] [--redis URL]
-  reelgraph worker --redis URL [--concurrency N] [--rate N] [--output-dir DIR]   (runs batch rows from the queue)
+  reelgraph worker --redis URL [--concurrency N] [--rate N] [--output-dir DIR]   (runs batch rows and serve --redis prompts)
 
 <workflow> may be a .json file (ours or ComfyUI's), a video with an embedded workflow, or a bundle .zip.
 Exit codes: 0 success, 1 execution failure, 2 invalid workflow or input, 130 interrupted.

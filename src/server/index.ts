@@ -5,12 +5,12 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ParsedWorkflow } from '../comfy/index.js';
 import { objectInfo } from '../comfy/object-info.js';
 import { createNodeRegistry } from '../nodes/index.js';
 import { createHttpClient } from '../http/client.js';
+import type { HttpClient } from '../http/types.js';
 import { HttpError, sendJson } from './http-util.js';
-import { PromptQueue } from './queue.js';
+import { PromptQueue, type QueueListener, type ServerQueue } from './queue.js';
 import { HistoryFile } from './history-file.js';
 import { defaultStateDir } from '../jobs/journal.js';
 import { handleApi, type ApiContext } from './routes.js';
@@ -54,6 +54,11 @@ export interface ServerOptions {
   authToken?: string;
   /** Extra names the Host header may carry besides loopback ones. */
   allowHosts?: string[];
+  /**
+   * redis://…: the queue and history live in Redis, shared by every server given the same URL, and
+   * `reelgraph worker --redis` runs the prompts. Without it, prompts run in this process.
+   */
+  redis?: string;
 }
 
 export interface RunningServer {
@@ -74,23 +79,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // nobody can plant a folder or symlink at a predictable name before we start.
   const tempDir = await mkdtemp(join(tmpdir(), 'reelgraph-temp-'));
   const registry = createNodeRegistry();
-  const workflows = new Map<string, ParsedWorkflow>();
   // One HTTP client (one connection pool) for every prompt this server runs, closed with the server.
   const http = createHttpClient();
   let hub: WsHub | undefined;
-  // The history survives restarts, in the state folder next to the job journal.
-  const historyFile = new HistoryFile(defaultStateDir(env));
-  const queue = new PromptQueue(createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, http, publicUrl: options.publicUrl, ...options.images, ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}) }, workflows), {
-    event: (event, clientId) => hub?.publish(event, clientId),
-    changed: () => hub?.statusChanged(),
-    historyChanged: (entries) => void historyFile.save(entries),
+  const listener: QueueListener = { event: (event, clientId) => hub?.publish(event, clientId), changed: () => hub?.statusChanged() };
+  const { queue, flushed } = await openQueue(options, env, http, listener).catch(async (error: unknown) => {
+    // A Redis that does not answer: nothing of this server may stay behind.
+    await rm(tempDir, { recursive: true, force: true });
+    await http.close();
+    throw error;
   });
-  queue.restoreHistory(await historyFile.load());
   hub = new WsHub(() => queue.remaining());
   const ctx: ApiContext = {
     queue,
     registry,
-    workflows,
     objectInfo: objectInfo(registry) as ApiContext['objectInfo'],
     inputDir: options.inputDir,
     outputDir: options.outputDir,
@@ -116,10 +118,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     url: `http://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port()}`,
     close: async () => {
-      queue.abortAll();
-      // A node that ignores its abort signal must not keep the process alive forever.
-      await Promise.race([queue.drained(), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS).unref())]);
-      await historyFile.flushed();
+      await queue.close(CLOSE_GRACE_MS);
+      await flushed();
       await hub!.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -127,6 +127,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await http.close();
     },
   };
+}
+
+/**
+ * The queue in Redis (`--redis`), or in this process with its history saved in the state folder
+ * (next to the job journal) so it survives restarts.
+ */
+async function openQueue(options: ServerOptions, env: NodeJS.ProcessEnv, http: HttpClient, listener: QueueListener): Promise<{ queue: ServerQueue & { close(graceMs?: number): Promise<void> }; flushed: () => Promise<void> }> {
+  const images = { publicUrl: options.publicUrl, ...options.images };
+  if (options.redis !== undefined) {
+    const { RedisServerQueue } = await import('./redis-queue.js');
+    const queue = await RedisServerQueue.open(options.redis, listener, { inputDir: options.inputDir, outputDir: options.outputDir, publicUrl: images.publicUrl, listen: images.listen, imageHost: images.imageHost, imageFit: images.imageFit });
+    return { queue, flushed: async () => undefined };
+  }
+  const historyFile = new HistoryFile(defaultStateDir(env));
+  const runner = createRunner({ inputDir: options.inputDir, outputDir: options.outputDir, env, cache: options.cache, http, ...images, ...(options.maxJobs ? { maxJobs: options.maxJobs } : {}) });
+  const queue = new PromptQueue(runner, { ...listener, historyChanged: (entries) => void historyFile.save(entries) });
+  queue.restoreHistory(await historyFile.load());
+  return { queue, flushed: () => historyFile.flushed() };
 }
 
 export function isLoopbackBind(host: string): boolean {

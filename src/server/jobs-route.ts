@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { sendJson } from './http-util.js';
-import type { JobView, PromptQueue } from './queue.js';
+import type { JobView, ServerQueue } from './queue.js';
 
 /**
  * GET /api/jobs and /api/jobs/{id}: the queue and history as ComfyUI's newer builds list them
@@ -9,7 +9,7 @@ import type { JobView, PromptQueue } from './queue.js';
 
 const STATUSES = new Set(['pending', 'in_progress', 'completed', 'failed', 'cancelled']);
 
-export function listJobs(response: ServerResponse, url: URL, queue: PromptQueue): void {
+export async function listJobs(response: ServerResponse, url: URL, queue: ServerQueue): Promise<void> {
   const query = url.searchParams;
   const statuses = query.get('status')?.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = statuses?.find((status) => !STATUSES.has(status));
@@ -24,7 +24,7 @@ export function listJobs(response: ServerResponse, url: URL, queue: PromptQueue)
   if (!(Number.isInteger(offset) && offset >= 0)) return sendJson(response, 400, { error: 'offset must be a non-negative integer' });
   const workflowId = query.get('workflow_id');
 
-  const jobs = queue.jobs().filter((job) => (!statuses || statuses.includes(job.status)) && (workflowId === null || workflowIdOf(job) === workflowId));
+  const jobs = (await queue.jobs()).filter((job) => (!statuses || statuses.includes(job.status)) && (workflowId === null || workflowIdOf(job) === workflowId));
   const key = (job: JobView) => (sortBy === 'created_at' ? job.times.created : duration(job) ?? -1);
   jobs.sort((a, b) => (sortOrder === 'asc' ? key(a) - key(b) : key(b) - key(a)));
   const page = jobs.slice(offset, limit === undefined ? undefined : offset + limit);
@@ -34,8 +34,8 @@ export function listJobs(response: ServerResponse, url: URL, queue: PromptQueue)
   });
 }
 
-export function getJob(response: ServerResponse, id: string, queue: PromptQueue): void {
-  const job = queue.jobs().find((candidate) => candidate.item.promptId === id);
+export async function getJob(response: ServerResponse, id: string, queue: ServerQueue): Promise<void> {
+  const job = (await queue.jobs()).find((candidate) => candidate.item.promptId === id);
   if (!job) return sendJson(response, 404, { error: 'Job not found' });
   const detail: Record<string, unknown> = {
     ...summaryOf(job),

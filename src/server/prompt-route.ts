@@ -6,7 +6,7 @@ import { parseUserWorkflow } from '../app/parse.js';
 import type { NodeRegistry } from '../engine/registry.js';
 import { validateWorkflow } from '../app/run.js';
 import { isRecord, readJson, sendJson } from './http-util.js';
-import type { PromptQueue } from './queue.js';
+import type { ServerQueue } from './queue.js';
 import { PROVIDER_IDS } from '../providers/catalog.js';
 import type { ProviderId } from '../providers/provider.js';
 import { isSecretName } from '../http/secrets.js';
@@ -14,10 +14,8 @@ import { isSecretName } from '../http/secrets.js';
 /** POST /prompt: parse, validate (nothing is queued or spent on an invalid prompt), enqueue. */
 
 export interface PromptRouteContext {
-  queue: PromptQueue;
+  queue: ServerQueue;
   registry: NodeRegistry;
-  /** Parsed workflows waiting in the queue, by prompt id. */
-  workflows: Map<string, ParsedWorkflow>;
   inputDir: string;
   outputDir: string;
   env: NodeJS.ProcessEnv;
@@ -59,14 +57,13 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   if (!isRecord(body) || body.prompt === undefined) return sendJson(response, 400, promptError('no_prompt', 'No prompt provided', ''));
   const extraData = isRecord(body.extra_data) ? stripSecrets(body.extra_data) : {};
   let parsed: ParsedWorkflow;
+  let provider: ProviderId | undefined;
   try {
-    parsed = parseUserWorkflow(body.prompt, ctx.registry, promptProvider(extraData, ctx.provider));
+    provider = promptProvider(extraData, ctx.provider);
+    parsed = parsePostedPrompt(body.prompt, extraData, ctx.registry, provider);
   } catch (error) {
     return sendJson(response, 400, promptError('invalid_prompt', 'Invalid prompt', messageOf(error)));
   }
-  // The editor's (or ComfyUI's) UI workflow is what the user opened: it goes into the saved video.
-  const ui = uiWorkflowOf(extraData);
-  if (ui !== undefined) parsed = { ...parsed, ui, opened: undefined };
   const validation = await validateWorkflow(parsed, { inputDir: ctx.inputDir, outputDir: ctx.outputDir, env: ctx.env, publicUrl: ctx.publicUrl, ...ctx.images });
   if (!validation.ok) {
     const comfy = validation.comfy ?? promptError('prompt_outputs_failed_validation', 'Prompt outputs failed validation', '');
@@ -74,9 +71,8 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
   }
   const promptId = typeof body.prompt_id === 'string' && body.prompt_id !== '' ? body.prompt_id : randomUUID();
   const api = parsed.api;
-  const number = ctx.queue.nextNumber();
-  ctx.workflows.set(promptId, parsed);
-  ctx.queue.enqueue({
+  const number = await ctx.queue.nextNumber();
+  const item = {
     number,
     promptId,
     // History keeps the prompt as posted (ComfyUI's own node types, ids and all), not our mapping of it.
@@ -84,8 +80,20 @@ export async function postPrompt(request: IncomingMessage, response: ServerRespo
     extraData,
     outputsToExecute: Object.keys(api).filter((id) => ctx.registry.get(api[id]?.class_type ?? '')?.outputNode === true),
     clientId: typeof body.client_id === 'string' ? body.client_id : undefined,
-  });
+  };
+  await ctx.queue.submit({ item, parsed, document: body.prompt, ...(provider ? { provider } : {}) });
   sendJson(response, 200, { prompt_id: promptId, number, node_errors: {} });
+}
+
+/**
+ * A posted prompt as it runs: Runway nodes mapped onto `provider`, and the editor's (or ComfyUI's) UI
+ * workflow, which is what the user opened, kept to go into the saved video. A worker calls this again
+ * on the same inputs. @throws when the prompt is not a workflow.
+ */
+export function parsePostedPrompt(prompt: unknown, extraData: Record<string, unknown>, registry: NodeRegistry, provider: ProviderId | undefined): ParsedWorkflow {
+  const parsed = parseUserWorkflow(prompt, registry, provider);
+  const ui = uiWorkflowOf(extraData);
+  return ui === undefined ? parsed : { ...parsed, ui, opened: undefined };
 }
 
 export function promptError(type: string, message: string, details: string): { error: unknown; node_errors: Record<string, never> } {

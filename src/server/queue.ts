@@ -1,9 +1,13 @@
 import type { RunEvent } from '../engine/events.js';
 import { emptyRecord } from '../engine/records.js';
+import type { ParsedWorkflow } from '../comfy/index.js';
+import type { ProviderId } from '../providers/provider.js';
 
 /**
  * ComfyUI's prompt queue: one prompt runs at a time, the rest wait in order, and
  * finished prompts land in a history in ComfyUI's shape so existing clients can read it.
+ * Two homes, one interface (ServerQueue): this process (PromptQueue, below) or Redis,
+ * shared by every `serve --redis` and run by `reelgraph worker` (redis-queue.ts).
  */
 
 export interface QueueItem {
@@ -31,8 +35,39 @@ export interface JobView {
   times: { created: number; started?: number; ended?: number };
 }
 
+/** A prompt that passed validation, with everything needed to run it. */
+export interface PostedPrompt {
+  item: QueueItem;
+  parsed: ParsedWorkflow;
+  /** The prompt as posted (unstripped), parsed again where it runs when that is another process. */
+  document: unknown;
+  /** The provider ComfyUI's Runway nodes were mapped onto (the prompt's choice or the server's default). */
+  provider?: ProviderId;
+}
+
 /** Runs one prompt; must report every event through onEvent and settle when the run ends. */
-export type RunPrompt = (item: QueueItem, signal: AbortSignal, onEvent: (event: RunEvent) => void) => Promise<void>;
+export type RunPrompt = (item: QueueItem, parsed: ParsedWorkflow, signal: AbortSignal, onEvent: (event: RunEvent) => void) => Promise<void>;
+
+/** What the routes and the websocket hub need from a queue, wherever it lives. */
+export interface ServerQueue {
+  nextNumber(): Promise<number>;
+  submit(posted: PostedPrompt): Promise<void>;
+  remaining(): Promise<number>;
+  /** GET /queue: ComfyUI's tuples `[number, prompt_id, prompt, extra_data, outputs_to_execute]`. */
+  snapshot(): Promise<{ queue_running: unknown[]; queue_pending: unknown[] }>;
+  jobs(): Promise<JobView[]>;
+  /** Removes waiting prompts (running ones are interrupted instead). */
+  delete(promptIds: readonly string[]): Promise<void>;
+  clear(): Promise<void>;
+  /** Aborts the running prompt named (or every running one when no id is given). */
+  interrupt(promptId?: string): Promise<void>;
+  historyView(maxItems?: number): Promise<Record<string, HistoryEntry>>;
+  historyOf(promptId: string): Promise<Record<string, HistoryEntry>>;
+  deleteHistory(promptIds: readonly string[]): Promise<void>;
+  clearHistory(): Promise<void>;
+  /** Stops what this process runs or listens to; the server calls it on close. */
+  close(): Promise<void>;
+}
 
 export interface QueueListener {
   /** A run event, with the client id that queued the prompt. */
@@ -45,10 +80,11 @@ export interface QueueListener {
 
 /** Events that ComfyUI copies into history.status.messages. */
 const HISTORY_MESSAGES = new Set(['execution_start', 'execution_cached', 'execution_success', 'execution_error', 'execution_interrupted']);
-const MAX_HISTORY = 10_000;
+export const MAX_HISTORY = 10_000;
 
-export class PromptQueue {
-  private readonly pending: QueueItem[] = [];
+/** The queue in this process: one prompt at a time, history in memory (saved by the listener). */
+export class PromptQueue implements ServerQueue {
+  private readonly pending: { item: QueueItem; parsed: ParsedWorkflow }[] = [];
   private running: { item: QueueItem; controller: AbortController } | undefined;
   private readonly history = new Map<string, HistoryEntry>();
   private counter = 0;
@@ -66,26 +102,25 @@ export class PromptQueue {
     }
   }
 
-  nextNumber(): number {
+  async nextNumber(): Promise<number> {
     return this.counter++;
   }
 
-  enqueue(item: QueueItem): void {
+  async submit({ item, parsed }: PostedPrompt): Promise<void> {
     this.times.set(item.promptId, { created: Date.now() });
-    this.pending.push(item);
+    this.pending.push({ item, parsed });
     this.listener.changed();
     this.pump();
   }
 
-  remaining(): number {
+  async remaining(): Promise<number> {
     return this.pending.length + (this.running ? 1 : 0);
   }
 
-  /** GET /queue: ComfyUI's tuples `[number, prompt_id, prompt, extra_data, outputs_to_execute]`. */
-  snapshot(): { queue_running: unknown[]; queue_pending: unknown[] } {
+  async snapshot(): Promise<{ queue_running: unknown[]; queue_pending: unknown[] }> {
     return {
       queue_running: this.running ? [tupleOf(this.running.item)] : [],
-      queue_pending: this.pending.map(tupleOf),
+      queue_pending: this.pending.map(({ item }) => tupleOf(item)),
     };
   }
 
@@ -93,55 +128,55 @@ export class PromptQueue {
    * Every job the queue knows, oldest first, as ComfyUI's comfy_execution/jobs.py sees them: waiting and running
    * prompts, then history (a failed run that was interrupted is "cancelled").
    */
-  jobs(): JobView[] {
-    const view = (item: QueueItem, status: JobView['status'], entry?: HistoryEntry): JobView => ({
-      item, status, entry, times: this.times.get(item.promptId) ?? { created: 0 },
-    });
-    const finished = [...this.history.values()].map((entry) => {
-      const [number, promptId, prompt, extraData, outputsToExecute] = entry.prompt;
-      const interrupted = entry.status.messages.some(([type]) => type === 'execution_interrupted');
-      const status = entry.status.status_str === 'success' ? 'completed' : interrupted ? 'cancelled' : 'failed';
-      return view({ number, promptId, prompt, extraData, outputsToExecute }, status, entry);
-    });
-    const running = this.running ? [view(this.running.item, 'in_progress')] : [];
-    return [...finished, ...running, ...this.pending.map((item) => view(item, 'pending'))];
+  async jobs(): Promise<JobView[]> {
+    const times = (id: string) => this.times.get(id) ?? { created: 0 };
+    const finished = [...this.history.values()].map((entry) => finishedJob(entry, times(entry.prompt[1])));
+    const running: JobView[] = this.running ? [{ item: this.running.item, status: 'in_progress', times: times(this.running.item.promptId) }] : [];
+    return [...finished, ...running, ...this.pending.map(({ item }): JobView => ({ item, status: 'pending', times: times(item.promptId) }))];
   }
 
-  /** Removes waiting prompts (running ones are interrupted instead). */
-  delete(promptIds: readonly string[]): void {
+  async delete(promptIds: readonly string[]): Promise<void> {
     const ids = new Set(promptIds);
     const before = this.pending.length;
-    this.pending.splice(0, this.pending.length, ...this.pending.filter((item) => !ids.has(item.promptId)));
+    this.pending.splice(0, this.pending.length, ...this.pending.filter(({ item }) => !ids.has(item.promptId)));
     if (this.pending.length !== before) this.listener.changed();
   }
 
-  clear(): void {
+  async clear(): Promise<void> {
     if (this.pending.length === 0) return;
     this.pending.length = 0;
     this.listener.changed();
   }
 
-  /** Aborts the running prompt, if it is the one named (or any when no id is given). */
-  interrupt(promptId?: string): boolean {
-    if (!this.running) return false;
-    if (promptId !== undefined && this.running.item.promptId !== promptId) return false;
+  async interrupt(promptId?: string): Promise<void> {
+    if (!this.running) return;
+    if (promptId !== undefined && this.running.item.promptId !== promptId) return;
     this.running.controller.abort();
-    return true;
   }
 
   /** Newest last, like ComfyUI; max_items keeps the newest. */
-  historyView(maxItems?: number): Record<string, HistoryEntry> {
+  async historyView(maxItems?: number): Promise<Record<string, HistoryEntry>> {
     const entries = [...this.history.entries()];
     const kept = maxItems !== undefined && maxItems >= 0 ? entries.slice(Math.max(0, entries.length - maxItems)) : entries;
     return Object.fromEntries(kept);
   }
 
-  historyOf(promptId: string): Record<string, HistoryEntry> {
+  async historyOf(promptId: string): Promise<Record<string, HistoryEntry>> {
     const entry = this.history.get(promptId);
     return entry ? { [promptId]: entry } : {};
   }
 
-  deleteHistory(promptIds: readonly string[]): void {
+  async deleteHistory(promptIds: readonly string[]): Promise<void> {
+    this.forget(promptIds);
+  }
+
+  async clearHistory(): Promise<void> {
+    for (const id of this.history.keys()) this.times.delete(id);
+    this.history.clear();
+    this.historyChanged();
+  }
+
+  private forget(promptIds: readonly string[]): void {
     for (const id of promptIds) {
       this.history.delete(id);
       this.times.delete(id);
@@ -149,69 +184,80 @@ export class PromptQueue {
     this.historyChanged();
   }
 
-  clearHistory(): void {
-    for (const id of this.history.keys()) this.times.delete(id);
-    this.history.clear();
-    this.historyChanged();
-  }
-
   private historyChanged(): void {
     this.listener.historyChanged?.([...this.history.entries()]);
   }
 
-  /** Resolves once nothing is running or waiting; the server awaits it on close. */
-  async drained(): Promise<void> {
-    while (this.running || this.pending.length > 0) await this.idle;
-  }
-
-  /** Aborts everything: used when the server closes. */
-  abortAll(): void {
+  /**
+   * Aborts everything, then waits (up to graceMs) for the running prompt to settle: a node that
+   * ignores its abort signal must not keep the process alive forever.
+   */
+  async close(graceMs = 5000): Promise<void> {
     this.pending.length = 0;
     this.running?.controller.abort();
+    await Promise.race([this.drained(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  }
+
+  private async drained(): Promise<void> {
+    while (this.running || this.pending.length > 0) await this.idle;
   }
 
   private pump(): void {
     if (this.running) return;
-    const item = this.pending.shift();
-    if (!item) return;
+    const next = this.pending.shift();
+    if (!next) return;
     const controller = new AbortController();
-    this.running = { item, controller };
-    this.idle = this.execute(item, controller).finally(() => {
+    this.running = { item: next.item, controller };
+    this.idle = this.execute(next.item, next.parsed, controller).finally(() => {
       this.running = undefined;
       this.listener.changed();
       this.pump();
     });
   }
 
-  private async execute(item: QueueItem, controller: AbortController): Promise<void> {
-    const entry: HistoryEntry = {
-      prompt: tupleOf(item),
-      outputs: emptyRecord(),
-      status: { status_str: 'error', completed: false, messages: [] },
-      meta: emptyRecord(),
-    };
+  private async execute(item: QueueItem, parsed: ParsedWorkflow, controller: AbortController): Promise<void> {
+    const entry = newEntry(item);
     const times = this.times.get(item.promptId);
     if (times) times.started = Date.now();
     const onEvent = (event: RunEvent): void => {
-      record(entry, event);
+      recordEvent(entry, event);
       this.listener.event(event, item.clientId);
     };
     try {
-      await this.run(item, controller.signal, onEvent);
+      await this.run(item, parsed, controller.signal, onEvent);
     } finally {
       if (times) times.ended = Date.now();
       this.history.set(item.promptId, entry);
-      if (this.history.size > MAX_HISTORY) this.deleteHistory([this.history.keys().next().value!]);
+      if (this.history.size > MAX_HISTORY) this.forget([this.history.keys().next().value!]);
       else this.historyChanged();
     }
   }
 }
 
-function tupleOf(item: QueueItem): HistoryEntry['prompt'] {
+/** A history entry before its prompt runs: an error until execution_success says otherwise. */
+export function newEntry(item: QueueItem): HistoryEntry {
+  return {
+    prompt: tupleOf(item),
+    outputs: emptyRecord(),
+    status: { status_str: 'error', completed: false, messages: [] },
+    meta: emptyRecord(),
+  };
+}
+
+/** A finished prompt as /api/jobs shows it (an error that was an interruption is "cancelled"). */
+export function finishedJob(entry: HistoryEntry, times: JobView['times']): JobView {
+  const [number, promptId, prompt, extraData, outputsToExecute] = entry.prompt;
+  const interrupted = entry.status.messages.some(([type]) => type === 'execution_interrupted');
+  const status = entry.status.status_str === 'success' ? 'completed' : interrupted ? 'cancelled' : 'failed';
+  return { item: { number, promptId, prompt, extraData, outputsToExecute }, status, entry, times };
+}
+
+export function tupleOf(item: QueueItem): HistoryEntry['prompt'] {
   return [item.number, item.promptId, item.prompt, item.extraData, item.outputsToExecute];
 }
 
-function record(entry: HistoryEntry, event: RunEvent): void {
+/** Copies what ComfyUI keeps of an event into the history entry. */
+export function recordEvent(entry: HistoryEntry, event: RunEvent): void {
   if (HISTORY_MESSAGES.has(event.type)) entry.status.messages.push([event.type, event.data]);
   if (event.type === 'executed') {
     entry.outputs[event.data.node] = event.data.output;

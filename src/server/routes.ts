@@ -31,27 +31,27 @@ const SMALL_BODY_BYTES = 1024 * 1024;
 
 const routes: Record<string, Handler> = {
   'POST /prompt': (request, response, _url, ctx) => postPrompt(request, response, ctx),
-  'GET /prompt': (_request, response, _url, ctx) => sendJson(response, 200, { exec_info: { queue_remaining: ctx.queue.remaining() } }),
-  'GET /queue': (_request, response, _url, ctx) => sendJson(response, 200, ctx.queue.snapshot()),
+  'GET /prompt': async (_request, response, _url, ctx) => sendJson(response, 200, { exec_info: { queue_remaining: await ctx.queue.remaining() } }),
+  'GET /queue': async (_request, response, _url, ctx) => sendJson(response, 200, await ctx.queue.snapshot()),
   'POST /queue': async (request, response, _url, ctx) => {
     const body = await readObject(request);
-    if (body.clear === true) ctx.queue.clear();
-    if (Array.isArray(body.delete)) ctx.queue.delete(body.delete.map(String));
+    if (body.clear === true) await ctx.queue.clear();
+    if (Array.isArray(body.delete)) await ctx.queue.delete(body.delete.map(String));
     sendJson(response, 200, {});
   },
   'POST /interrupt': async (request, response, _url, ctx) => {
     const body = await readObject(request);
-    ctx.queue.interrupt(typeof body.prompt_id === 'string' ? body.prompt_id : undefined);
+    await ctx.queue.interrupt(typeof body.prompt_id === 'string' ? body.prompt_id : undefined);
     sendJson(response, 200, {});
   },
-  'GET /history': (_request, response, url, ctx) => {
+  'GET /history': async (_request, response, url, ctx) => {
     const max = url.searchParams.get('max_items');
-    sendJson(response, 200, ctx.queue.historyView(max === null ? undefined : Number.parseInt(max, 10)));
+    sendJson(response, 200, await ctx.queue.historyView(max === null ? undefined : Number.parseInt(max, 10)));
   },
   'POST /history': async (request, response, _url, ctx) => {
     const body = await readObject(request);
-    if (body.clear === true) ctx.queue.clearHistory();
-    if (Array.isArray(body.delete)) ctx.queue.deleteHistory(body.delete.map(String));
+    if (body.clear === true) await ctx.queue.clearHistory();
+    if (Array.isArray(body.delete)) await ctx.queue.deleteHistory(body.delete.map(String));
     sendJson(response, 200, {});
   },
   'GET /object_info': async (_request, response, _url, ctx) => sendJson(response, 200, await currentObjectInfo(ctx)),
@@ -118,7 +118,7 @@ function decodeParam(value: string): string {
 }
 
 async function paramRoute(kind: string, value: string, response: ServerResponse, ctx: ApiContext): Promise<void> {
-  if (kind === 'history') return sendJson(response, 200, ctx.queue.historyOf(value));
+  if (kind === 'history') return sendJson(response, 200, await ctx.queue.historyOf(value));
   if (kind === 'object_info') {
     const all = await currentObjectInfo(ctx);
     const info = Object.hasOwn(all, value) ? all[value] : undefined;
@@ -134,9 +134,9 @@ async function paramRoute(kind: string, value: string, response: ServerResponse,
 /** /api/jobs exists only under /api, and /internal/* only without it, as in ComfyUI. */
 async function onlyOnePrefixRoute(response: ServerResponse, url: URL, ctx: ApiContext): Promise<boolean> {
   const path = url.pathname;
-  if (path === '/api/jobs') return listJobs(response, url, ctx.queue), true;
+  if (path === '/api/jobs') return await listJobs(response, url, ctx.queue), true;
   const job = /^\/api\/jobs\/([^/]+)$/.exec(path);
-  if (job) return getJob(response, decodeURIComponent(job[1]!), ctx.queue), true;
+  if (job) return await getJob(response, decodeURIComponent(job[1]!), ctx.queue), true;
   // ComfyUI's log is for its own console; ours goes to stderr, so the list is empty.
   if (path === '/internal/logs') return sendJson(response, 200, ''), true;
   if (path === '/internal/logs/raw') return sendJson(response, 200, { entries: [], size: { cols: 80, rows: 24 } }), true;

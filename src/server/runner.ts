@@ -1,10 +1,11 @@
 import type { RunEvent } from '../engine/events.js';
 import { formatIssue, isCancellation, messageOf } from '../engine/errors.js';
-import type { ParsedWorkflow } from '../comfy/index.js';
+import type { Logger } from '../engine/define-node.js';
 import { runWorkflow } from '../app/run.js';
 import type { HttpClient } from '../http/types.js';
 import type { QueueItem, RunPrompt } from './queue.js';
 import type { JobLimits } from '../jobs/slots.js';
+import type { JournalPort } from '../jobs/port.js';
 
 /**
  * The queue worker: runs one queued prompt through runWorkflow and makes sure the
@@ -26,14 +27,15 @@ export interface RunnerOptions {
   notice?: (line: string) => void;
   /** The server's one HTTP client, shared by every prompt it runs. */
   http: HttpClient;
+  /** The job journal (default: the user's file); a worker passes the one in Redis. */
+  journal?: JournalPort;
+  log?: Logger;
 }
 
 const TERMINAL = new Set(['execution_success', 'execution_error', 'execution_interrupted']);
 
-export function createRunner(options: RunnerOptions, workflows: Map<string, ParsedWorkflow>): RunPrompt {
-  return async (item, signal, onEvent) => {
-    const parsed = workflows.get(item.promptId);
-    workflows.delete(item.promptId);
+export function createRunner(options: RunnerOptions): RunPrompt {
+  return async (item, parsed, signal, onEvent) => {
     let ended = false;
     let terminal = false;
     const emit = (event: RunEvent): void => {
@@ -42,7 +44,6 @@ export function createRunner(options: RunnerOptions, workflows: Map<string, Pars
       onEvent(event);
     };
     try {
-      if (!parsed) throw new Error(`prompt ${item.promptId} has no workflow`);
       const result = await runWorkflow(parsed, { ...options, promptId: item.promptId, signal, onEvent: emit });
       if (result.status === 'invalid') emit(failure(item, result.validation.issues.map(formatIssue).join('\n'), 'WorkflowValidationError'));
     } catch (error) {
@@ -53,7 +54,7 @@ export function createRunner(options: RunnerOptions, workflows: Map<string, Pars
   };
 }
 
-function failure(item: QueueItem, message: string, type: string): RunEvent {
+export function failure(item: QueueItem, message: string, type: string): RunEvent {
   return {
     type: 'execution_error',
     data: {

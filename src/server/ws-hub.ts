@@ -30,12 +30,14 @@ export class WsHub {
   /** The running prompt's client and node, replayed to that client when it reconnects. */
   private current: { clientId: string; data: unknown } | undefined;
 
-  constructor(private readonly queueRemaining: () => number) {}
+  constructor(private readonly queueRemaining: () => Promise<number>) {}
 
   /** Completes an upgrade that the caller has already checked. */
   accept(request: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const sid = url.searchParams.get('clientId') || randomUUID().replaceAll('-', '');
-    this.server.handleUpgrade(request, socket, head, (ws) => {
+    // The status is read first (a queue in Redis answers asynchronously), so that the socket is
+    // registered and hears its status in one step: `status` is always its first message.
+    void this.status().then((status) => this.server.handleUpgrade(request, socket, head, (ws) => {
       this.sockets.set(sid, ws);
       const forget = () => {
         if (this.sockets.get(sid) === ws) this.sockets.delete(sid);
@@ -44,9 +46,9 @@ export class WsHub {
       ws.on('error', forget);
       // Clients may send feature_flags first; we have nothing to negotiate, so input is ignored.
       ws.on('message', () => undefined);
-      this.sendTo(ws, { type: 'status', data: { status: this.status(), sid } });
+      this.sendTo(ws, { type: 'status', data: { status, sid } });
       if (this.current?.clientId === sid) this.sendTo(ws, { type: 'executing', data: this.current.data });
-    });
+    }));
   }
 
   /** A run event from the queue, for the prompt queued by `clientId`. */
@@ -59,7 +61,7 @@ export class WsHub {
 
   /** The queue length changed: everyone hears it. */
   statusChanged(): void {
-    this.send({ type: 'status', data: { status: this.status() } }, routeOf('status', undefined));
+    void this.status().then((status) => this.send({ type: 'status', data: { status } }, routeOf('status', undefined)));
   }
 
   async close(): Promise<void> {
@@ -76,8 +78,10 @@ export class WsHub {
     }
   }
 
-  private status(): { exec_info: { queue_remaining: number } } {
-    return { exec_info: { queue_remaining: this.queueRemaining() } };
+  private async status(): Promise<{ exec_info: { queue_remaining: number } }> {
+    // A queue in Redis that cannot be read right now still owes the socket its status.
+    const remaining = await this.queueRemaining().catch(() => 0);
+    return { exec_info: { queue_remaining: remaining } };
   }
 
   private sendTo(ws: WebSocket, message: unknown): void {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { allowPrivateUrls, maxJobsOption, parse, positiveInt } from '../args.js';
+import { allowPrivateUrls, maxJobsOption, parse, positiveInt, UsageError } from '../args.js';
 import { isLoopbackBind, startServer } from '../../server/index.js';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
 import { emulatorEnv } from '../emulator-env.js';
@@ -9,7 +9,7 @@ import { freePort } from '../../http/free-port.js';
 import { providerOption } from './dry-run.js';
 import { IMAGE_OPTIONS, IMAGE_USAGE, imageOptions } from '../image-options.js';
 
-const USAGE = `reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR] [--max-jobs PROVIDER=N]... [--emulator]\n                       [--provider runway|cometapi|runcomfy] ${IMAGE_USAGE}\n                       [--auth-token T] [--allow-host NAME]... [--allow-private-urls]`;
+const USAGE = `reelgraph serve [--port 8188] [--host 127.0.0.1] [--output-dir DIR] [--input-dir DIR] [--max-jobs PROVIDER=N]... [--emulator]\n                       [--provider runway|cometapi|runcomfy] ${IMAGE_USAGE}\n                       [--auth-token T] [--allow-host NAME]... [--allow-private-urls] [--redis redis://HOST:PORT]`;
 
 /**
  * `reelgraph serve`: the editor and ComfyUI's API on loopback, until Ctrl-C. Bound anywhere
@@ -32,10 +32,14 @@ export async function serveCommand(args: string[]): Promise<number> {
       'auth-token': { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
       'allow-private-urls': { type: 'boolean' },
+      redis: { type: 'string' },
     },
     USAGE,
   );
   allowPrivateUrls(values['allow-private-urls']);
+  // The built-in emulator lives in this process, where `reelgraph worker` processes cannot reach it.
+  if (values.redis !== undefined && values.emulator) throw new UsageError('--emulator runs prompts in this process; it cannot be combined with --redis (point the workers at the providers instead).');
+  if (values.redis !== undefined && values['max-jobs'] !== undefined) throw new UsageError('--max-jobs limits jobs run in this process; with --redis the workers run them (give each `reelgraph worker` --rate).');
   const images = imageOptions(values);
   const host = values.host ?? '127.0.0.1';
   const loopback = isLoopbackBind(host);
@@ -66,8 +70,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     emulatorUrl: emulator?.url,
     provider: providerOption(values.provider),
     authToken: token,
+    ...(values.redis !== undefined ? { redis: values.redis } : {}),
     allowHosts: [...addresses.map((a) => (a.includes(':') ? `[${a}]` : a)), ...(values['allow-host'] ?? [])],
   });
+  if (values.redis !== undefined) process.stderr.write(`Queue and history in Redis: prompts run on \`reelgraph worker --redis\` processes\n`);
   if (emulator) process.stderr.write(`Emulator mode: providers answer from the built-in emulator at ${emulator.url} (no keys, nothing is paid)\n`);
   const port = new URL(server.url).port;
   const query = token ? `/?token=${encodeURIComponent(token)}` : '';

@@ -11,7 +11,7 @@ let server: Server;
 let hub: WsHub;
 let base: string;
 beforeAll(async () => {
-  hub = new WsHub(() => 0);
+  hub = new WsHub(async () => 0);
   server = createServer();
   server.on('upgrade', (request, socket, head) => hub.accept(request, socket, head, new URL(request.url ?? '/', 'http://127.0.0.1')));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
