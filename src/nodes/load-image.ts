@@ -3,7 +3,7 @@ import { type ValidationContext } from '../engine/define-node.js';
 import { defineNode } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
 import { ImageHeaderError, readImageHeader, type ImageHeader } from './image-header.js';
-import { sha256File } from './content-hash.js';
+import { sha256InputFile } from './content-hash.js';
 import { nodeIssue, quote } from './issues.js';
 import { confineExisting, isRemoteUrl } from './paths.js';
 import { allowsPrivateUrls, fetchableUrlProblem, urlProblem } from './url-guard.js';
@@ -74,7 +74,7 @@ export const loadImage = defineNode({
     if (isRemoteUrl(p.image)) return p.image;
     const confined = await confineExisting(ctx.files.inputDir, p.image);
     if (!confined.ok) throw new InputError(`image ${quote(p.image)} ${confined.rule}`);
-    return sha256File(confined.path);
+    return sha256InputFile(confined.path);
   },
   async run(_inputs, p, ctx) {
     if (isRemoteUrl(p.image)) {
@@ -92,7 +92,7 @@ export const loadImage = defineNode({
     }
     const local = await inspectLocalImage(ctx.files.inputDir, p.image);
     if (!local.ok) throw new InputError(`image ${quote(p.image)} ${local.rule}`);
-    const sha256 = await sha256File(local.path);
+    const sha256 = await sha256InputFile(local.path);
     return { IMAGE: toRef(p.image, local.header, { path: local.path, sha256 }, p.fit) };
   },
 });
