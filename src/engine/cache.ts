@@ -29,8 +29,12 @@ export class OutputCache {
     }
   }
 
-  /** Write to a temp file, fsync, then rename: readers see the old entry or the whole new one. */
-  async set(key: string, outputs: Values): Promise<void> {
+  /**
+   * Write to a temp file, then rename: readers see the old entry or the whole new one. `durable`
+   * (the default) fsyncs the file and its folder first, so the entry survives a power cut: wanted
+   * for a paid node's outputs, not for what is cheap to compute again (a lost entry is a miss).
+   */
+  async set(key: string, outputs: Values, { durable = true }: { durable?: boolean } = {}): Promise<void> {
     const path = this.#pathOf(key);
     const folder = join(this.dir, key.slice(0, 2));
     await mkdir(folder, { recursive: true });
@@ -39,7 +43,7 @@ export class OutputCache {
       const handle = await open(temp, 'w', 0o600);
       try {
         await handle.writeFile(JSON.stringify({ key, outputs }));
-        await handle.sync();
+        if (durable) await handle.sync();
       } finally {
         await handle.close();
       }
@@ -48,7 +52,7 @@ export class OutputCache {
       await rm(temp, { force: true });
       throw error;
     }
-    await syncFolder(folder);
+    if (durable) await syncFolder(folder);
   }
 
   #pathOf(key: string): string {

@@ -245,9 +245,10 @@ async function runNode(graph: Graph, prepared: Prepared, id: string, state: RunS
     if (missing !== undefined) throw new RuntimeError(`run() returned no value for output "${missing}".`);
     state.results.set(id, outputs);
     state.executed.push(id);
-    // Stored at once, even after an interrupt: a finished paid generation is never lost.
+    // Stored at once, even after an interrupt: a finished paid generation is never lost (and made
+    // durable: a node that plans paid jobs). Other nodes' entries are cheap to lose, so no fsync.
     if (options.cache && def.cacheable !== false && !options.volatile.has(id)) {
-      await options.cache.set(options.keys.get(id)!, outputs).catch((error: unknown) => {
+      await options.cache.set(options.keys.get(id)!, outputs, { durable: def.plannedJobs !== undefined }).catch((error: unknown) => {
         base.log.warn(`${nodeLabel(id, node.type, node.where)}: could not write the output cache: ${String(error)}`);
       });
     }

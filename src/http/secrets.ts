@@ -30,19 +30,34 @@ export function secretVariants(key: string): string[] {
 
 /** `text` with every variant of every key replaced by [redacted]. */
 export function scrubText(text: string, keys: readonly string[]): string {
-  let result = text;
-  for (const key of keys) {
-    for (const form of secretVariants(key)) if (result.includes(form)) result = result.split(form).join(REDACTED);
+  return scrubberFor(keys)(text);
+}
+
+/**
+ * The replacement for a set of keys, with every key's forms worked out once: a workflow of
+ * hundreds of strings saved in every row of a batch must not re-derive them per string.
+ */
+function scrubberFor(keys: readonly string[]): (text: string) => string {
+  const steps = keys.map((key) => ({
+    forms: secretVariants(key),
     // Case variants beyond all-upper/all-lower (a provider "normalising" a key's case).
-    if (key.length >= MIN_SECRET_LENGTH) result = result.replace(new RegExp(escapeRegExp(key), 'gi'), REDACTED);
-  }
-  return result;
+    anyCase: key.length >= MIN_SECRET_LENGTH ? new RegExp(escapeRegExp(key), 'gi') : undefined,
+  }));
+  return (text) => {
+    let result = text;
+    for (const { forms, anyCase } of steps) {
+      for (const form of forms) if (result.includes(form)) result = result.split(form).join(REDACTED);
+      if (anyCase) result = result.replace(anyCase, REDACTED);
+    }
+    return result;
+  };
 }
 
 /** A deep copy of JSON-like `value`: secret-named fields dropped, every key variant redacted in strings. */
 export function scrubValue(value: unknown, keys: readonly string[], options: { dropSecretNames?: boolean } = {}): unknown {
+  const scrub = scrubberFor(keys);
   const walk = (node: unknown): unknown => {
-    if (typeof node === 'string') return scrubText(node, keys);
+    if (typeof node === 'string') return scrub(node);
     if (Array.isArray(node)) return node.map(walk);
     if (typeof node !== 'object' || node === null) return node;
     const copy: Record<string, unknown> = {};

@@ -23,9 +23,19 @@ end
 redis.call('SET', KEYS[1], ARGV[1])
 return false`;
 
-/** Applies one change to a record (and indexes its task id). ARGV: kind, change as JSON, task index prefix. */
+/**
+ * Applies one change to a record (and indexes its task id). KEYS[1]: the record, or with ARGV[4] set
+ * the task's index entry, looked up here so a change named by task id is one round trip.
+ * ARGV: kind, change as JSON, task index prefix, record prefix when KEYS[1] is a task index entry.
+ */
 const UPDATE = `
-local current = redis.call('GET', KEYS[1])
+local key = KEYS[1]
+if ARGV[4] ~= '' then
+  local jobKey = redis.call('GET', key)
+  if not jobKey then return 0 end
+  key = ARGV[4] .. jobKey
+end
+local current = redis.call('GET', key)
 if not current then return 0 end
 local job = cjson.decode(current)
 local change = cjson.decode(ARGV[2])
@@ -42,8 +52,21 @@ elseif ARGV[1] == 'cancel' then
   if change.outcome == 'cancelled' then job.state = 'cancelled' end
   table.insert(job.cancels, { outcome = change.outcome, at = change.at })
 end
-redis.call('SET', KEYS[1], cjson.encode(job))
+redis.call('SET', key, cjson.encode(job))
 return 1`;
+
+/** The scripts as commands: ioredis sends them by SHA (EVALSHA), the body only when Redis lacks it. */
+interface ScriptedRedis {
+  reelgraphJobClaim(key: string, record: string): Promise<string | null>;
+  reelgraphJobUpdate(key: string, kind: string, change: string, taskPrefix: string, jobPrefix: string): Promise<number>;
+}
+
+function scripted(redis: Redis): ScriptedRedis {
+  const commands = redis as unknown as Partial<ScriptedRedis>;
+  if (!commands.reelgraphJobClaim) redis.defineCommand('reelgraphJobClaim', { numberOfKeys: 1, lua: CLAIM });
+  if (!commands.reelgraphJobUpdate) redis.defineCommand('reelgraphJobUpdate', { numberOfKeys: 1, lua: UPDATE });
+  return redis as unknown as ScriptedRedis;
+}
 
 /** Another worker holds a live intent for this key: this one must not create. */
 export class JobClaimedError extends Error {
@@ -51,10 +74,14 @@ export class JobClaimedError extends Error {
 }
 
 export class RedisJournal implements JournalPort {
+  private readonly scripts: ScriptedRedis;
+
   constructor(
     private readonly redis: Redis,
     readonly origin?: JobOrigin,
-  ) {}
+  ) {
+    this.scripts = scripted(redis);
+  }
 
   async find(jobKey: string): Promise<JobRecord | undefined> {
     const text = await this.redis.get(PREFIX + jobKey);
@@ -70,30 +97,26 @@ export class RedisJournal implements JournalPort {
     const origin = input.origin ?? this.origin;
     const at = Date.now();
     const record: JobRecord = { ...input, ...(origin ? { origin } : {}), state: 'intent', createdAt: at, updatedAt: at, cancels: [] };
-    const holder = (await this.redis.eval(CLAIM, 1, PREFIX + input.jobKey, JSON.stringify(record))) as string | null;
+    const holder = await this.scripts.reelgraphJobClaim(PREFIX + input.jobKey, JSON.stringify(record));
     if (holder) throw new JobClaimedError(`another worker already sent the create for job ${input.jobKey}; this row re-attaches to it when retried`);
   }
 
   async recordSubmitted(jobKey: string, taskId: string): Promise<void> {
-    await this.update(jobKey, 'submitted', { taskId, at: Date.now() });
+    await this.update({ jobKey }, 'submitted', { taskId, at: Date.now() });
   }
 
   async recordState(ref: JobRef, state: JobState, extra: { reason?: string; output?: string } = {}): Promise<void> {
-    const jobKey = await this.keyOf(ref);
-    if (jobKey) await this.update(jobKey, 'state', { state, ...extra, at: Date.now() });
+    await this.update(ref, 'state', { state, ...extra, at: Date.now() });
   }
 
   async recordCancel(ref: JobRef, outcome: string): Promise<void> {
-    const jobKey = await this.keyOf(ref);
-    if (jobKey) await this.update(jobKey, 'cancel', { outcome, at: Date.now() });
+    await this.update(ref, 'cancel', { outcome, at: Date.now() });
   }
 
-  private async keyOf(ref: JobRef): Promise<string | undefined> {
-    return 'jobKey' in ref ? ref.jobKey : ((await this.redis.get(taskKey(ref.provider, ref.taskId))) ?? undefined);
-  }
-
-  private async update(jobKey: string, kind: string, change: Record<string, unknown>): Promise<void> {
-    await this.redis.eval(UPDATE, 1, PREFIX + jobKey, kind, JSON.stringify(change), TASK_PREFIX);
+  /** A change to the job `ref` names; by task id, the script finds the job (nothing happens for an unknown task). */
+  private async update(ref: JobRef, kind: string, change: Record<string, unknown>): Promise<void> {
+    const [key, jobPrefix] = 'jobKey' in ref ? [PREFIX + ref.jobKey, ''] : [taskKey(ref.provider, ref.taskId), PREFIX];
+    await this.scripts.reelgraphJobUpdate(key, kind, JSON.stringify(change), TASK_PREFIX, jobPrefix);
   }
 }
 

@@ -3,7 +3,7 @@ import { type ValidationContext } from '../engine/define-node.js';
 import { defineNode } from './services.js';
 import { InputError, type Issue } from '../engine/errors.js';
 import { ImageHeaderError, readImageHeader, type ImageHeader } from './image-header.js';
-import { sha256File } from './content-hash.js';
+import { sha256InputFile } from './content-hash.js';
 import { nodeIssue, quote } from './issues.js';
 import { confineExisting, isRemoteUrl } from './paths.js';
 import { PrivateAddressError } from '../http/public-address.js';
@@ -59,7 +59,7 @@ export async function imageIdentity(image: string, inputDir: string): Promise<st
   if (isRemoteUrl(image)) return image;
   const confined = await confineExisting(inputDir, image);
   if (!confined.ok) throw new InputError(`image ${quote(image)} ${confined.rule}`);
-  return sha256File(confined.path);
+  return sha256InputFile(confined.path);
 }
 
 function toRef(name: string, header: ImageHeader, location: { path: string; sha256: string } | { url: string }, fit: 'auto' | 'off'): ImageRef {
@@ -99,7 +99,7 @@ export const loadImage = defineNode({
     }
     const local = await inspectLocalImage(ctx.files.inputDir, p.image);
     if (!local.ok) throw new InputError(`image ${quote(p.image)} ${local.rule}`);
-    const sha256 = await sha256File(local.path);
+    const sha256 = await sha256InputFile(local.path);
     return { IMAGE: toRef(p.image, local.header, { path: local.path, sha256 }, p.fit) };
   },
 });

@@ -18,7 +18,8 @@ export async function removeStalePartials(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const stale = names.filter((name) => {
     const pid = PARTIAL.exec(name)?.[1];
-    return pid !== undefined && !isAlive(Number(pid));
+    // This process's own are downloads in progress (many at once in a batch): never stale.
+    return pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid));
   });
   await Promise.all(stale.map((name) => rm(join(dir, name), { force: true })));
   return stale;

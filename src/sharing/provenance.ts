@@ -219,17 +219,19 @@ function shiftChunkOffsets(moov: Buffer, delta: number, path: string): Buffer {
 async function writeReplaced(file: FileHandle, tempPath: string, moov: Mp4Box, newMoov: Buffer, fileSize: number): Promise<void> {
   const out = await open(tempPath, 'wx');
   try {
-    await copyRange(file, out, 0, moov.start);
+    // One buffer for both copies, no larger than the file (a short clip in a batch is a few kB, not a MiB
+    // to zero-fill twice per video). Only the bytes read into it are written out, so it needs no zeroing.
+    const buffer = Buffer.allocUnsafe(Math.max(1, Math.min(COPY_CHUNK_BYTES, fileSize)));
+    await copyRange(file, out, 0, moov.start, buffer);
     await out.write(newMoov);
-    await copyRange(file, out, moov.start + moov.size, fileSize);
+    await copyRange(file, out, moov.start + moov.size, fileSize, buffer);
     await out.sync();
   } finally {
     await out.close();
   }
 }
 
-async function copyRange(from: FileHandle, to: FileHandle, start: number, end: number): Promise<void> {
-  const buf = Buffer.alloc(COPY_CHUNK_BYTES);
+async function copyRange(from: FileHandle, to: FileHandle, start: number, end: number, buf: Buffer): Promise<void> {
   for (let offset = start; offset < end; ) {
     const { bytesRead } = await from.read(buf, 0, Math.min(buf.length, end - offset), offset);
     if (bytesRead === 0) break;

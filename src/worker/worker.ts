@@ -35,8 +35,19 @@ export interface WorkerOptions {
 /** Attempts per row: only failures that cost nothing to retry are retried (RowResult.retry). */
 export const ROW_ATTEMPTS = 6;
 
+/** A row's result: into the batch's results and its event list, both kept BATCH_TTL_S; one round trip. */
+const RECORD_RESULT = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1`;
+
 export function startWorker(options: WorkerOptions): { close(): Promise<void> } {
   const redis = options.connection();
+  redis.defineCommand('reelgraphRowResult', { numberOfKeys: 2, lua: RECORD_RESULT });
+  const recordResult = (batchId: string, result: RowResult): Promise<unknown> =>
+    (redis as unknown as { reelgraphRowResult(...args: (string | number)[]): Promise<unknown> }).reelgraphRowResult(keys.results(batchId), keys.events(batchId), result.row, JSON.stringify(result), BATCH_TTL_S);
   const journal = new RedisJournal(redis);
   const http = createHttpClient();
   const registry = createNodeRegistry();
@@ -72,8 +83,7 @@ export function startWorker(options: WorkerOptions): { close(): Promise<void> } 
     });
     // Thrown: BullMQ tries the row again later (with backoff); the journal makes that re-attach, not re-create.
     if (result.retry && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw new Error(result.reason ?? 'retry');
-    const line = JSON.stringify(result);
-    await redis.multi().hset(keys.results(data.batchId), data.row.id, line).rpush(keys.events(data.batchId), line).expire(keys.results(data.batchId), BATCH_TTL_S).expire(keys.events(data.batchId), BATCH_TTL_S).exec();
+    await recordResult(data.batchId, result);
     options.onRow?.(result);
     return result.status;
   };
@@ -95,8 +105,7 @@ export function startWorker(options: WorkerOptions): { close(): Promise<void> } 
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
     const { row, cost, batchId } = job.data;
     const result: RowResult = { row: row.id, index: row.index, inputs: describeRow(row), status: 'failed', reason: error.message, cost, seconds: 0 };
-    const line = JSON.stringify(result);
-    void redis.multi().hset(keys.results(batchId), row.id, line).rpush(keys.events(batchId), line).exec().then(() => options.onRow?.(result));
+    void recordResult(batchId, result).then(() => options.onRow?.(result));
   });
   return {
     async close() {

@@ -284,6 +284,22 @@ describe('executeGraph with the output cache', () => {
     expect(events[1]!.data).toMatchObject({ nodes: ['1', '2', '3', '4', '5', '6'] });
   });
 
+  it('writes a durable (fsynced) cache entry only for a node that plans paid jobs', async () => {
+    const writes: { key: string; durable: boolean | undefined }[] = [];
+    class RecordingCache extends OutputCache {
+      override async set(key: string, outputs: Record<string, unknown>, options?: { durable?: boolean }): Promise<void> {
+        writes.push({ key, durable: options?.durable });
+        await super.set(key, outputs, options);
+      }
+    }
+    const nodes = testNodes().map((def) => (def.type === 'TestWork' ? { ...def, plannedJobs: () => [{ provider: 'runway', model: 'gen4_turbo', durationSeconds: 5 }] } : def));
+    const result = await executeGraph(apiToGraph(chain), new NodeRegistry(nodes), { promptId: 'p1', files, clock, context, cache: new RecordingCache(dir) });
+    expect(result.status).toBe('success');
+    expect(writes.map((write) => write.durable)).toEqual([false, true, false]);
+    // A non-durable entry is still a whole entry that a second instance reads back.
+    expect(await new OutputCache(dir).get(writes[0]!.key)).toEqual(result.outputs['1']);
+  });
+
   it('changing one param re-runs only that node and its dependents', async () => {
     await setup(twoChains, { cache: new OutputCache(dir) }).run;
     const changed: ApiPrompt = { ...twoChains, '2': { class_type: 'TestWork', inputs: { image: ['1', 0], tag: 'new' } } };

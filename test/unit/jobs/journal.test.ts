@@ -45,6 +45,27 @@ describe('JobJournal', () => {
     expect(a.list()).toEqual([]);
   });
 
+  it('puts each line on disk before its promise resolves, also when hundreds are asked at once (group commit)', async () => {
+    const journal = new JobJournal(dir);
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    await Promise.all(
+      keys.map(async (jobKey) => {
+        await journal.recordIntent({ jobKey, provider: 'runway', model: 'gen4_turbo', baseUrl: 'u', request: summarizeRequest(request) });
+        // Another process reading the file right now sees this intent.
+        expect(new JobJournal(dir).find(jobKey)?.state).toBe('intent');
+      }),
+    );
+    const lines = (await readFile(join(dir, 'jobs.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    expect(lines.map((line) => (JSON.parse(line) as { jobKey: string }).jobKey)).toEqual(keys);
+  });
+
+  it('rejects every line of a write that failed, and none resolves as written', async () => {
+    await appendFile(join(dir, 'not-a-folder'), 'x');
+    const journal = new JobJournal(join(dir, 'not-a-folder'));
+    const results = await Promise.allSettled(['a', 'b', 'c'].map((jobKey) => journal.recordSubmitted(jobKey, `task-${jobKey}`)));
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+
   it('ignores a torn last line left by a crash mid-write', async () => {
     const journal = new JobJournal(dir);
     await journal.recordIntent({ jobKey: 'k3', provider: 'runway', model: 'gen4_turbo', baseUrl: 'u', request: summarizeRequest(request) });
