@@ -7,7 +7,7 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { chooseInCombo, type EditorWindow, pointOf, widgetValue } from '../helpers/editor-actions.js';
+import { chooseInCombo, type EditorWindow, pointOf, widgetValue, idOf } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 
 /** Issue 13: editing the default workflow with real mouse and keyboard (text, undo, modes, menus). */
@@ -38,10 +38,6 @@ const DEFAULT_LINKS: [string, string][] = [
   ['RunwayI2V', 'Poll'],
   ['ValidateImage', 'RunwayI2V'],
 ];
-
-function idOf(page: Page, type: string): Promise<number> {
-  return page.evaluate((type) => (window as unknown as EditorWindow).reelgraph.graph.nodes.find((node) => (node as unknown as { type: string }).type === type)!.id, type);
-}
 
 /** A point on empty canvas, below the default workflow. */
 async function emptyCanvas(page: Page): Promise<{ x: number; y: number }> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
-import type { EditorWindow } from '../helpers/editor-actions.js';
+import { type EditorWindow, waitForPlayingVideo } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 import { startServe, type ServeProcess } from './serve-cli.js';
 
@@ -17,14 +17,6 @@ if (!chromiumAvailable) console.warn(skipReason);
 
 function nodeTypes(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as EditorWindow).reelgraph.graph.nodes.map((node) => (node as unknown as { type: string }).type));
-}
-
-/** A preview <video> that has decoded frames and whose clock moves. */
-async function waitForPlayingVideo(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const video = document.querySelector<HTMLVideoElement>('video.node-preview');
-    return video !== null && video.readyState >= 2 && !video.paused && video.currentTime > 0;
-  }, undefined, { timeout: 60_000 });
 }
 
 describe.skipIf(!chromiumAvailable)('editor: the first run (serve --emulator)', () => {

@@ -8,7 +8,7 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { chooseInCombo, type EditorWindow, nodeState, pointOf, widgetValue } from '../helpers/editor-actions.js';
+import { chooseInCombo, type EditorWindow, nodeState, pointOf, widgetValue, idOf } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 
 /** Issue 13, point 5: LoadImage shows its image and the input folder's list; images dropped on the canvas are uploaded, checked and used. */
@@ -27,10 +27,6 @@ async function dropFile(page: Page, bytes: Buffer, name: string, type: string, a
   );
   await page.dispatchEvent('#graph-canvas', 'dragover', { dataTransfer: transfer, clientX: at.x, clientY: at.y });
   await page.dispatchEvent('#graph-canvas', 'drop', { dataTransfer: transfer, clientX: at.x, clientY: at.y });
-}
-
-function idOf(page: Page, type: string): Promise<number> {
-  return page.evaluate((type) => (window as unknown as EditorWindow).reelgraph.graph.nodes.find((node) => (node as unknown as { type: string }).type === type)!.id, type);
 }
 
 describe.skipIf(!chromiumAvailable)('editor: images you can see', () => {

@@ -7,16 +7,12 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
-import { type EditorWindow, typeIntoWidget } from '../helpers/editor-actions.js';
+import { type EditorWindow, typeIntoWidget, idOf } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 
 /** Issue 13, points 9 and 10: errors a person can act on, Stop, keyboard help and a 1024 px window. */
 
 if (!chromiumAvailable) console.warn(skipReason);
-
-function idOf(page: Page, type: string): Promise<number> {
-  return page.evaluate((type) => (window as unknown as EditorWindow).reelgraph.graph.nodes.find((node) => (node as unknown as { type: string }).type === type)!.id, type);
-}
 
 function busyNodes(page: Page): Promise<string[]> {
   return page.evaluate(() => [...(window as unknown as EditorWindow).reelgraph.runStates].filter(([, state]) => state.state === 'running' || state.state === 'queued').map(([id]) => id));

@@ -7,7 +7,7 @@ import { emulatorEnv } from '../../src/cli/emulator-env.js';
 import { startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, skipReason } from '../helpers/browser.js';
-import { type EditorWindow, typeIntoWidget } from '../helpers/editor-actions.js';
+import { type EditorWindow, typeIntoWidget, idOf, waitForPlayingVideo } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 
 /**
@@ -16,10 +16,6 @@ import { watchPage } from './page-watch.js';
  */
 
 if (!chromiumAvailable) console.warn(skipReason);
-
-function idOf(page: Page, type: string): Promise<number> {
-  return page.evaluate((type) => (window as unknown as EditorWindow).reelgraph.graph.nodes.find((node) => (node as unknown as { type: string }).type === type)!.id, type);
-}
 
 function badge(page: Page): Promise<string> {
   return page.evaluate(() => document.querySelector('#estimate')?.textContent ?? '');
@@ -36,14 +32,6 @@ async function waitForBadge(page: Page, pattern: RegExp): Promise<void> {
     // Said in the failure: what the badge showed instead.
     throw new Error(`the badge never matched ${String(pattern)}; it shows "${await badge(page)}" (${await page.getAttribute('#estimate', 'title')})`);
   }
-}
-
-/** A preview <video> that has decoded frames and whose clock moves. */
-function waitForPlayingVideo(page: Page): Promise<unknown> {
-  return page.waitForFunction(() => {
-    const video = document.querySelector<HTMLVideoElement>('video.node-preview');
-    return video !== null && video.readyState >= 2 && !video.paused && video.currentTime > 0;
-  }, undefined, { timeout: 60_000 });
 }
 
 describe.skipIf(!chromiumAvailable)('editor: the plan behind the cost badge, and jobs whose outcome is unknown', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactsDir, chromiumAvailable, editorBuilt, editorDir, launchBrowser, openEditorPage, skipReason } from '../helpers/browser.js';
-import { type EditorWindow, pointOf, widgetValue } from '../helpers/editor-actions.js';
+import { type EditorWindow, pointOf, widgetValue, waitForPlayingVideo } from '../helpers/editor-actions.js';
 import { watchPage } from './page-watch.js';
 import { startServe, type ServeProcess } from './serve-cli.js';
 
@@ -41,13 +41,6 @@ function pageNodes(page: Page): Promise<PageNode[]> {
       return { id: n.id, type: n.type, title: n.title, inputs: (n.inputs ?? []).map((s) => s.name), outputs: (n.outputs ?? []).map((s) => s.name), menu };
     }),
   );
-}
-
-async function waitForPlayingVideo(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const video = document.querySelector<HTMLVideoElement>('video.node-preview');
-    return video !== null && video.readyState >= 2 && !video.paused && video.currentTime > 0;
-  }, undefined, { timeout: 90_000 });
 }
 
 describe.skipIf(!chromiumAvailable)('editor: subgraph instances open read-through and run (serve --emulator)', () => {

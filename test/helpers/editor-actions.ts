@@ -141,3 +141,16 @@ export async function openFileChooser(page: Page, nodeId: number, widget: string
   }
   throw new Error(`the ${widget} button of node ${nodeId} opened no file chooser`);
 }
+
+/** The id of the first node of this type. */
+export function idOf(page: Page, type: string): Promise<number> {
+  return page.evaluate((type) => (window as unknown as EditorWindow).reelgraph.graph.nodes.find((node) => (node as unknown as { type: string }).type === type)!.id, type);
+}
+
+/** A preview <video> that has decoded frames and whose clock moves. */
+export async function waitForPlayingVideo(page: Page, timeout = 90_000): Promise<void> {
+  await page.waitForFunction(() => {
+    const video = document.querySelector<HTMLVideoElement>('video.node-preview');
+    return video !== null && video.readyState >= 2 && !video.paused && video.currentTime > 0;
+  }, undefined, { timeout });
+}
