@@ -226,17 +226,19 @@ function schedule(prepared: Prepared, toRun: Uint8Array, state: RunState, option
   };
   let stopped = false;
   return new Promise<void>((resolve) => {
+    // Called by runNode when node i has ended (one closure per run, not one per node).
+    const settle = (i: number, succeeded: boolean): void => {
+      state.running.delete(i);
+      if (succeeded) finished(i);
+      slots.give();
+      pump();
+    };
     const pump = (): void => {
       stopped ||= state.interrupted !== undefined || (options.failFast === true && state.failures.length > 0);
       while (!stopped && ready.size > 0 && slots.tryTake()) {
         const i = order[ready.pop()!]!;
         state.running.add(i);
-        void runNode(prepared, i, state, options, slots).then((succeeded) => {
-          state.running.delete(i);
-          if (succeeded) finished(i);
-          slots.give();
-          pump();
-        });
+        void runNode(prepared, i, state, options, slots, settle);
       }
       if (state.running.size === 0) resolve();
     };
@@ -245,8 +247,8 @@ function schedule(prepared: Prepared, toRun: Uint8Array, state: RunState, option
   });
 }
 
-/** Runs one node holding a slot (it gives the slot back itself when it ends); never rejects. True when it succeeded. */
-async function runNode(prepared: Prepared, i: number, state: RunState, options: RunOptions, slots: Slots): Promise<boolean> {
+/** Runs one node holding a slot, then tells `settle` whether it succeeded (settle gives the slot back); never rejects. */
+async function runNode(prepared: Prepared, i: number, state: RunState, options: RunOptions, slots: Slots, settle: (i: number, succeeded: boolean) => void): Promise<void> {
   const { index, defs } = prepared;
   const id = index.ids[i]!;
   const node = index.nodes[i]!;
@@ -291,12 +293,13 @@ async function runNode(prepared: Prepared, i: number, state: RunState, options: 
     }
     emitNodeState(emit, promptId, id, 'finished');
     reportUiOutput(id, def, outputs, state, promptId, emit);
-    return true;
   } catch (error) {
     emitNodeState(emit, promptId, id, 'error');
     recordFailure(state, id, node.type, error);
-    return false;
+    settle(i, false);
+    return;
   }
+  settle(i, true);
 }
 
 /** ComfyUI's progress_state for the one node whose state changed: clients merge it into their view. */
@@ -330,12 +333,13 @@ function interrupt(state: RunState, index: GraphIndex): void {
 /** One execution_error per failed node (ComfyUI sends one; clients that stop at the first still see a failure). */
 function finish(state: RunState, index: GraphIndex, hits: Map<string, Values>, cached: string[], skipped: string[], promptId: string, clock: Clock, emit: Emit): ExecuteResult {
   const executed = state.executed.map((i) => index.ids[i]!);
-  // Cached outputs first, then the rest in the order they finished (as a record built by Object.fromEntries, so an id
-  // like "__proto__" is an ordinary key).
-  const entries: [string, Values][] = cached.map((id) => [id, hits.get(id)!]);
-  for (const i of state.executed) entries.push([index.ids[i]!, state.results[i]!]);
+  // Cached outputs first, then the rest in the order they finished; a null-prototype record, as uiOutputs, so an id
+  // like "__proto__" is an ordinary key.
+  const outputs: Record<string, Values> = emptyRecord();
+  for (const id of cached) outputs[id] = hits.get(id)!;
+  for (const i of state.executed) outputs[index.ids[i]!] = state.results[i]!;
   const result: Omit<ExecuteResult, 'status'> = {
-    outputs: Object.fromEntries(entries),
+    outputs,
     uiOutputs: state.uiOutputs,
     executed,
     cached,

@@ -11,7 +11,7 @@ export interface GraphIndex {
   ids: string[];
   nodes: GraphNode[];
   /**
-   * Node i's links, in `for…in` order of its inputs, are linkFrom[linkStart[i]] … linkFrom[linkStart[i + 1] - 1]:
+   * Node i's links, in the order of its inputs, are linkFrom[linkStart[i]] … linkFrom[linkStart[i + 1] - 1]:
    * the number of the source node, or -1 when the link points at a node that is not in the graph.
    */
   linkStart: Int32Array;
@@ -42,7 +42,8 @@ export function indexGraph(graph: Graph): GraphIndex {
   for (let i = 0; i < count; i++) {
     linkStart[i] = from.length;
     const inputs = nodes[i]!.inputs;
-    for (const name in inputs) {
+    // Object.keys, not for…in: much faster on the null-prototype records the formats build.
+    for (const name of Object.keys(inputs)) {
       const link = inputs[name]!;
       from.push(numbers[link.from] ?? -1);
       linkName.push(name);
