@@ -21,7 +21,9 @@ export function outputNodes(graph: Graph, registry: NodeRegistry): string[] {
 
 /** The first declared output that `outputs` lacks, if any. */
 export function missingOutput(def: AnyNodeDefinition, outputs: Values): string | undefined {
-  return def.outputs.find((output) => !(output.name in outputs))?.name;
+  // A loop, not find(): the executor asks this for every node it runs.
+  for (const output of def.outputs) if (!(output.name in outputs)) return output.name;
+  return undefined;
 }
 
 export interface CacheLookup {

@@ -208,12 +208,14 @@ function schedule(prepared: Prepared, toRun: Uint8Array, state: RunState, option
   const { linkStart, linkFrom } = index;
   const { dependentStart, dependentFrom } = prepared.dependents;
   const position = new Int32Array(index.ids.length);
-  const waiting = new Int32Array(index.ids.length);
-  const ready = new MinHeap();
+  // -1 for the nodes that do not run: counting them down never reaches zero, so finished() need not ask toRun.
+  const waiting = new Int32Array(index.ids.length).fill(-1);
+  const ready = new MinHeap(index.ids.length);
   for (let p = 0; p < order.length; p++) {
     const i = order[p]!;
     position[i] = p;
     if (toRun[i] !== 1) continue;
+    waiting[i] = 0;
     // Cached sources are already in the results.
     for (let k = linkStart[i]!; k < linkStart[i + 1]!; k++) if (toRun[linkFrom[k]!] === 1) waiting[i]!++;
     if (waiting[i] === 0) ready.push(p);
@@ -221,7 +223,7 @@ function schedule(prepared: Prepared, toRun: Uint8Array, state: RunState, option
   const finished = (i: number): void => {
     for (let k = dependentStart[i]!; k < dependentStart[i + 1]!; k++) {
       const dependent = dependentFrom[k]!;
-      if (toRun[dependent] === 1 && --waiting[dependent]! === 0) ready.push(position[dependent]!);
+      if (--waiting[dependent]! === 0) ready.push(position[dependent]!);
     }
   };
   let stopped = false;

@@ -29,10 +29,13 @@ export function planIndexed(index: GraphIndex, { dependentStart, dependentFrom }
   const byRank = rankOrder(index.ids);
   const rank = new Int32Array(count);
   for (let r = 0; r < count; r++) rank[byRank[r]!] = r;
+  // When every link runs from a smaller id to a larger one (the usual API prompt), the id order is the plan: Kahn's
+  // sort taking the smallest ready id first would give exactly that order, so it is not run.
+  if (linksRunForward(index, rank)) return { order: byRank, complete: true };
   // Counted up and down once per link, so two links from one source wait for it as one would.
   const waiting = new Int32Array(count);
   for (let i = 0; i < count; i++) for (let k = linkStart[i]!; k < linkStart[i + 1]!; k++) if (linkFrom[k]! >= 0) waiting[i]!++;
-  const ready = new MinHeap();
+  const ready = new MinHeap(count);
   for (let r = 0; r < count; r++) if (waiting[byRank[r]!] === 0) ready.push(r);
   const order = new Int32Array(count);
   let length = 0;
@@ -47,6 +50,13 @@ export function planIndexed(index: GraphIndex, { dependentStart, dependentFrom }
   return { order: order.subarray(0, length), complete: length === count };
 }
 
+function linksRunForward({ linkStart, linkFrom }: GraphIndex, rank: Int32Array): boolean {
+  for (let i = 0; i < rank.length; i++) {
+    for (let k = linkStart[i]!; k < linkStart[i + 1]!; k++) if (linkFrom[k]! >= 0 && rank[linkFrom[k]!]! >= rank[i]!) return false;
+  }
+  return true;
+}
+
 /** Numeric ids in numeric order first, then the rest in string order. */
 export function compareIds(a: string, b: string): number {
   const numA = /^\d+$/.test(a);
@@ -57,19 +67,19 @@ export function compareIds(a: string, b: string): number {
 }
 
 /**
- * The positions of `ids` in compareIds order. Each id is classified once, not on every comparison, and ids already
- * in order (the usual API prompt) are not sorted at all.
+ * The positions of `ids` in compareIds order. Ids already in order (the usual API prompt) are only checked pair by
+ * pair, allocating nothing; others are classified once each, not on every comparison, then sorted.
  */
 function rankOrder(ids: string[]): Int32Array {
+  let sorted = true;
+  for (let i = 1; i < ids.length && sorted; i++) sorted = compareIds(ids[i - 1]!, ids[i]!) <= 0;
+  if (sorted) return Int32Array.from(ids, (_, position) => position);
   const keyed = ids.map((id, position) => ({ id, position, numeric: /^\d+$/.test(id), value: Number(id) }));
-  const compare = (a: (typeof keyed)[number], b: (typeof keyed)[number]): number => {
+  keyed.sort((a, b) => {
     if (a.numeric && b.numeric) return a.value - b.value || a.id.localeCompare(b.id);
     if (a.numeric !== b.numeric) return a.numeric ? -1 : 1;
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  };
-  let sorted = true;
-  for (let i = 1; i < keyed.length && sorted; i++) sorted = compare(keyed[i - 1]!, keyed[i]!) <= 0;
-  if (!sorted) keyed.sort(compare);
+  });
   return Int32Array.from(keyed, (entry) => entry.position);
 }
 
