@@ -103,10 +103,12 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   // Like ComfyUI, nodes no output needs never run.
   const targets: number[] = [];
   for (let i = 0; i < index.nodes.length; i++) if (isOutputNode(index.nodes[i]!, registry)) targets.push(i);
-  const prepared = prepare(graph, index, registry, markUpstream(index, targets), options.params);
+  const relevant = markUpstream(index, targets);
+  const prepared = prepare(graph, index, registry, relevant, options.params);
   const { ids } = index;
   const { hits, hitMarks, keys, volatile } = await lookUpCache(graph, registry, prepared, options);
-  const toRun = hits.size > 0 ? markUpstream(index, targets, hitMarks) : markUpstream(index, targets);
+  // Without cache hits the nodes to run are the relevant ones.
+  const toRun = hits.size > 0 ? markUpstream(index, targets, hitMarks) : relevant;
   const state: RunState = { results: filledArray<Values>(ids.length), uiOutputs: emptyRecord(), executed: [], running: new Set(), controller: new AbortController(), failures: [] };
   const base = { prompt_id: options.promptId };
 
