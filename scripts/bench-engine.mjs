@@ -87,7 +87,10 @@ async function kahnAndAwait(graph) {
 }
 
 const files = { inputDir: tmpdir(), outputDir: tmpdir() };
-const context = (nodeId, signal) => ({ nodeId, signal, files, clock: { now: () => 0, sleep: async () => {} }, log: { debug() {}, info() {}, warn() {} }, services: undefined });
+// Shared by every node, as the app shares its clock and logger: the caller's part of a node's context stays small.
+const clock = { now: () => 0, sleep: async () => {} };
+const log = { debug() {}, info() {}, warn() {} };
+const context = (nodeId, signal) => ({ nodeId, signal, files, clock, log, services: undefined });
 
 async function executor(graph) {
   const result = await executeGraph(graph, registry, { promptId: 'bench', files, context });
@@ -95,50 +98,84 @@ async function executor(graph) {
   return result.executed.length;
 }
 
-/** Times fn(graph) once (ms); the graph is built outside the timing. */
-async function timeOnce(makeGraph, fn) {
-  const graph = makeGraph();
+/** The CPU time (ms) this process has used so far, on every thread (V8's garbage collector works on helpers). */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/**
+ * Times fn(graph) once: wall-clock ms, and the process's CPU ms. On this shared 2-core machine the wall clock also
+ * counts the time other processes held the cores; CPU time is the run's own cost, so the goals are judged on it.
+ */
+async function timeOnce(graph, fn) {
+  const cpu = cpuMs();
   const started = performance.now();
   const count = await fn(graph);
-  return { ms: performance.now() - started, count };
+  return { ms: performance.now() - started, cpu: cpuMs() - cpu, count };
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+/** Untimed runs of both at 1k nodes, so neither pays for V8 compiling its code inside a measured run. */
+async function warmUp() {
+  for (const make of [chainPrompt, dagPrompt]) {
+    const graph = apiToGraph(make(1_000));
+    for (let i = 0; i < 5; i++) {
+      await kahnAndAwait(graph);
+      await executor(graph);
+    }
+  }
+}
+
+/** Rounds of measurement; in each round every size runs this many times (a 1k run is too short to time alone). */
+const ROUNDS = 7;
+const RUNS_PER_ROUND = { 1_000: 5, 10_000: 2, 100_000: 1 };
+
 /**
- * Per-node µs of the executor and the baseline, per shape and size. The two are timed in alternation, run after run,
- * so both see the same machine load (2 shared cores); each figure is the median of its runs, the ratio the median of
- * the paired ratios.
+ * Per-node µs of the executor and the baseline, per shape and size, in CPU time and wall-clock time. The two run the
+ * same graph (built once, outside the timing; neither changes it) and are timed in alternation, run after run, and
+ * the sizes take turns round after round, so the baseline and the executor, and 10k and 100k, all see the same
+ * machine load (2 shared cores). Each figure is the median of its runs, the ratio the median of the paired ratios.
  */
 export async function benchExecutor() {
+  await warmUp();
   const rows = [];
   for (const [shape, make] of [['chain', chainPrompt], ['random DAG', dagPrompt]]) {
+    const graphs = new Map(SIZES.map((n) => [n, apiToGraph(make(n))]));
+    const runs = new Map(SIZES.map((n) => [n, { count: 0, base: { wall: [], cpu: [] }, ours: { wall: [], cpu: [] } }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const n of SIZES) {
+        const { base, ours } = runs.get(n);
+        for (let i = 0; i < RUNS_PER_ROUND[n]; i++) {
+          const b = await timeOnce(graphs.get(n), kahnAndAwait);
+          const o = await timeOnce(graphs.get(n), executor);
+          if (o.count !== b.count) throw new Error(`${shape} ${n}: executor ran ${o.count} nodes, baseline ${b.count}`);
+          runs.get(n).count = o.count;
+          base.wall.push(b.ms);
+          base.cpu.push(b.cpu);
+          ours.wall.push(o.ms);
+          ours.cpu.push(o.cpu);
+        }
+      }
+    }
     const perSize = {};
     for (const n of SIZES) {
-      const prompt = make(n);
-      const runs = n >= 100_000 ? 5 : 9;
-      const base = [];
-      const ours = [];
-      let count = 0;
-      for (let i = 0; i < runs; i++) {
-        const b = await timeOnce(() => apiToGraph(prompt), kahnAndAwait);
-        const o = await timeOnce(() => apiToGraph(prompt), executor);
-        if (o.count !== b.count) throw new Error(`${shape} ${n}: executor ran ${o.count} nodes, baseline ${b.count}`);
-        count = o.count;
-        base.push(b.ms);
-        ours.push(o.ms);
-      }
-      const oursMs = median(ours);
-      perSize[n] = {
-        n,
-        nodes: count,
-        oursUs: (oursMs * 1000) / count,
-        baseUs: (median(base) * 1000) / count,
-        oursMs,
-        ratio: median(ours.map((ms, i) => ms / base[i])),
-      };
+      const { count, base, ours } = runs.get(n);
+      const figures = (clock) => ({
+        oursUs: (median(ours[clock]) * 1000) / count,
+        baseUs: (median(base[clock]) * 1000) / count,
+        oursMs: median(ours[clock]),
+        baseMs: median(base[clock]),
+        ratio: median(ours[clock].map((ms, i) => ms / base[clock][i])),
+      });
+      perSize[n] = { n, nodes: count, cpu: figures('cpu'), wall: figures('wall') };
     }
-    rows.push({ shape, sizes: Object.values(perSize), growth: perSize[100_000].oursMs / perSize[10_000].oursMs });
+    const growth = (clock) => ({
+      ours: perSize[100_000][clock].oursMs / perSize[10_000][clock].oursMs,
+      base: perSize[100_000][clock].baseMs / perSize[10_000][clock].baseMs,
+    });
+    rows.push({ shape, sizes: Object.values(perSize), growth: { cpu: growth('cpu'), wall: growth('wall') } });
   }
   return rows;
 }
@@ -153,7 +190,8 @@ async function imageDir() {
 /** `count` nodes of the real pack: LoadImage → ValidateImage → RunwayI2V → Poll → SaveVideo, repeated. */
 function realPrompt(count) {
   const prompt = {};
-  for (let i = 0; prompt && Object.keys(prompt).length < count; i++) {
+  // Five nodes a round, counted rather than measured with Object.keys each round (that made the setup quadratic).
+  for (let i = 0; i * 5 < count; i++) {
     const id = (k) => String(i * 5 + k);
     prompt[id(1)] = { class_type: 'LoadImage', inputs: { image: 'in.png' } };
     prompt[id(2)] = { class_type: 'ValidateImage', inputs: { image: [id(1), 0] } };
@@ -224,15 +262,21 @@ export async function benchEngine(log = console.log) {
     log(`${ok ? 'meets goal ' : 'MISSES goal'}  ${name}: ${figure} (goal ${goal})`);
   };
   for (const { shape, sizes, growth } of await benchExecutor()) {
-    for (const s of sizes) {
+    for (const { n, nodes, cpu, wall } of sizes) {
       row(
-        `executeGraph, ${shape} of ${s.n.toLocaleString('en')} no-op nodes (${s.nodes} run)`,
-        `${fmt(s.oursUs)} µs/node vs plain Kahn-sort-and-await ${fmt(s.baseUs)} µs/node (medians); paired ratio ${fmt(s.ratio)}×`,
+        `executeGraph, ${shape} of ${n.toLocaleString('en')} no-op nodes (${nodes} run)`,
+        `${fmt(cpu.oursUs)} µs/node vs plain Kahn-sort-and-await ${fmt(cpu.baseUs)} µs/node, CPU time (medians); paired ratio ${fmt(cpu.ratio)}×` +
+          ` [wall clock ${fmt(wall.oursUs)} vs ${fmt(wall.baseUs)} µs/node, ratio ${fmt(wall.ratio)}×]`,
         '≤ 3× the baseline',
-        s.ratio <= 3,
+        cpu.ratio <= 3,
       );
     }
-    row(`executeGraph, ${shape}: cost of 100k nodes / cost of 10k nodes`, `${fmt(growth)}×`, '≤ 12×', growth <= 12);
+    row(
+      `executeGraph, ${shape}: cost of 100k nodes / cost of 10k nodes`,
+      `${fmt(growth.cpu.ours)}× CPU time (baseline ${fmt(growth.cpu.base)}×) [wall clock ${fmt(growth.wall.ours)}×, baseline ${fmt(growth.wall.base)}×]`,
+      '≤ 12×',
+      growth.cpu.ours <= 12,
+    );
   }
   const v = await benchValidate();
   row(`parse + validate of a ${v.nodes.toLocaleString('en')}-node API prompt (${fmt(v.bytes / 1048576, 1)} MB, real node pack)`, `${fmt(v.ms, 0)} ms`, '≤ 2000 ms', v.ms <= 2000);

@@ -1,7 +1,7 @@
 import type { OutputCache } from './cache.js';
 import type { AnyNodeDefinition, CacheCheckContext, Values } from './define-node.js';
 import { upstreamClosure } from './graph-queries.js';
-import type { Graph } from './graph.js';
+import type { Graph, GraphNode } from './graph.js';
 import type { NodeRegistry } from './registry.js';
 
 /**
@@ -9,14 +9,21 @@ import type { NodeRegistry } from './registry.js';
  * (`src/app/dry-run.ts`) both call these, so a dry run can never disagree with a real run.
  */
 
+/** Output nodes are what a run is for: the nodes it runs are theirs and what they need. */
+export function isOutputNode(node: GraphNode, registry: NodeRegistry): boolean {
+  return registry.get(node.type)?.outputNode === true;
+}
+
 /** The ids of every node whose type is an output node, in graph order. */
 export function outputNodes(graph: Graph, registry: NodeRegistry): string[] {
-  return [...graph.nodes.values()].filter((node) => registry.get(node.type)?.outputNode).map((node) => node.id);
+  return [...graph.nodes.values()].filter((node) => isOutputNode(node, registry)).map((node) => node.id);
 }
 
 /** The first declared output that `outputs` lacks, if any. */
 export function missingOutput(def: AnyNodeDefinition, outputs: Values): string | undefined {
-  return def.outputs.find((output) => !(output.name in outputs))?.name;
+  // A loop, not find(): the executor asks this for every node it runs.
+  for (const output of def.outputs) if (!(output.name in outputs)) return output.name;
+  return undefined;
 }
 
 export interface CacheLookup {

@@ -1,4 +1,5 @@
 import type { Graph, GraphNode } from './graph.js';
+import { indexGraph, markUpstream } from './graph-index.js';
 
 /** The questions every part asks of a graph, answered in one place (and in linear time). */
 
@@ -26,16 +27,15 @@ export function consumersOf(graph: Graph, nodeId: string): GraphNode[] {
  * left out and not walked past (a cached node needs nothing upstream of it). Ids not in the graph are left out.
  */
 export function upstreamClosure(graph: Graph, targets: Iterable<string>, skip?: (id: string) => boolean): Set<string> {
-  const seen = new Set<string>();
-  const stack = [...targets];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    const node = graph.nodes.get(id);
-    if (!node || seen.has(id) || skip?.(id)) continue;
-    seen.add(id);
-    for (const link of Object.values(node.inputs)) stack.push(link.from);
+  const index = indexGraph(graph);
+  const numbers: number[] = [];
+  for (const id of targets) {
+    const number = index.numberOf(id);
+    if (number !== undefined) numbers.push(number);
   }
-  return seen;
+  const skipped = skip ? Uint8Array.from(index.ids, (id) => (skip(id) ? 1 : 0)) : undefined;
+  const marks = markUpstream(index, numbers, skipped);
+  return new Set(index.ids.filter((_, i) => marks[i] === 1));
 }
 
 /** `nodeId` and every node downstream of it. */

@@ -1,4 +1,5 @@
 import type { Graph } from './graph.js';
+import { dependentsOf, indexGraph, type Dependents, type GraphIndex } from './graph-index.js';
 import { MinHeap } from './min-heap.js';
 
 /**
@@ -15,27 +16,45 @@ export interface Plan {
 
 /** Orders the graph in linear time (plus a sort of the ids). Links to missing nodes are ignored here; validation reports them. */
 export function planGraph(graph: Graph): Plan {
-  const ids = sortedIds(graph);
-  const rank = new Map(ids.map((id, index) => [id, index]));
-  const dependents: number[][] = ids.map(() => []);
-  const waiting = new Int32Array(ids.length);
-  for (const [index, id] of ids.entries()) {
-    for (const source of distinctSources(graph, id)) {
-      const from = rank.get(source);
-      if (from === undefined) continue;
-      waiting[index]!++;
-      dependents[from]!.push(index);
+  const index = indexGraph(graph);
+  const { order, complete } = planIndexed(index, dependentsOf(index));
+  const ids = Array.from(order, (i) => index.ids[i]!);
+  return complete ? { order: ids } : { order: ids, cycle: findCycle(graph) };
+}
+
+/** The plan as node numbers of the index; `complete` is false when a cycle kept some nodes out. */
+export function planIndexed(index: GraphIndex, { dependentStart, dependentFrom }: Dependents): { order: Int32Array; complete: boolean } {
+  const count = index.ids.length;
+  const { linkStart, linkFrom } = index;
+  const byRank = rankOrder(index.ids);
+  const rank = new Int32Array(count);
+  for (let r = 0; r < count; r++) rank[byRank[r]!] = r;
+  // When every link runs from a smaller id to a larger one (the usual API prompt), the id order is the plan: Kahn's
+  // sort taking the smallest ready id first would give exactly that order, so it is not run.
+  if (linksRunForward(index, rank)) return { order: byRank, complete: true };
+  // Counted up and down once per link, so two links from one source wait for it as one would.
+  const waiting = new Int32Array(count);
+  for (let i = 0; i < count; i++) for (let k = linkStart[i]!; k < linkStart[i + 1]!; k++) if (linkFrom[k]! >= 0) waiting[i]!++;
+  const ready = new MinHeap(count);
+  for (let r = 0; r < count; r++) if (waiting[byRank[r]!] === 0) ready.push(r);
+  const order = new Int32Array(count);
+  let length = 0;
+  for (let r = ready.pop(); r !== undefined; r = ready.pop()) {
+    const i = byRank[r]!;
+    order[length++] = i;
+    for (let k = dependentStart[i]!; k < dependentStart[i + 1]!; k++) {
+      const dependent = dependentFrom[k]!;
+      if (--waiting[dependent]! === 0) ready.push(rank[dependent]!);
     }
   }
-  const ready = new MinHeap();
-  for (let index = 0; index < ids.length; index++) if (waiting[index] === 0) ready.push(index);
-  const order: string[] = [];
-  for (let index = ready.pop(); index !== undefined; index = ready.pop()) {
-    order.push(ids[index]!);
-    for (const dependent of dependents[index]!) if (--waiting[dependent]! === 0) ready.push(dependent);
+  return { order: order.subarray(0, length), complete: length === count };
+}
+
+function linksRunForward({ linkStart, linkFrom }: GraphIndex, rank: Int32Array): boolean {
+  for (let i = 0; i < rank.length; i++) {
+    for (let k = linkStart[i]!; k < linkStart[i + 1]!; k++) if (linkFrom[k]! >= 0 && rank[linkFrom[k]!]! >= rank[i]!) return false;
   }
-  if (order.length === graph.nodes.size) return { order };
-  return { order, cycle: findCycle(graph) };
+  return true;
 }
 
 /** Numeric ids in numeric order first, then the rest in string order. */
@@ -47,15 +66,27 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The graph's ids in compareIds order; each id is classified once, not on every comparison. */
-function sortedIds(graph: Graph): string[] {
-  const keyed = [...graph.nodes.keys()].map((id) => ({ id, numeric: /^\d+$/.test(id), value: Number(id) }));
+/**
+ * The positions of `ids` in compareIds order. Ids already in order (the usual API prompt) are only checked pair by
+ * pair, allocating nothing; others are classified once each, not on every comparison, then sorted.
+ */
+function rankOrder(ids: string[]): Int32Array {
+  let sorted = true;
+  for (let i = 1; i < ids.length && sorted; i++) sorted = compareIds(ids[i - 1]!, ids[i]!) <= 0;
+  if (sorted) return Int32Array.from(ids, (_, position) => position);
+  const keyed = ids.map((id, position) => ({ id, position, numeric: /^\d+$/.test(id), value: Number(id) }));
   keyed.sort((a, b) => {
     if (a.numeric && b.numeric) return a.value - b.value || a.id.localeCompare(b.id);
     if (a.numeric !== b.numeric) return a.numeric ? -1 : 1;
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
   });
-  return keyed.map((entry) => entry.id);
+  return Int32Array.from(keyed, (entry) => entry.position);
+}
+
+/** The graph's ids in compareIds order. */
+function sortedIds(graph: Graph): string[] {
+  const ids = [...graph.nodes.keys()];
+  return Array.from(rankOrder(ids), (position) => ids[position]!);
 }
 
 function distinctSources(graph: Graph, id: string): Set<string> {

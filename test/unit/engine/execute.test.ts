@@ -244,6 +244,14 @@ describe('executeGraph', () => {
     await expect(setup(unknownNeeded).run).rejects.toThrow(/Node type does not exist/);
   });
 
+  it('takes the params validation already parsed instead of parsing them again', async () => {
+    const { run } = setup(chain, { params: new Map([['1', { value: 'parsed', seed: 7 }]]) });
+    const result = await run;
+    // Node 1 got the given params (its own are value "v", seed 1); node 2, absent from the map, was parsed as ever.
+    expect(result.outputs['1']).toEqual({ IMAGE: 'parsed#7' });
+    expect(result.status).toBe('success');
+  });
+
   it('fails a node whose run() leaves out a declared output', async () => {
     const broken = defineNode({
       type: 'TestBroken', version: 1, displayName: 'Broken', category: 'test', description: 'Forgets its output.',

@@ -20,6 +20,14 @@ describe('planGraph', () => {
     expect(planGraph(apiToGraph(prompt))).toEqual({ order: ['2', '9', '10', 'a', 'b', '1'] });
   });
 
+  it('gives the id order when every link runs forward, and Kahn\'s order as soon as one runs back', () => {
+    const forward: ApiPrompt = { '1': node('X'), '2': node('X', { in: '1' }), '3': node('X'), '10': node('X', { a: '3', b: '2' }) };
+    expect(planGraph(apiToGraph(forward)).order).toEqual(['1', '2', '3', '10']);
+    const back: ApiPrompt = { ...forward, '2': node('X', { in: '10' }), '10': node('X', { a: '3' }) };
+    expect(planGraph(apiToGraph(back)).order).toEqual(['1', '3', '10', '2']);
+    expect(planGraph(apiToGraph({ '1': node('X', { in: '1' }) }))).toEqual({ order: [], cycle: ['1', '1'] });
+  });
+
   it('ignores links to missing nodes (validation reports them)', () => {
     expect(planGraph(apiToGraph({ '1': node('X', { in: '77' }) })).order).toEqual(['1']);
   });
