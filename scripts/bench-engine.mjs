@@ -153,7 +153,8 @@ async function imageDir() {
 /** `count` nodes of the real pack: LoadImage → ValidateImage → RunwayI2V → Poll → SaveVideo, repeated. */
 function realPrompt(count) {
   const prompt = {};
-  for (let i = 0; prompt && Object.keys(prompt).length < count; i++) {
+  // Counted, not Object.keys(prompt).length per round: that made building a 100k-node prompt quadratic.
+  for (let i = 0, made = 0; made < count; i++, made += 5) {
     const id = (k) => String(i * 5 + k);
     prompt[id(1)] = { class_type: 'LoadImage', inputs: { image: 'in.png' } };
     prompt[id(2)] = { class_type: 'ValidateImage', inputs: { image: [id(1), 0] } };
