@@ -70,7 +70,7 @@ export function parseWorkflow(input: unknown, registry: NodeRegistry, options: P
  * `api` is computed on first read: validation never needs it, and on a big file it costs as much as the graph.
  * Reading it (or copying the object) fixes its value.
  */
-function withLazyApi(parsed: Omit<ParsedWorkflow, 'api'>, graph: Graph): ParsedWorkflow {
+export function withLazyApi(parsed: Omit<ParsedWorkflow, 'api'>, graph: Graph): ParsedWorkflow {
   let api: ApiPrompt | undefined;
   return Object.defineProperty(parsed, 'api', {
     enumerable: true,
