@@ -89,9 +89,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   queue.restoreHistory(await historyFile.load());
   hub = new WsHub(() => queue.remaining());
   const base = { inputDir: options.inputDir, outputDir: options.outputDir, env, provider: options.provider, publicUrl: options.publicUrl, ...(options.images ? { images: options.images } : {}) };
-  const offThread = new OffThreadChecker(promptCheckOptions(base));
+  const offThread = OffThreadChecker.available() ? new OffThreadChecker(promptCheckOptions(base)) : undefined;
   const ctx: ApiContext = {
-    offThread,
+    ...(offThread ? { offThread } : {}),
     queue,
     registry,
     workflows,
@@ -129,7 +129,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(tempDir, { recursive: true, force: true });
       await http.close();
-      await offThread.close();
+      await offThread?.close();
     },
   };
 }

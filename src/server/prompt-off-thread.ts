@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HttpError } from './http-util.js';
 import type { PromptCheck, PromptCheckOptions } from './prompt-check.js';
@@ -30,7 +32,15 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/** The worker's compiled script, next to this module's. */
+const WORKER_URL = new URL('./prompt-worker.js', import.meta.url);
+
 export class OffThreadChecker {
+  /** Whether the worker script exists: run from TypeScript source (in tests) there is none, and prompts are checked inline. */
+  static available(): boolean {
+    return existsSync(fileURLToPath(WORKER_URL));
+  }
+
   #worker: Worker | undefined;
   readonly #pending = new Map<number, Pending>();
   #next = 0;
@@ -60,7 +70,7 @@ export class OffThreadChecker {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL('./prompt-worker.js', import.meta.url), { workerData: this.options });
+    const worker = new Worker(WORKER_URL, { workerData: this.options });
     // Idle, it must not keep the process alive; a request waiting on it keeps its connection open anyway.
     worker.unref();
     worker.on('message', (answer: WorkerAnswer) => {
