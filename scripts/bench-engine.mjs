@@ -167,18 +167,21 @@ function realPrompt(count) {
 
 const ENV = { RUNWAYML_API_SECRET: 'bench-not-a-key', COMETAPI_KEY: 'bench-not-a-key', RUNCOMFY_API_TOKEN: 'bench-not-a-key' };
 
-/** Parse + validate of a 100k-node API prompt through the app, as `reelgraph validate` does it. */
+/** Parse + validate of a 100k-node API prompt through the app, as `reelgraph validate` does it: the median of 3 runs. */
 export async function benchValidate(count = 100_000) {
   const dir = await imageDir();
   try {
     const prompt = realPrompt(count);
     const nodeRegistry = createNodeRegistry();
-    const started = performance.now();
-    const parsed = parseWorkflow(prompt, nodeRegistry);
-    const validation = await validateWorkflow(parsed, { inputDir: dir, outputDir: dir, env: ENV });
-    const ms = performance.now() - started;
-    if (!validation.ok) throw new Error(`the bench prompt is invalid: ${validation.issues[0]?.message}: ${validation.issues[0]?.details}`);
-    return { nodes: Object.keys(prompt).length, ms, bytes: Buffer.byteLength(JSON.stringify(prompt)) };
+    const runs = [];
+    for (let round = 0; round < 3; round++) {
+      const started = performance.now();
+      const parsed = parseWorkflow(prompt, nodeRegistry);
+      const validation = await validateWorkflow(parsed, { inputDir: dir, outputDir: dir, env: ENV });
+      runs.push(performance.now() - started);
+      if (!validation.ok) throw new Error(`the bench prompt is invalid: ${validation.issues[0]?.message}: ${validation.issues[0]?.details}`);
+    }
+    return { nodes: Object.keys(prompt).length, ms: median(runs), runs, bytes: Buffer.byteLength(JSON.stringify(prompt)) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -260,7 +263,7 @@ export async function benchEngine(log = console.log) {
     row(`executeGraph, ${shape}: cost of 100k nodes / cost of 10k nodes`, `${fmt(growth)}×`, '≤ 12×', growth <= 12);
   }
   const v = await benchValidate();
-  row(`parse + validate of a ${v.nodes.toLocaleString('en')}-node API prompt (${fmt(v.bytes / 1048576, 1)} MB, real node pack)`, `${fmt(v.ms, 0)} ms`, '≤ 2000 ms', v.ms <= 2000);
+  row(`parse + validate of a ${v.nodes.toLocaleString('en')}-node API prompt (${fmt(v.bytes / 1048576, 1)} MB, real node pack)`, `${fmt(v.ms, 0)} ms, median of 3 runs (${v.runs.map((ms) => fmt(ms, 0)).join(', ')})`, '≤ 2000 ms', v.ms <= 2000);
   const s = await benchServerStall();
   row(
     `server: longest event-loop stall while POST /prompt parses and validates a ${fmt(s.bytes / 1048576, 2)} MB prompt (${s.nodes} nodes)`,
