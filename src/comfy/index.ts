@@ -4,7 +4,7 @@ import type { Graph } from '../engine/graph.js';
 import type { NodeRegistry } from '../engine/registry.js';
 import { apiToGraph, toApiPrompt } from './api.js';
 import { graphToUiWorkflow } from './graph-to-ui.js';
-import { ApiPromptSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt } from './schemas.js';
+import { ApiPromptSchema, fitsApiPromptSchema, UiWorkflow04Schema, UiWorkflow1Schema, type ApiPrompt } from './schemas.js';
 import { readUiLinks } from './links.js';
 import { migrateWorkflow, migrationsOf } from './migrate.js';
 import { uiToGraph } from './ui-to-graph.js';
@@ -53,17 +53,42 @@ export function parseWorkflow(input: unknown, registry: NodeRegistry, options: P
     // Subgraphs run flattened; `ui` keeps the definitions, so a re-save leaves them as they were.
     const flat = hasSubgraphs(doc) ? flattenSubgraphs(doc) : undefined;
     const graph = parseUi(flat?.doc ?? doc, registry, flat?.paths ?? options.where);
-    return { format: 'ui', graph, ui: doc, api: toApiPrompt(graph) };
+    return withLazyApi({ format: 'ui', graph, ui: doc }, graph);
   }
-  const notApi = Object.entries(doc).find(([, value]) => typeof value !== 'object' || value === null || !('class_type' in value));
-  if (notApi) {
+  const notApi = entryWithoutClassType(doc);
+  if (notApi !== undefined) {
     throw new WorkflowParseError(
-      `The workflow is neither a UI workflow (it has no "nodes" list) nor an API prompt (entry "${notApi[0]}" has no class_type).`,
+      `The workflow is neither a UI workflow (it has no "nodes" list) nor an API prompt (entry "${notApi}" has no class_type).`,
     );
   }
-  const prompt = check(ApiPromptSchema, doc, 'API prompt') as ApiPrompt;
+  const prompt = fitsApiPromptSchema(doc) ? doc : (check(ApiPromptSchema, doc, 'API prompt') as ApiPrompt);
   const graph = apiToGraph(prompt);
-  return { format: 'api', graph, api: toApiPrompt(graph) };
+  return withLazyApi({ format: 'api', graph }, graph);
+}
+
+/**
+ * `api` is computed on first read: validation never needs it, and on a big file it costs as much as the graph.
+ * Reading it (or copying the object) fixes its value.
+ */
+export function withLazyApi(parsed: Omit<ParsedWorkflow, 'api'>, graph: Graph): ParsedWorkflow {
+  let api: ApiPrompt | undefined;
+  return Object.defineProperty(parsed, 'api', {
+    enumerable: true,
+    configurable: true,
+    get: () => (api ??= toApiPrompt(graph)),
+    set: (value: ApiPrompt) => {
+      api = value;
+    },
+  }) as ParsedWorkflow;
+}
+
+function entryWithoutClassType(doc: Record<string, unknown>): string | undefined {
+  for (const id in doc) {
+    if (!Object.hasOwn(doc, id)) continue;
+    const value = doc[id];
+    if (typeof value !== 'object' || value === null || !('class_type' in value)) return id;
+  }
+  return undefined;
 }
 
 function parseUi(doc: Record<string, unknown>, registry: NodeRegistry, where?: ReadonlyMap<string, string>): Graph {

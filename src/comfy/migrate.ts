@@ -31,14 +31,15 @@ export interface AppliedMigration {
 
 /** A copy of the workflow with every node brought to the newest version the table knows. */
 export function migrateWorkflow(json: unknown, migrations: NodeMigration[]): { json: unknown; applied: AppliedMigration[] } {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { json, applied: [] };
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || migrations.length === 0) return { json, applied: [] };
+  const steps = stepIndex(migrations);
   // Every load passes through here; copy (possibly large) documents only when something changes.
-  const stale = nodeViews(json as Json).some((view) => chain(view.type, view.version(), migrations).length > 0);
+  const stale = nodeViews(json as Json, steps).some((view) => chain(view.type, view.version(), steps).length > 0);
   if (!stale) return { json, applied: [] };
   const copy = structuredClone(json) as Json;
   const applied: AppliedMigration[] = [];
-  for (const view of nodeViews(copy)) {
-    for (const step of chain(view.type, view.version(), migrations)) {
+  for (const view of nodeViews(copy, steps)) {
+    for (const step of chain(view.type, view.version(), steps)) {
       view.apply(step);
       applied.push({ nodeId: view.id, type: view.type, from: step.from, to: step.to, description: step.description });
     }
@@ -46,21 +47,49 @@ export function migrateWorkflow(json: unknown, migrations: NodeMigration[]): { j
   return { json: copy, applied };
 }
 
-function nodeViews(doc: Json): NodeView[] {
-  const views = Array.isArray(doc.nodes) ? doc.nodes.map((node: unknown) => uiView(node)) : Object.entries(doc).map(([id, node]) => apiView(id, node));
-  return views.filter((view): view is NodeView => view !== undefined);
+/** type → from-version → step; the first step listed for a version wins. */
+type StepIndex = Map<string, Map<number, NodeMigration>>;
+
+function stepIndex(migrations: NodeMigration[]): StepIndex {
+  const index: StepIndex = new Map();
+  for (const step of migrations) {
+    let byVersion = index.get(step.type);
+    if (!byVersion) index.set(step.type, (byVersion = new Map()));
+    if (!byVersion.has(step.from)) byVersion.set(step.from, step);
+  }
+  return index;
+}
+
+/** Views of the nodes whose type has migrations at all: on a big file most nodes need no view. */
+function nodeViews(doc: Json, steps: StepIndex): NodeView[] {
+  const views: NodeView[] = [];
+  const add = (view: NodeView | undefined) => {
+    if (view) views.push(view);
+  };
+  if (Array.isArray(doc.nodes)) {
+    for (const node of doc.nodes as unknown[]) if (steps.has(typeOf(node, 'type'))) add(uiView(node));
+  } else {
+    for (const id in doc) if (Object.hasOwn(doc, id) && steps.has(typeOf(doc[id], 'class_type'))) add(apiView(id, doc[id]));
+  }
+  return views;
+}
+
+function typeOf(node: unknown, key: string): string {
+  const type = typeof node === 'object' && node !== null ? (node as Json)[key] : undefined;
+  return typeof type === 'string' ? type : '';
 }
 
 /** The consecutive steps from `version` upward; none when the version is unknown or current. */
-function chain(type: string, version: number | undefined, migrations: NodeMigration[]): NodeMigration[] {
-  const steps: NodeMigration[] = [];
-  for (let current = version; current !== undefined; ) {
-    const step = migrations.find((m) => m.type === type && m.from === current);
+function chain(type: string, version: number | undefined, steps: StepIndex): NodeMigration[] {
+  const found: NodeMigration[] = [];
+  const byVersion = steps.get(type);
+  for (let current = version; current !== undefined && byVersion; ) {
+    const step = byVersion.get(current);
     if (!step) break;
-    steps.push(step);
+    found.push(step);
     current = step.to;
   }
-  return steps;
+  return found;
 }
 
 interface NodeView {

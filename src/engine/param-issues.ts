@@ -29,10 +29,9 @@ function paramNames(def: AnyNodeDefinition): Set<string> {
 
 export function checkParams(node: GraphNode, def: AnyNodeDefinition): ParamCheck {
   const names = paramNames(def);
-  // Unknown params are ignored, as ComfyUI ignores unknown inputs.
-  const known: Record<string, unknown> = {};
-  for (const name in node.params) if (Object.hasOwn(node.params, name) && names.has(name)) known[name] = node.params[name];
-  const result = def.params.safeParse(known);
+  // Unknown params are ignored, as ComfyUI ignores unknown inputs. The schema only reads its input, so the node's
+  // own params go in as they are when every key is known (the usual case: no copy per node of a big file).
+  const result = def.params.safeParse(onlyKnown(node.params, names));
   if (result.success) return { issues: [], params: result.data as Record<string, unknown> };
   const specs = paramSpecs(def);
   const issues = result.error.issues.map((issue) => {
@@ -42,6 +41,20 @@ export function checkParams(node: GraphNode, def: AnyNodeDefinition): ParamCheck
     return toIssue(issue, { nodeId: node.id, nodeType: node.type, field, spec, value });
   });
   return { issues };
+}
+
+function onlyKnown(params: Record<string, unknown>, names: Set<string>): Record<string, unknown> {
+  let allKnown = true;
+  for (const name in params) {
+    if (!names.has(name)) {
+      allKnown = false;
+      break;
+    }
+  }
+  if (allKnown) return params;
+  const known: Record<string, unknown> = {};
+  for (const name in params) if (Object.hasOwn(params, name) && names.has(name)) known[name] = params[name];
+  return known;
 }
 
 interface Where {

@@ -2,7 +2,7 @@ import type { AnyNodeDefinition, FilesContext, UpstreamNode, ValidationContext }
 import { messageOf, type Issue } from './errors.js';
 import { checkParams } from './param-issues.js';
 import type { Graph, GraphNode } from './graph.js';
-import { consumerIndex } from './graph-queries.js';
+import { consumerIndex, hasCycle } from './graph-queries.js';
 import { findCycle, formatCyclePath } from './plan.js';
 import type { NodeRegistry } from './registry.js';
 import { emptyRecord } from './records.js';
@@ -57,9 +57,10 @@ export async function validateGraph(graph: Graph, registry: NodeRegistry, option
     add(check.issues);
     if (check.params) parsed.set(node.id, check.params);
   }
+  const index = consumerIndex(graph);
+  const consumers = (id: string) => index.get(id) ?? [];
   add(cycleIssues(graph));
   add(outputIssues(graph, registry));
-  const consumers = lazyConsumers(graph);
   add(await customIssues(graph, registry, parsed, consumers, options));
   for (const issue of issues) {
     const where = issue.nodeId !== undefined ? graph.nodes.get(issue.nodeId)?.where : undefined;
@@ -73,17 +74,12 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** The consumers index, built on first use. */
-function lazyConsumers(graph: Graph): (id: string) => GraphNode[] {
-  let index: Map<string, GraphNode[]> | undefined;
-  return (id) => (index ??= consumerIndex(graph)).get(id) ?? [];
-}
-
 /** Subgraph instances use their definition's uuid as the node type. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function unknownTypeIssues(graph: Graph, registry: NodeRegistry): Issue[] {
-  const unknown = [...graph.nodes.values()].filter((node) => !registry.get(node.type));
+  const unknown: GraphNode[] = [];
+  for (const node of graph.nodes.values()) if (!registry.get(node.type)) unknown.push(node);
   if (unknown.length === 0) return [];
   const types = [...new Set(unknown.map((node) => node.type))];
   const known = registry.list().map((def) => def.type).join(', ');
@@ -105,11 +101,12 @@ function unknownTypeIssues(graph: Graph, registry: NodeRegistry): Issue[] {
       extra_info: { class_type: node.type },
     }),
   );
-  return [prompt, ...perNode];
+  perNode.unshift(prompt);
+  return perNode;
 }
 
 function versionIssues(node: GraphNode, def: AnyNodeDefinition): Issue[] {
-  if (node.version === undefined || node.version <= def.version) return [];
+  if (node.version === undefined || node.version <= def.version) return NONE;
   return [
     {
       type: 'unsupported_node_version',
@@ -124,19 +121,22 @@ function versionIssues(node: GraphNode, def: AnyNodeDefinition): Issue[] {
 
 /** Missing required sockets, links to nothing, and links whose types do not match. */
 function linkIssues(node: GraphNode, def: AnyNodeDefinition, graph: Graph, registry: NodeRegistry): Issue[] {
-  const issues: Issue[] = [];
-  const at = (field: string, type: string, message: string, details: string): Issue => ({
-    type, nodeId: node.id, nodeType: node.type, field, message, details, extra_info: { input_name: field },
-  });
-  for (const [name, socket] of Object.entries(def.inputs)) {
+  // Most nodes have no link problem: no array is made for them.
+  let issues = NONE;
+  const report = (field: string, type: string, message: string, details: string): void => {
+    if (issues === NONE) issues = [];
+    issues.push({ type, nodeId: node.id, nodeType: node.type, field, message, details, extra_info: { input_name: field } });
+  };
+  for (const name in def.inputs) {
+    const socket = def.inputs[name]!;
     const link = node.inputs[name];
     if (!link) {
-      if (!socket.optional) issues.push(at(name, 'required_input_missing', 'Required input is missing', `${name} (${socket.type}) is not connected`));
+      if (!socket.optional) report(name, 'required_input_missing', 'Required input is missing', `${name} (${socket.type}) is not connected`);
       continue;
     }
     const source = graph.nodes.get(link.from);
     if (!source) {
-      issues.push(at(name, 'dangling_link', 'Linked node does not exist', `${name} is linked to node "${link.from}", which is not in the workflow`));
+      report(name, 'dangling_link', 'Linked node does not exist', `${name} is linked to node "${link.from}", which is not in the workflow`);
       continue;
     }
     const sourceDef = registry.get(source.type);
@@ -144,17 +144,18 @@ function linkIssues(node: GraphNode, def: AnyNodeDefinition, graph: Graph, regis
     const output = sourceDef.outputs[link.slot];
     if (!output) {
       const details = `${name} is linked to output ${link.slot} of node "${source.id}" (${source.type}), which has ${sourceDef.outputs.length} output(s)`;
-      issues.push(at(name, 'dangling_link', 'Linked output does not exist', details));
+      report(name, 'dangling_link', 'Linked output does not exist', details);
     } else if (output.type !== socket.type) {
       const details = `${name} expects ${socket.type} but node "${source.id}" (${source.type}) output ${output.name} gives ${output.type}`;
-      issues.push(at(name, 'return_type_mismatch', 'Return type mismatch between linked nodes', details));
+      report(name, 'return_type_mismatch', 'Return type mismatch between linked nodes', details);
     }
   }
   return issues;
 }
 
 function cycleIssues(graph: Graph): Issue[] {
-  const cycle = findCycle(graph);
+  // The linear test first: the path search sorts ids and copies each node's sources, worth it only for a cycle.
+  const cycle = hasCycle(graph) ? findCycle(graph) : undefined;
   if (!cycle) return [];
   const first = graph.nodes.get(cycle[0]!)!;
   return [
@@ -170,8 +171,7 @@ function cycleIssues(graph: Graph): Issue[] {
 }
 
 function outputIssues(graph: Graph, registry: NodeRegistry): Issue[] {
-  const hasOutput = [...graph.nodes.values()].some((node) => registry.get(node.type)?.outputNode);
-  if (hasOutput) return [];
+  for (const node of graph.nodes.values()) if (registry.get(node.type)?.outputNode) return [];
   const outputTypes = registry.list().filter((def) => def.outputNode).map((def) => def.type);
   return [
     {
@@ -198,16 +198,23 @@ async function customIssues(
     if (!found) memo.set(key, (found = compute()));
     return found;
   };
-  const check = async (node: GraphNode): Promise<Issue[]> => {
+  const run: RunState = { graph, parsed, paramsOf: (id) => parsed.get(id), consumers, options, shared };
+  const threw = (node: GraphNode, error: unknown): Issue[] => [
+    { type: 'exception_during_validation', nodeId: node.id, nodeType: node.type, message: 'Validation failed', details: `validate() threw: ${messageOf(error)}` },
+  ];
+  const stamped = (node: GraphNode, found: Issue[]): Issue[] =>
+    found.length === 0 ? found : found.map((issue) => ({ ...issue, nodeId: issue.nodeId ?? node.id, nodeType: issue.nodeType ?? node.type }));
+  // Not an async function: a validate() that answers at once is not awaited (100k awaits cost more than the checks).
+  const check = (node: GraphNode): Issue[] | Promise<Issue[]> => {
     const def = registry.get(node.type);
     const params = parsed.get(node.id);
-    if (!def?.validate || !params) return [];
+    if (!def?.validate || !params) return NONE;
     try {
-      const found = await def.validate(params, validationContext(node, graph, parsed, consumers, options, shared));
-      return found.map((issue) => ({ ...issue, nodeId: issue.nodeId ?? node.id, nodeType: issue.nodeType ?? node.type }));
+      const found = def.validate(params, new NodeValidationContext(node, run));
+      if (Array.isArray(found)) return stamped(node, found);
+      return Promise.resolve(found).then((issues) => stamped(node, issues), (error: unknown) => threw(node, error));
     } catch (error) {
-      const details = `validate() threw: ${messageOf(error)}`;
-      return [{ type: 'exception_during_validation', nodeId: node.id, nodeType: node.type, message: 'Validation failed', details }];
+      return threw(node, error);
     }
   };
   // validate() may open files (image headers): a few at a time, so 1,500 LoadImages never run out of file descriptors (EMFILE).
@@ -218,59 +225,97 @@ async function customIssues(
   const worker = async () => {
     for (let i = next++; i < nodes.length; i = next++) {
       if (i % CHUNK === 0) await yieldToEventLoop();
-      results[i] = await check(nodes[i]!);
+      const found = check(nodes[i]!);
+      results[i] = Array.isArray(found) ? found : await found;
     }
   };
   await Promise.all(Array.from({ length: Math.min(VALIDATE_CONCURRENCY, nodes.length) }, worker));
-  return results.flat();
+  const issues: Issue[] = [];
+  for (const found of results) for (const issue of found) issues.push(issue);
+  return issues;
 }
 
 /** How many node validations run at once. */
 export const VALIDATE_CONCURRENCY = 16;
 
+/** No issues: shared, never pushed to. */
+const NONE: Issue[] = [];
+
+/** What every node's validation context of one run reads. */
+interface RunState {
+  graph: Graph;
+  parsed: Map<string, Record<string, unknown>>;
+  paramsOf: ParamsOf;
+  consumers: (id: string) => GraphNode[];
+  options: ValidateOptions;
+  shared: NonNullable<ValidationContext['shared']>;
+}
+
+/** The node linked to `input` of `node`, if any. */
+function sourceOf(graph: Graph, node: GraphNode, input: string): GraphNode | undefined {
+  const link = node.inputs[input];
+  return link ? graph.nodes.get(link.from) : undefined;
+}
+
+/** A node's type and params (parsed when they parsed) as another node's validate() sees it. */
+function viewOf(run: RunState, other: GraphNode) {
+  return { type: other.type, params: run.parsed.get(other.id) ?? other.params };
+}
+
+type ParamsOf = (id: string) => Record<string, unknown> | undefined;
+
 /**
- * What feeds `node`'s inputs, as plain views of type and params. Views chain, so RunwayI2V can see a LoadImage
- * through a pass-through ValidateImage. `paramsOf` gives checked params (the raw ones when it has none).
+ * A node feeding an input. Upstream views chain, so RunwayI2V can see a LoadImage through a pass-through
+ * ValidateImage. `upstream` lives on the prototype, not enumerable: the view stays plain data when printed or
+ * compared. A class, not an object of closures: one per node of a 100k-node file.
  */
-export function upstreamOf(graph: Graph, node: GraphNode, paramsOf: (id: string) => Record<string, unknown> | undefined): (input: string) => UpstreamNode | undefined {
-  const sourceOf = (of: GraphNode, input: string) => {
-    const link = of.inputs[input];
-    return link ? graph.nodes.get(link.from) : undefined;
-  };
-  // Not enumerable: the view stays plain data when printed or compared.
-  const upstreamView = (other: GraphNode): UpstreamNode =>
-    Object.defineProperty({ type: other.type, params: paramsOf(other.id) ?? other.params }, 'upstream', {
-      enumerable: false,
-      value: (input: string) => {
-        const source = sourceOf(other, input);
-        return source ? upstreamView(source) : undefined;
-      },
-    });
+class UpstreamView implements UpstreamNode {
+  readonly type: string;
+  readonly params: Record<string, unknown>;
+  readonly #graph: Graph;
+  readonly #paramsOf: ParamsOf;
+  readonly #node: GraphNode;
+  constructor(graph: Graph, paramsOf: ParamsOf, node: GraphNode) {
+    this.type = node.type;
+    this.params = paramsOf(node.id) ?? node.params;
+    this.#graph = graph;
+    this.#paramsOf = paramsOf;
+    this.#node = node;
+  }
+  upstream(input: string): UpstreamNode | undefined {
+    return upstreamOf(this.#graph, this.#node, this.#paramsOf)(input);
+  }
+}
+
+/** What feeds `node`'s inputs, as views of type and params; `paramsOf` gives checked params (the raw ones when it has none). */
+export function upstreamOf(graph: Graph, node: GraphNode, paramsOf: ParamsOf): (input: string) => UpstreamNode | undefined {
   return (input) => {
-    const source = sourceOf(node, input);
-    return source ? upstreamView(source) : undefined;
+    const source = sourceOf(graph, node, input);
+    return source ? new UpstreamView(graph, paramsOf, source) : undefined;
   };
 }
 
-function validationContext(
-  node: GraphNode,
-  graph: Graph,
-  parsed: Map<string, Record<string, unknown>>,
-  consumers: (id: string) => GraphNode[],
-  options: ValidateOptions,
-  shared: ValidationContext['shared'],
-): ValidationContext {
-  const view = (other: GraphNode) => ({ type: other.type, params: parsed.get(other.id) ?? other.params });
-  return {
-    nodeId: node.id,
-    files: options.files,
-    env: options.env,
-    upstream: upstreamOf(graph, node, (id) => parsed.get(id)),
-    downstream() {
-      return consumers(node.id).map(view);
-    },
-    shared,
-  };
+class NodeValidationContext implements ValidationContext {
+  readonly nodeId: string;
+  readonly files: FilesContext;
+  readonly env: NodeJS.ProcessEnv;
+  readonly shared: NonNullable<ValidationContext['shared']>;
+  readonly #run: RunState;
+  readonly #node: GraphNode;
+  constructor(node: GraphNode, run: RunState) {
+    this.nodeId = node.id;
+    this.files = run.options.files;
+    this.env = run.options.env;
+    this.shared = run.shared;
+    this.#run = run;
+    this.#node = node;
+  }
+  upstream(input: string): UpstreamNode | undefined {
+    return upstreamOf(this.#run.graph, this.#node, this.#run.paramsOf)(input);
+  }
+  downstream(): { type: string; params: Record<string, unknown> }[] {
+    return this.#run.consumers(this.#node.id).map((other) => viewOf(this.#run, other));
+  }
 }
 
 /**

@@ -37,11 +37,15 @@ export async function readBody(request: IncomingMessage, maxBytes: number): Prom
 }
 
 export async function readJson(request: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const body = await readBody(request, maxBytes);
+  return parseJsonBody(await readBody(request, maxBytes));
+}
+
+/** A request body as JSON; an empty body is `{}`. @throws HttpError 400 */
+export function parseJsonBody(body: Uint8Array): unknown {
   if (body.length === 0) return {};
   try {
     // The runtime's reader: accepts ComfyUI's NaN and refuses prototype-altering keys.
-    return parseWorkflowText(body.toString('utf8'));
+    return parseWorkflowText(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch {
     throw new HttpError(400, 'Request body is not valid JSON');
   }

@@ -21,7 +21,8 @@ import { defaultEditorDir, serveEditor } from './static.js';
 import { WsHub } from './ws-hub.js';
 import type { JobLimits } from '../jobs/slots.js';
 import type { ProviderId } from '../providers/provider.js';
-import type { ServerImageOptions } from './prompt-route.js';
+import { promptCheckOptions, type ServerImageOptions } from './prompt-route.js';
+import { OffThreadChecker } from './prompt-off-thread.js';
 
 /**
  * The local ComfyUI-compatible server: the editor at `/`, ComfyUI's HTTP API at `/` and
@@ -90,7 +91,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw error;
   });
   hub = new WsHub(() => queue.remaining());
+  const base = { inputDir: options.inputDir, outputDir: options.outputDir, env, provider: options.provider, publicUrl: options.publicUrl, ...(options.images ? { images: options.images } : {}) };
+  const offThread = OffThreadChecker.available() ? new OffThreadChecker(promptCheckOptions(base)) : undefined;
   const ctx: ApiContext = {
+    ...(offThread ? { offThread } : {}),
     queue,
     registry,
     objectInfo: objectInfo(registry) as ApiContext['objectInfo'],
@@ -125,6 +129,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(tempDir, { recursive: true, force: true });
       await http.close();
+      await offThread?.close();
     },
   };
 }

@@ -23,6 +23,16 @@ describe('parseWorkflowText', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('names the innermost refused key first, as a JSON.parse reviver meets them', () => {
+    expect(() => parseWorkflowText('{"constructor":{"a":[1,{"__proto__":{}}]}}')).toThrow(/"__proto__" key/);
+    expect(() => parseWorkflowText('{"ok":{"prototype":1},"constructor":2}')).toThrow(/"prototype" key/);
+  });
+
+  it('turns NaN back into a number at any depth and at the top', () => {
+    expect(parseWorkflowText('NaN')).toBeNaN();
+    expect(parseWorkflowText('[[{"x":[-Infinity]}]]')).toEqual([[{ x: [-Infinity] }]]);
+  });
+
   it('refuses nesting deeper than 200 levels', () => {
     const deep = `${'['.repeat(201)}${']'.repeat(201)}`;
     expect(() => parseWorkflowText(deep)).toThrow(/nests deeper than 200 levels/);
