@@ -128,6 +128,7 @@ export async function runWorkflow(parsed: ParsedWorkflow, options: RunOptions): 
   try {
     const result = await executeGraph(parsed.graph, registry, {
       promptId,
+      params: validation.params,
       concurrency: options.concurrency,
       failFast: options.failFast,
       cache,

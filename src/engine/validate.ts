@@ -29,6 +29,8 @@ export interface ValidationResult {
   ok: boolean;
   issues: Issue[];
   comfy: ComfyValidation | null;
+  /** Each node's params as checked, for the executor to use as they are (parsed once per run). */
+  params?: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 export interface ValidateOptions {
@@ -67,7 +69,7 @@ export async function validateGraph(graph: Graph, registry: NodeRegistry, option
     if (where !== undefined) issue.where = where;
   }
   if (issues.length > 0) await yieldToEventLoop();
-  return { ok: issues.length === 0, issues, comfy: toComfy(issues, graph, registry, consumers) };
+  return { ok: issues.length === 0, issues, comfy: toComfy(issues, graph, registry, consumers), params: parsed };
 }
 
 function yieldToEventLoop(): Promise<void> {
