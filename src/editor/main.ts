@@ -188,6 +188,8 @@ async function main(): Promise<void> {
     if (spendDialog.open) return;
     const prompt = queuedPrompt(graph);
     const workflow = graph.serialize();
+    // Said at once: the cost check below asks the server first, and a click must show it was heard.
+    setStatus('Checking the cost…', 'busy');
     // Above the user's threshold (or with no estimate) the run waits for a yes; No queues nothing.
     if (!(await maySpend(prompt, $<HTMLInputElement>('confirm-above').value, spendDialog))) return setStatus('Not run: cancelled before spending anything');
     runStates.clear();

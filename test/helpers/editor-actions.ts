@@ -33,7 +33,20 @@ export interface EditorWindow {
 type Where = { kind: 'output' | 'input'; slot: number } | { kind: 'widget'; name: string } | { kind: 'title' };
 
 /** Screen position of a node's slot, widget or title. */
+/** Resolves once the canvas view (offset, scale) is the same over two frames: a graph just opened is still being fitted. */
+export async function waitForSteadyView(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const { ds } = (window as unknown as EditorWindow).reelgraph.canvas;
+        const before = `${ds.offset[0]},${ds.offset[1]},${ds.scale}`;
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve(before === `${ds.offset[0]},${ds.offset[1]},${ds.scale}`)));
+      }),
+  );
+}
+
 export async function pointOf(page: Page, nodeId: number, where: Where): Promise<Point> {
+  await waitForSteadyView(page);
   return page.evaluate(
     ({ nodeId, where }) => {
       const { graph, canvas } = (window as unknown as EditorWindow).reelgraph;

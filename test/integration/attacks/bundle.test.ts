@@ -101,4 +101,19 @@ describe('bundle attacks (exit 2, nothing written, 0 creates, < 512 MB)', () => 
   it.each(cases)('%s', async (name, build, message) => {
     await attack(name, await build(), message);
   });
+
+  it('the biggest honest bundle (1,000 entries, the limit) validates in bounded memory', async () => {
+    // The workflow, its image, and 998 more images beside it: every entry is read and checked.
+    const extra = Array.from({ length: 998 }, (_, i): CraftEntry => ({ name: `images/more/${i}.jpg`, data: image }));
+    const zip = craftZip([...honest(), ...extra]);
+    const file = join(box.work, 'biggest.zip');
+    await writeFile(file, zip);
+    const started = performance.now();
+    const result = await box.cli(['validate', file]);
+    // Reported, not asserted (no wall-clock assertions in tests): the issue asks for the figure.
+    console.log(`validate of the biggest honest bundle (${(zip.length / 1048576).toFixed(1)} MB, 1,000 entries): ${Math.round(performance.now() - started)} ms (process start included), ${result.rssMb.toFixed(0)} MB RSS`);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('Valid: no problems found.');
+    expect(result.rssMb).toBeLessThan(512);
+  });
 });
