@@ -109,6 +109,8 @@ describe.skipIf(!chromiumAvailable)('editor: subgraph instances open read-throug
     });
     // The run's states are shown on the instance the inner nodes belong to ("10:…" → node 10).
     expect(states.find(([id]) => id === '10')?.[1].state).toBe('done');
+    // The badge follows the plan: the video is in the cache now, so Run again would pay nothing.
+    await page.waitForFunction(() => / 0 jobs$/.test(document.querySelector('#estimate')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.screenshot({ path: join(artifactsDir, 'e2e-subgraph-run.png') });
   });
 
