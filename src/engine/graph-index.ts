@@ -1,4 +1,5 @@
 import type { Graph, GraphNode } from './graph.js';
+import { emptyRecord } from './records.js';
 
 /**
  * The graph with its nodes numbered 0…n-1 in file order and every link turned into a number, built once per run.
@@ -29,7 +30,7 @@ export function indexGraph(graph: Graph): GraphIndex {
   const nodes: GraphNode[] = [];
   // A null-prototype record rather than a Map: numeric ids (ComfyUI's) are then array indices, found without
   // hashing or comparing strings; other ids cost what a Map costs.
-  const numbers: Record<string, number> = Object.create(null) as Record<string, number>;
+  const numbers: Record<string, number> = emptyRecord<number>();
   for (const [id, node] of graph.nodes) {
     numbers[id] = ids.length;
     ids.push(id);

@@ -7,6 +7,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { HttpError } from './http-util.js';
+import { emptyRecord } from '../engine/records.js';
 
 /**
  * Multipart uploads streamed to disk: the file part goes to a private staging file (0600, created exclusively,
@@ -68,7 +69,7 @@ export async function receiveForm(request: IncomingMessage, options: { fileField
   } catch {
     throw new HttpError(400, 'The multipart body could not be parsed');
   }
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  const fields: Record<string, string> = emptyRecord<string>();
   const staging = await stagingPath(options.stagingDir);
   let file: StagedFile | undefined;
   let writing: Promise<void> | undefined;

@@ -7,6 +7,7 @@ import { isSecretName } from '../http/secrets.js';
 import { PROVIDER_IDS } from '../providers/catalog.js';
 import type { ProviderId } from '../providers/provider.js';
 import { isRecord } from './http-util.js';
+import { emptyRecord } from '../engine/records.js';
 
 /**
  * What POST /prompt decides before anything is queued: the body parsed, the workflow parsed and validated.
@@ -91,7 +92,7 @@ function refuse(answer: unknown): PromptCheck {
 
 /** Output node ids in the order Object.keys gives them for the API prompt (integer-like ids first), without building it. */
 function outputIds(parsed: ParsedWorkflow, registry: NodeRegistry): string[] {
-  const ordered: Record<string, true> = Object.create(null) as Record<string, true>;
+  const ordered: Record<string, true> = emptyRecord<true>();
   for (const node of parsed.graph.nodes.values()) if (registry.get(node.type)?.outputNode === true) ordered[node.id] = true;
   return Object.keys(ordered);
 }

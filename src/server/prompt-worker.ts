@@ -1,11 +1,10 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Logger } from '../engine/define-node.js';
 import type { RunEvent } from '../engine/events.js';
 import { messageOf } from '../engine/errors.js';
 import { createHttpClient } from '../http/client.js';
 import { RedisJournal } from '../jobs/redis-journal.js';
 import { createNodeRegistry } from '../nodes/index.js';
+import { workerSettings, type QueueWorkerOptions } from '../worker/queue.js';
 import { parsePostedPrompt } from './prompt-route.js';
 import { newEntry, recordEvent } from './queue.js';
 import { createRunner, failure } from './runner.js';
@@ -19,16 +18,8 @@ import { PROMPT_QUEUE, promptKeys, publish, saveHistory, type PromptJobData } fr
  * (`executing` with node null), so a client that reads /history on that event finds it.
  */
 
-export interface PromptWorkerOptions {
-  connection: () => Redis;
-  concurrency: number;
-  ratePerSecond?: number;
-  /** Where videos go when this machine mounts the shared output folder elsewhere. */
-  outputDir?: string;
-  lockMs?: number;
-  stalledCheckMs?: number;
+export interface PromptWorkerOptions extends QueueWorkerOptions {
   env?: NodeJS.ProcessEnv;
-  log: Logger;
   /** After each prompt: its id and how it ended (ComfyUI's status_str). */
   onPrompt?(promptId: string, status: 'success' | 'error'): void;
 }
@@ -87,14 +78,7 @@ export function startPromptWorker(options: PromptWorkerOptions): { close(): Prom
     }
   };
 
-  const worker = new Worker<PromptJobData, void>(PROMPT_QUEUE, runPrompt, {
-    connection: options.connection(),
-    concurrency: options.concurrency,
-    ...(options.ratePerSecond ? { limiter: { max: 1, duration: Math.ceil(1000 / options.ratePerSecond) } } : {}),
-    lockDuration: options.lockMs ?? 15_000,
-    stalledInterval: options.stalledCheckMs ?? 5_000,
-    maxStalledCount: 3,
-  });
+  const worker = new Worker<PromptJobData, void>(PROMPT_QUEUE, runPrompt, workerSettings(options));
   worker.on('error', (error) => options.log.warn(`prompt queue: ${error.message}`));
   // The prompt has left the queue: every server's sockets hear the new queue length.
   worker.on('completed', () => void publish(redis, { type: 'changed' }).catch(() => undefined));

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { FilesContext } from '../engine/define-node.js';
 import type { RunEvent } from '../engine/events.js';
 import type { ProviderId } from '../providers/provider.js';
 import { MAX_HISTORY, type HistoryEntry, type JobView, type QueueItem } from './queue.js';
@@ -28,14 +29,7 @@ export const promptKeys = {
 };
 
 /** Where the prompt's files are, as the server that validated it sees them (a shared folder). */
-export interface PromptFiles {
-  inputDir: string;
-  outputDir: string;
-  publicUrl?: string;
-  listen?: string;
-  imageHost?: string;
-  imageFit?: 'auto' | 'off';
-}
+export type PromptFiles = FilesContext;
 
 /** One queued prompt: everything the worker needs to run it as the server would have. */
 export interface PromptJobData {

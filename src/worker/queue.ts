@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { BatchRow } from '../batch/rows.js';
+import type { Logger } from '../engine/define-node.js';
 
 /**
  * The Redis side of batches: one BullMQ queue of rows, shared by every `reelgraph worker`, and
@@ -8,6 +9,35 @@ import type { BatchRow } from '../batch/rows.js';
  */
 
 export const QUEUE_NAME = 'reelgraph-rows';
+
+/** What every BullMQ worker of ours is given: rows (`reelgraph worker`) and prompts (`serve --redis`). */
+export interface QueueWorkerOptions {
+  connection: () => Redis;
+  /** Jobs at once in this process. */
+  concurrency: number;
+  /** Job starts per second across every worker of the queue (the provider's create rate). */
+  ratePerSecond?: number;
+  /** Where videos go when this machine mounts the shared output folder elsewhere. */
+  outputDir?: string;
+  lockMs?: number;
+  stalledCheckMs?: number;
+  log: Logger;
+}
+
+/**
+ * BullMQ worker settings from our options. A job whose worker died stops having its lock renewed and is
+ * delivered again (stalled-job handling), at most 3 times before it is failed.
+ */
+export function workerSettings(options: QueueWorkerOptions) {
+  return {
+    connection: options.connection(),
+    concurrency: options.concurrency,
+    ...(options.ratePerSecond ? { limiter: { max: 1, duration: Math.ceil(1000 / options.ratePerSecond) } } : {}),
+    lockDuration: options.lockMs ?? 15_000,
+    stalledInterval: options.stalledCheckMs ?? 5_000,
+    maxStalledCount: 3,
+  };
+}
 /** Batch keys outlive the batch by a week, then Redis drops them. */
 export const BATCH_TTL_S = 7 * 24 * 60 * 60;
 

@@ -1,15 +1,13 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { bindRow, resolveColumns } from '../batch/bind.js';
 import { describeRow } from '../batch/rows.js';
 import { runRow, type RowResult } from '../batch/run-row.js';
 import { parseUserWorkflow } from '../app/parse.js';
 import type { ParsedWorkflow } from '../comfy/index.js';
-import type { Logger } from '../engine/define-node.js';
 import { createHttpClient } from '../http/client.js';
 import { RedisJournal } from '../jobs/redis-journal.js';
 import { createNodeRegistry } from '../nodes/index.js';
-import { BATCH_TTL_S, QUEUE_NAME, keys, type RowJobData, type StoredWorkflow } from './queue.js';
+import { BATCH_TTL_S, QUEUE_NAME, keys, workerSettings, type QueueWorkerOptions, type RowJobData, type StoredWorkflow } from './queue.js';
 
 /**
  * `reelgraph worker`: takes rows from the queue and runs each in this process, with the job
@@ -18,17 +16,7 @@ import { BATCH_TTL_S, QUEUE_NAME, keys, type RowJobData, type StoredWorkflow } f
  * the provider job the journal names. Provider limits are BullMQ's queue-wide rate limiter.
  */
 
-export interface WorkerOptions {
-  connection: () => Redis;
-  /** Rows at once in this process. */
-  concurrency: number;
-  /** Row starts per second across every worker of the queue (the provider's create rate). */
-  ratePerSecond?: number;
-  /** Where videos go when this machine mounts the shared folder elsewhere. */
-  outputDir?: string;
-  lockMs?: number;
-  stalledCheckMs?: number;
-  log: Logger;
+export interface WorkerOptions extends QueueWorkerOptions {
   onRow?(result: RowResult): void;
 }
 
@@ -89,13 +77,7 @@ export function startWorker(options: WorkerOptions): { close(): Promise<void> } 
   };
 
   const worker = new Worker<RowJobData, string>(QUEUE_NAME, processRow, {
-    connection: options.connection(),
-    concurrency: options.concurrency,
-    ...(options.ratePerSecond ? { limiter: { max: 1, duration: Math.ceil(1000 / options.ratePerSecond) } } : {}),
-    lockDuration: options.lockMs ?? 15_000,
-    stalledInterval: options.stalledCheckMs ?? 5_000,
-    // A row whose worker died is delivered again this many times before it is failed.
-    maxStalledCount: 3,
+    ...workerSettings(options),
     removeOnComplete: { count: 0 },
     removeOnFail: { age: BATCH_TTL_S },
   });
