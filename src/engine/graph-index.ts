@@ -31,28 +31,40 @@ export function indexGraph(graph: Graph): GraphIndex {
   // A null-prototype record rather than a Map: numeric ids (ComfyUI's) are then array indices, found without
   // hashing or comparing strings; other ids cost what a Map costs.
   const numbers: Record<string, number> = emptyRecord<number>();
-  for (const [id, node] of graph.nodes) {
+  // forEach, not for…of: no [id, node] pair per node.
+  graph.nodes.forEach((node, id) => {
     numbers[id] = ids.length;
     ids.push(id);
     nodes.push(node);
-  }
+  });
+  // Typed arrays grown by doubling: numbers pushed on plain arrays and copied out cost more, and more so at 100k.
   const linkStart = new Int32Array(count + 1);
-  const from: number[] = [];
+  let linkFrom: Int32Array = new Int32Array(2 * count + 8);
+  let linkSlot: Int32Array = new Int32Array(2 * count + 8);
   const linkName: string[] = [];
-  const slot: number[] = [];
+  let k = 0;
   for (let i = 0; i < count; i++) {
-    linkStart[i] = from.length;
+    linkStart[i] = k;
     const inputs = nodes[i]!.inputs;
     // Object.keys, not for…in: much faster on the null-prototype records the formats build.
     for (const name of Object.keys(inputs)) {
+      if (k === linkFrom.length) [linkFrom, linkSlot] = [grown(linkFrom), grown(linkSlot)];
       const link = inputs[name]!;
-      from.push(numbers[link.from] ?? -1);
+      linkFrom[k] = numbers[link.from] ?? -1;
+      linkSlot[k++] = link.slot;
       linkName.push(name);
-      slot.push(link.slot);
     }
   }
-  linkStart[count] = from.length;
-  return { ids, nodes, linkStart, linkFrom: Int32Array.from(from), linkName, linkSlot: Int32Array.from(slot), numberOf: (id) => numbers[id] };
+  linkStart[count] = k;
+  linkFrom = linkFrom.subarray(0, k);
+  linkSlot = linkSlot.subarray(0, k);
+  return { ids, nodes, linkStart, linkFrom, linkName, linkSlot, numberOf: (id) => numbers[id] };
+}
+
+function grown(array: Int32Array): Int32Array {
+  const bigger = new Int32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
 }
 
 /** An array of `length` holes filled in, so V8 keeps it a plain array: `new Array(100_000)` is a slow dictionary. */

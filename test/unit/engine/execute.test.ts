@@ -262,6 +262,34 @@ describe('executeGraph', () => {
     const result = await executeGraph(graph, registry, { promptId: 'p', files, context });
     expect(result.error?.message).toBe('Node "1" (TestBroken): run() returned no value for output "TASK".');
   });
+
+  it('runs a run() that is not async, and fails a run() that throws before returning a promise', async () => {
+    const plain = (type: string, run: () => Record<string, unknown>) =>
+      defineNode({ type, version: 1, displayName: type, category: 'test', description: 'Not async.', inputs: {}, params: z.object({}), outputs: [{ name: 'TASK', type: 'TASK' }], run: run as never });
+    const registry = new NodeRegistry([...testNodes(), plain('TestPlain', () => ({ TASK: 'plain' })), plain('TestThrows', () => { throw new Error('bad input'); })]);
+    const graph = apiToGraph({
+      '1': { class_type: 'TestPlain', inputs: {} }, '2': { class_type: 'TestSink', inputs: { task: ['1', 0] } },
+      '3': { class_type: 'TestThrows', inputs: {} }, '4': { class_type: 'TestSink', inputs: { task: ['3', 0] } },
+    });
+    const result = await executeGraph(graph, registry, { promptId: 'p', files, context });
+    expect(result.outputs['2']).toEqual({ text: 'out:plain' });
+    expect(result.failures.map((f) => [f.nodeId, f.error.message])).toEqual([['3', 'Node "3" (TestThrows): bad input']]);
+    expect(result.skipped).toEqual(['4']);
+  });
+
+  it('fails a node whose uiOutput throws, and still ends the run', async () => {
+    const registry = new NodeRegistry(testNodes().map((def) => (def.type === 'TestSink' ? { ...def, uiOutput: () => { throw new Error('cannot show'); } } : def)));
+    const result = await executeGraph(apiToGraph(chain), registry, { promptId: 'p', files, context });
+    expect(result.status).toBe('error');
+    expect(result.error?.message).toBe('Node "3" (TestSink): cannot show');
+  });
+
+  it('fails a node linked to an output its source does not have, naming the input', async () => {
+    // Validation refuses this; the executor still never hands a node another node's value.
+    const graph = apiToGraph({ ...chain, '3': { class_type: 'TestSink', inputs: { task: ['2', 1] } } });
+    const result = await executeGraph(graph, new NodeRegistry(testNodes()), { promptId: 'p', files, context });
+    expect(result.error?.message).toBe('Node "3" (TestSink): input "task" is linked to output 1 of node "2", which does not exist.');
+  });
 });
 
 describe('executeGraph with the output cache', () => {
