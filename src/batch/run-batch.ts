@@ -19,20 +19,28 @@ export interface InProcessBatchOptions extends Omit<RowRunOptions, 'http' | 'onE
   onRowResult?(result: RowResult): void;
 }
 
-export async function runBatchInProcess(prepared: PreparedRow[], options: InProcessBatchOptions): Promise<RowResult[]> {
+/** `prepared` may still be coming (rowPreparer): each lane takes the next row as soon as it is checked. */
+export async function runBatchInProcess(prepared: Iterable<PreparedRow> | AsyncIterable<PreparedRow>, options: InProcessBatchOptions): Promise<RowResult[]> {
   const http = createHttpClient();
   const results: RowResult[] = [];
-  let next = 0;
+  // One iterator for every lane: an async generator hands out its rows one at a time, in order.
+  const rows = (async function* () {
+    yield* prepared;
+  })();
   const lane = async () => {
-    while (next < prepared.length && !options.signal?.aborted) {
-      const entry = prepared[next++]!;
-      const result = await runOne(entry, options, http);
+    while (!options.signal?.aborted) {
+      const next = await rows.next();
+      if (next.done) return;
+      const result = await runOne(next.value, options, http);
       results.push(result);
       options.onRowResult?.(result);
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(options.parallel, prepared.length) }, lane));
+    // Settled, not all: if checking a row throws, the rows already running still finish before it is reported.
+    const lanes = await Promise.allSettled(Array.from({ length: options.parallel }, lane));
+    const failed = lanes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
     await http.close();
   }

@@ -29,7 +29,14 @@ export interface EnqueueOptions {
 
 const POLL_MS = 250;
 
-export async function enqueueAndFollow(prepared: PreparedRow[], options: EnqueueOptions): Promise<RowResult[]> {
+/** Rows put on the queue together while later rows are still being checked. */
+const CHUNK = 25;
+
+/**
+ * `prepared` may still be coming (rowPreparer): rows go on the queue in chunks as they are checked, and the
+ * workers start on the first chunk while the rest are checked. `total` is the number of rows it will give.
+ */
+export async function enqueueAndFollow(prepared: Iterable<PreparedRow> | AsyncIterable<PreparedRow>, total: number, options: EnqueueOptions): Promise<RowResult[]> {
   const redis = options.connection();
   const queue = new Queue<RowJobData>(QUEUE_NAME, { connection: options.connection() });
   try {
@@ -37,27 +44,43 @@ export async function enqueueAndFollow(prepared: PreparedRow[], options: Enqueue
     await redis.set(keys.workflow(batchId), JSON.stringify(options.workflow), 'EX', BATCH_TTL_S);
     const earlier = new Map(Object.entries(await redis.hgetall(keys.results(batchId))).map(([row, text]) => [row, JSON.parse(text) as RowResult]));
     const results = new Map<string, RowResult>();
-    const toQueue: PreparedRow[] = [];
-    for (const entry of prepared) {
-      const result = earlier.get(entry.row.id);
-      if (entry.invalid) results.set(entry.row.id, invalidResult(entry));
-      else if (result?.status === 'done') results.set(entry.row.id, result);
-      else toQueue.push(entry);
-    }
-    for (const result of results.values()) options.onResult(result, true);
-    // Rows that failed last time: their old job is removed so the same id can be queued again.
-    await Promise.all(toQueue.filter((entry) => earlier.has(entry.row.id)).map((entry) => queue.remove(rowJobId(batchId, entry.row))));
-    await redis.hdel(keys.results(batchId), '__none__', ...toQueue.map((entry) => entry.row.id));
     const offset = await redis.llen(keys.events(batchId));
-    await queue.addBulk(
-      toQueue.map((entry) => ({
-        name: 'row',
-        data: { batchId, row: entry.row, cost: entry.cost, outputDir: options.outputDir, publicUrl: options.publicUrl, listen: options.listen, metadata: options.metadata },
-        opts: { jobId: rowJobId(batchId, entry.row), attempts: ROW_ATTEMPTS, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: true, removeOnFail: { age: BATCH_TTL_S } },
-      })),
-    );
+    const queueChunk = async (chunk: PreparedRow[]) => {
+      const toQueue: PreparedRow[] = [];
+      for (const entry of chunk) {
+        const result = entry.invalid ? invalidResult(entry) : earlier.get(entry.row.id);
+        if (result && (entry.invalid || result.status === 'done')) {
+          results.set(entry.row.id, result);
+          options.onResult(result, true);
+        } else toQueue.push(entry);
+      }
+      if (toQueue.length === 0) return;
+      // Rows that failed last time: their old job is removed so the same id can be queued again.
+      await Promise.all(toQueue.filter((entry) => earlier.has(entry.row.id)).map((entry) => queue.remove(rowJobId(batchId, entry.row))));
+      await redis.hdel(keys.results(batchId), '__none__', ...toQueue.map((entry) => entry.row.id));
+      await queue.addBulk(
+        toQueue.map((entry) => ({
+          name: 'row',
+          data: { batchId, row: entry.row, cost: entry.cost, outputDir: options.outputDir, publicUrl: options.publicUrl, listen: options.listen, metadata: options.metadata },
+          opts: { jobId: rowJobId(batchId, entry.row), attempts: ROW_ATTEMPTS, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: true, removeOnFail: { age: BATCH_TTL_S } },
+        })),
+      );
+    };
+    let enqueueError: { error: unknown } | undefined;
+    const enqueueing = (async () => {
+      let chunk: PreparedRow[] = [];
+      for await (const entry of prepared) {
+        // Ctrl-C stops following, and queueing: a re-run queues the rest.
+        if (options.signal?.aborted) return;
+        chunk.push(entry);
+        if (chunk.length >= CHUNK) await queueChunk(chunk.splice(0));
+      }
+      await queueChunk(chunk);
+    })().catch((error: unknown) => {
+      enqueueError = { error };
+    });
     let read = offset;
-    while (results.size < prepared.length && !options.signal?.aborted) {
+    while (results.size < total && !options.signal?.aborted && !enqueueError) {
       const lines = await redis.lrange(keys.events(batchId), read, -1);
       read += lines.length;
       for (const line of lines) {
@@ -70,8 +93,10 @@ export async function enqueueAndFollow(prepared: PreparedRow[], options: Enqueue
         const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
         options.onTick({ active: counts.active ?? 0, waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0) });
       }
-      if (results.size < prepared.length) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      if (results.size < total && !enqueueError) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
+    await enqueueing;
+    if (enqueueError) throw enqueueError.error;
     return [...results.values()];
   } finally {
     await queue.close();

@@ -5,7 +5,7 @@ import { parse, positiveInt, requirePositional, UsageError } from '../args.js';
 import { loadWorkflow } from '../load.js';
 import { providerOption } from './dry-run.js';
 import { readRows } from '../../batch/rows.js';
-import { estimateOf, prepareRows, type PreparedRow } from '../../batch/prepare.js';
+import { estimateOf, prepareRows, rowPreparer, type BatchEstimate, type PreparedRow } from '../../batch/prepare.js';
 import { runBatchInProcess } from '../../batch/run-batch.js';
 import { writeManifest } from '../../batch/manifest.js';
 import { BatchProgress, formatCounts } from '../../batch/progress.js';
@@ -55,23 +55,37 @@ export async function batchCommand(args: string[]): Promise<number> {
     const outputDir = resolve(values['output-dir'] ?? 'output');
     const registry = createNodeRegistry();
     const journal = new JobJournal(defaultStateDir());
-    const prepared = await prepareRows(workflow.parsed, registry, rows, {
+    const prepareOptions = {
       outputDir,
       env: process.env,
       cache: values['no-cache'] ? undefined : new OutputCache(defaultCacheDir()),
       prices: await loadPrices(values.prices),
       journal,
-    });
-    const estimate = estimateOf(prepared);
+    };
     const json = values.json === true || !process.stderr.isTTY;
-    if (values['dry-run']) return printDryRun(prepared, values.json === true);
-    if (maxCost !== undefined && estimate.usd > maxCost) {
-      process.stderr.write(
-        `The batch would create ${estimate.jobs} provider jobs estimated at $${estimate.usd.toFixed(2)}, above --max-cost $${maxCost.toFixed(2)}; nothing was submitted.\n`,
-      );
-      return 2;
+    // The Redis URL is checked before anything is checked or queued.
+    if (values.redis) (await import('../../worker/queue.js')).connect(values.redis).disconnect();
+    const report = batchReporter(rows.length, json);
+    let toRun: AsyncIterable<PreparedRow> | PreparedRow[];
+    if (values['dry-run'] || maxCost !== undefined) {
+      // The whole estimate first: nothing is sent when it is above the limit.
+      const prepared = await prepareRows(workflow.parsed, registry, rows, prepareOptions);
+      if (values['dry-run']) return printDryRun(prepared, values.json === true);
+      const estimate = estimateOf(prepared);
+      if (maxCost !== undefined && estimate.usd > maxCost) {
+        process.stderr.write(
+          `The batch would create ${estimate.jobs} provider jobs estimated at $${estimate.usd.toFixed(2)}, above --max-cost $${maxCost.toFixed(2)}; nothing was submitted.\n`,
+        );
+        return 2;
+      }
+      report.begin(estimate);
+      toRun = report.priced(prepared);
+    } else {
+      // Without a limit, the first rows start while the later ones are still checked (each before it spends).
+      toRun = report.priced(rowPreparer(workflow.parsed, registry, rows, prepareOptions));
+      report.begin();
     }
-    if (values.redis) return await enqueueBatch(prepared, { redisUrl: values.redis, workflowPath: workflow.path, inputsPath: resolve(values.inputs), document: workflow.parsed.ui ?? workflow.parsed.api, outputDir, json, values });
+    if (values.redis) return await enqueueBatch(toRun, rows.length, report, { redisUrl: values.redis, workflowPath: workflow.path, inputsPath: resolve(values.inputs), document: workflow.parsed.ui ?? workflow.parsed.api, outputDir, values });
     const controller = new AbortController();
     // Every running row listens on this one signal.
     setMaxListeners(MANY_LISTENERS, controller.signal);
@@ -81,10 +95,8 @@ export async function batchCommand(args: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const report = batchReporter(prepared, json);
-    report.begin(estimate);
     try {
-      const results = await runBatchInProcess(prepared, {
+      const results = await runBatchInProcess(toRun, {
         journal,
         parallel,
         workflowPath: workflow.path,
@@ -133,20 +145,37 @@ function printDryRun(prepared: PreparedRow[], json: boolean): number {
 }
 
 /** NDJSON events on stdout when not on a terminal (or --json); a live line on stderr on a terminal. */
-export function batchReporter(prepared: PreparedRow[], json: boolean) {
-  const costs = new Map(prepared.map((entry) => [entry.row.id, entry.cost]));
-  const progress = new BatchProgress(prepared.length, (row) => costs.get(row) ?? 0);
+export function batchReporter(total: number, json: boolean) {
+  const costs = new Map<string, number>();
+  const progress = new BatchProgress(total, (row) => costs.get(row) ?? 0);
   const emit = (type: string, data: unknown) => process.stdout.write(`${JSON.stringify({ type, data })}\n`);
   let timer: NodeJS.Timeout | undefined;
   const draw = () => process.stderr.write(`\r\x1b[K${formatCounts(progress.counts())}`);
   return {
     progress,
-    begin(estimate: ReturnType<typeof estimateOf>) {
-      if (json) emit('batch_start', estimate);
+    /** The estimate when every row was checked first (--max-cost); without it, the rows and, later, batch_estimate. */
+    begin(estimate?: BatchEstimate) {
+      if (json) emit('batch_start', estimate ?? { rows: total });
       else {
-        process.stderr.write(`Batch: ${estimate.rows} rows, ${estimate.jobs} new provider jobs, estimated $${estimate.usd.toFixed(2)}\n`);
+        process.stderr.write(
+          estimate
+            ? `Batch: ${estimate.rows} rows, ${estimate.jobs} new provider jobs, estimated $${estimate.usd.toFixed(2)}\n`
+            : `Batch: ${total} rows; each is checked and priced before it starts (--max-cost checks them all first)\n`,
+        );
         timer = setInterval(draw, 500);
       }
+    },
+    /** Passes the rows through as they are checked, keeping each one's price; says the whole estimate after the last. */
+    async *priced(rows: Iterable<PreparedRow> | AsyncIterable<PreparedRow>): AsyncGenerator<PreparedRow> {
+      const seen: PreparedRow[] = [];
+      for await (const entry of rows) {
+        costs.set(entry.row.id, entry.cost);
+        seen.push(entry);
+        yield entry;
+      }
+      const estimate = estimateOf(seen);
+      if (json) emit('batch_estimate', estimate);
+      else process.stderr.write(`\r\x1b[KAll ${estimate.rows} rows checked: ${estimate.invalid} invalid, ${estimate.jobs} new provider jobs, estimated $${estimate.usd.toFixed(2)}\n`);
     },
     rowStart: (row: string) => {
       progress.start(row);
@@ -168,7 +197,7 @@ export function batchReporter(prepared: PreparedRow[], json: boolean) {
       if (json) emit('batch_end', { ...counts, manifest, cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
       else process.stderr.write(`\r\x1b[K${formatCounts(counts)}\nManifest: ${manifest.jsonl} and ${manifest.csv}\n`);
       if (interrupted) return 130;
-      return counts.failed > 0 || results.length < prepared.length ? 1 : 0;
+      return counts.failed > 0 || results.length < total ? 1 : 0;
     },
   };
 }
@@ -179,24 +208,20 @@ interface RedisBatch {
   inputsPath: string;
   document: unknown;
   outputDir: string;
-  json: boolean;
   values: BatchValues;
 }
 
 /** `batch --redis`: the rows go on the queue; `reelgraph worker` processes run them; this follows and writes the manifest. */
-async function enqueueBatch(prepared: PreparedRow[], batch: RedisBatch): Promise<number> {
+async function enqueueBatch(prepared: AsyncIterable<PreparedRow> | PreparedRow[], total: number, report: ReturnType<typeof batchReporter>, batch: RedisBatch): Promise<number> {
   const { connect, batchIdFor } = await import('../../worker/queue.js');
   const { enqueueAndFollow } = await import('../../worker/enqueue.js');
-  connect(batch.redisUrl).disconnect(); // The URL is checked before anything is queued.
   const controller = new AbortController();
   // Ctrl-C stops following; the rows stay queued and a re-run re-joins them.
   const onSignal = () => controller.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const report = batchReporter(prepared, batch.json);
-  report.begin(estimateOf(prepared));
   try {
-    const results = await enqueueAndFollow(prepared, {
+    const results = await enqueueAndFollow(prepared, total, {
       connection: () => connect(batch.redisUrl),
       batchId: batchIdFor(batch.workflowPath, batch.inputsPath, batch.outputDir),
       workflow: { path: batch.workflowPath, document: batch.document },

@@ -93,6 +93,23 @@ describe('reelgraph batch', () => {
     const bodies = setup.emulator.jobs().map((job) => job.request);
     expect(bodies.every((request) => request.seed === 1 && request.promptText === 'a red chair')).toBe(true);
     expect(await mp4s(box)).toHaveLength(2);
+    // Without --max-cost the first rows start while later ones are still checked; the estimate follows the last check.
+    const types = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line).type as string);
+    expect(types[0]).toBe('batch_start');
+    expect(types.indexOf('row_start')).toBeLessThan(types.indexOf('batch_estimate'));
+    const estimate = JSON.parse(result.stdout.split('\n').find((line) => line.includes('"batch_estimate"'))!).data;
+    expect(estimate).toMatchObject({ rows: 4, invalid: 2 });
+  });
+
+  it('with --max-cost every row is checked and priced before the first starts', async () => {
+    const box = setup.box;
+    const workflow = await placeWorkflow(box, 'workflow.json', fastPoll(await readExample('runway-gen4-turbo.json'), 0.1));
+    const inputs = await imageFolder(box, 3);
+    const result = await runCli(['batch', workflow, '--inputs', inputs, '--output-dir', box.output, '--json', '--max-cost', '100', '--parallel', '1'], box);
+    expect(result.code, result.stderr).toBe(0);
+    const events = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+    expect(events[0]).toMatchObject({ type: 'batch_start', data: { rows: 3, invalid: 0, jobs: 3 } });
+    expect(events.filter((event) => event.type === 'row_end')).toHaveLength(3);
   });
 
   it('--dry-run prints rows, jobs and the total; --max-cost refuses above the limit with nothing submitted', async () => {
