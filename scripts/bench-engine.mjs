@@ -128,8 +128,11 @@ async function warmUp() {
   }
 }
 
-/** Rounds of measurement; in each round every size runs this many times (a 1k run is too short to time alone). */
-const ROUNDS = 7;
+/**
+ * Rounds of measurement; in each round every size runs this many times (a 1k run is too short to time alone). Eleven
+ * rounds: one 100k run varies by ±25% with where the garbage collector lands, and the growth row is a ratio of medians.
+ */
+const ROUNDS = 11;
 const RUNS_PER_ROUND = { 1_000: 5, 10_000: 2, 100_000: 1 };
 
 /**
