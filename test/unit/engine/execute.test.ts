@@ -277,6 +277,28 @@ describe('executeGraph', () => {
     expect(result.skipped).toEqual(['4']);
   });
 
+  it('hands a node inputs that inherit nothing and a context that shows none of the executor\'s own fields', async () => {
+    let seen: { inherited: unknown[]; keys: string[]; ctxKeys: string[] } | undefined;
+    const probe = defineNode({
+      type: 'TestInspect', version: 1, displayName: 'Inspect', category: 'test', description: 'Looks at what it got.',
+      inputs: { task: { type: 'TASK' } }, params: z.object({}), outputs: [], outputNode: true,
+      run: async (inputs, _p, ctx) => {
+        const record = inputs as Record<string, unknown>;
+        seen = { inherited: [record.toString, record.constructor, record.hasOwnProperty], keys: Object.keys(inputs), ctxKeys: Object.keys(ctx).sort() };
+        return {};
+      },
+    });
+    const registry = new NodeRegistry([...testNodes(), probe]);
+    const graph = apiToGraph({ ...chain, '3': { class_type: 'TestInspect', inputs: { task: ['2', 0] } } });
+    const result = await executeGraph(graph, registry, { promptId: 'p', files, context });
+    expect(result.status).toBe('success');
+    expect(seen).toEqual({
+      inherited: [undefined, undefined, undefined],
+      keys: ['task'],
+      ctxKeys: ['clock', 'downstream', 'env', 'files', 'log', 'nodeId', 'services', 'signal', 'workflow'],
+    });
+  });
+
   it('fails a node whose uiOutput throws, and still ends the run', async () => {
     const registry = new NodeRegistry(testNodes().map((def) => (def.type === 'TestSink' ? { ...def, uiOutput: () => { throw new Error('cannot show'); } } : def)));
     const result = await executeGraph(apiToGraph(chain), registry, { promptId: 'p', files, context });
