@@ -12,7 +12,7 @@ import { dependentsOf, filledArray, indexGraph, markUpstream, type Dependents, t
 import type { NodeRegistry } from './registry.js';
 import { MinHeap } from './min-heap.js';
 import { Slots } from './slots.js';
-import { emptyRecord } from './records.js';
+import { emptyRecord, fieldRecord } from './records.js';
 
 /**
  * Runs a validated graph: cached nodes are reused, the rest start as soon as their inputs are ready
@@ -337,14 +337,6 @@ class NodeRun implements NodeContext {
 type Settle = (i: number, succeeded: boolean) => void;
 
 /**
- * A node's inputs, keyed by input names from the workflow file: nothing inherited (its prototype is an empty
- * null-prototype object, so "toString" or "__proto__" is an ordinary key), and unlike Object.create(null) an object
- * V8 keeps in fast mode, one shape for every node with the same inputs, a third of the bytes.
- */
-const InputRecord = function InputRecord() {} as unknown as new () => Values;
-InputRecord.prototype = Object.create(null) as object;
-
-/**
  * Starts one node holding a slot; when it ends, `settle` hears whether it succeeded (settle gives the slot back).
  * Never throws. The node's promise is followed with then(), not awaited in an async function: an async frame per
  * node was the biggest allocation of a run.
@@ -360,7 +352,7 @@ function runNode(prepared: Prepared, i: number, state: RunState, options: RunOpt
   try {
     const ctx = new NodeRun(options.context(id, state.controller.signal), options, slots);
     log = ctx.log;
-    const inputs: Values = new InputRecord();
+    const inputs: Values = fieldRecord();
     for (let k = index.linkStart[i]!; k < index.linkStart[i + 1]!; k++) {
       const at = prepared.linkValue[k]!;
       if (at < 0) {

@@ -48,11 +48,14 @@ export async function enqueueAndFollow(prepared: Iterable<PreparedRow> | AsyncIt
     const queueChunk = async (chunk: PreparedRow[]) => {
       const toQueue: PreparedRow[] = [];
       for (const entry of chunk) {
-        const result = entry.invalid ? invalidResult(entry) : earlier.get(entry.row.id);
-        if (result && (entry.invalid || result.status === 'done')) {
-          results.set(entry.row.id, result);
-          options.onResult(result, true);
-        } else toQueue.push(entry);
+        const done = earlier.get(entry.row.id);
+        const known = entry.invalid ? invalidResult(entry) : done?.status === 'done' ? done : undefined;
+        if (!known) {
+          toQueue.push(entry);
+          continue;
+        }
+        results.set(entry.row.id, known);
+        options.onResult(known, true);
       }
       if (toQueue.length === 0) return;
       // Rows that failed last time: their old job is removed so the same id can be queued again.

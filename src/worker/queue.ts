@@ -38,6 +38,7 @@ export function workerSettings(options: QueueWorkerOptions) {
     maxStalledCount: 3,
   };
 }
+
 /** Batch keys outlive the batch by a week, then Redis drops them. */
 export const BATCH_TTL_S = 7 * 24 * 60 * 60;
 

@@ -170,7 +170,8 @@ export function batchReporter(total: number, json: boolean) {
       const seen: PreparedRow[] = [];
       for await (const entry of rows) {
         costs.set(entry.row.id, entry.cost);
-        seen.push(entry);
+        // Without its bound workflow: a row that has run need not keep its copy of the graph until the last is checked.
+        seen.push({ ...entry, bound: undefined });
         yield entry;
       }
       const estimate = estimateOf(seen);
