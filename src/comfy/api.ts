@@ -1,6 +1,6 @@
 import type { Graph, GraphNode } from '../engine/graph.js';
 import { isApiLink, type ApiNode, type ApiPrompt } from './schemas.js';
-import { emptyRecord } from '../engine/records.js';
+import { emptyRecord, fieldRecord } from '../engine/records.js';
 
 /**
  * ComfyUI's API "prompt" format: `{id: {class_type, inputs, _meta}}`, where a linked
@@ -34,7 +34,7 @@ export function apiToGraph(prompt: ApiPrompt): Graph {
   for (const id in prompt) {
     if (!Object.hasOwn(prompt, id)) continue;
     const entry = prompt[id]!;
-    const node: GraphNode = { id, type: entry.class_type, params: emptyRecord(), inputs: emptyRecord() };
+    const node: GraphNode = { id, type: entry.class_type, params: fieldRecord(), inputs: fieldRecord() };
     const inputs = entry.inputs ?? {};
     for (const name in inputs) {
       if (!Object.hasOwn(inputs, name)) continue;

@@ -8,7 +8,7 @@ import type { AnyNodeDefinition } from '../engine/define-node.js';
 import { paramSpecs } from '../engine/params.js';
 import type { UiNode } from './schemas.js';
 import { widgetsToParams } from './widgets.js';
-import { emptyRecord } from '../engine/records.js';
+import { fieldRecord } from '../engine/records.js';
 
 /**
  * UI workflow (litegraph) → our graph. Follows what ComfyUI's frontend does when it
@@ -65,7 +65,7 @@ function indexOf(nodes: UiNode[], links: UiLink[]): UiIndex {
 
 function toGraphNode(node: UiNode, index: UiIndex, registry: NodeRegistry): GraphNode {
   const id = String(node.id);
-  const graphNode: GraphNode = { id, type: node.type, params: emptyRecord(), inputs: emptyRecord() };
+  const graphNode: GraphNode = { id, type: node.type, params: fieldRecord(), inputs: fieldRecord() };
   if (node.title !== undefined) graphNode.title = node.title;
   const version = versionOf(node);
   if (version !== undefined) graphNode.version = version;

@@ -11,7 +11,12 @@ import type { NodeRegistry } from './registry.js';
 
 /** Output nodes are what a run is for: the nodes it runs are theirs and what they need. */
 export function isOutputNode(node: GraphNode, registry: NodeRegistry): boolean {
-  return registry.get(node.type)?.outputNode === true;
+  return isOutputDefinition(registry.get(node.type));
+}
+
+/** Whether nodes of this definition are outputs: what a run is for (false for an unknown type). */
+export function isOutputDefinition(def: AnyNodeDefinition | undefined): boolean {
+  return def?.outputNode === true;
 }
 
 /** The ids of every node whose type is an output node, in graph order. */

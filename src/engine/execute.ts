@@ -1,5 +1,5 @@
 import type { OutputCache } from './cache.js';
-import { findCacheHits, isOutputNode, missingOutput } from './cache-plan.js';
+import { findCacheHits, isOutputDefinition, missingOutput } from './cache-plan.js';
 import { systemClock, type Clock } from './clock.js';
 import type { AnyNodeDefinition, CacheCheckContext, FilesContext, Logger, NodeContext, NodeContextBase, Progress, Values } from './define-node.js';
 import { CancelledError, NodeExecutionError, RuntimeError, WorkflowValidationError, nodeLabel, type Issue } from './errors.js';
@@ -72,7 +72,7 @@ interface Prepared {
   dependents: Dependents;
   /** The numbers of the nodes an output needs, in plan order. */
   order: Int32Array;
-  /** By node number, for the nodes in `order`. */
+  /** By node number; undefined for a type the registry does not know. */
   defs: (AnyNodeDefinition | undefined)[];
   params: (Record<string, unknown> | undefined)[];
   /**
@@ -91,10 +91,15 @@ interface RunState {
   /** The same outputs, one value per output slot (Prepared.outputStart). */
   values: unknown[];
   uiOutputs: Record<string, Record<string, unknown>>;
-  /** Numbers of the nodes that ran, in the order they finished. */
-  executed: number[];
-  /** Numbers of the running nodes, in the order they started. */
-  running: Set<number>;
+  /** Numbers of the nodes that ran, in the order they finished: the first executedCount. */
+  executed: Int32Array;
+  executedCount: number;
+  /** Numbers of the nodes started so far, in the order they started: the first startedCount. */
+  started: Int32Array;
+  startedCount: number;
+  /** 1 for the nodes running now (typed arrays rather than a Set: a Set that keeps losing and gaining entries keeps reallocating its table). */
+  running: Uint8Array;
+  runningCount: number;
   /** Aborted only by the user's interrupt. */
   controller: AbortController;
   failures: NodeFailure[];
@@ -110,21 +115,33 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   // Without a listener no event is built at all.
   const emit: Emit = options.onEvent ? (event) => safeEmit(options.onEvent, event) : noEmit;
   const index = indexGraph(graph);
-  // Like ComfyUI, nodes no output needs never run.
-  const targets: number[] = [];
-  for (let i = 0; i < index.nodes.length; i++) if (isOutputNode(index.nodes[i]!, registry)) targets.push(i);
+  const count = index.ids.length;
+  // Each node's definition, looked up in the same pass that finds the output nodes (on a 100k-node graph every pass
+  // over the caller's nodes is a cache miss per node). Like ComfyUI, nodes no output needs never run.
+  const defs = new Array<AnyNodeDefinition | undefined>(count);
+  const targetList = new Int32Array(count);
+  let targetCount = 0;
+  for (let i = 0; i < count; i++) {
+    const def = registry.get(index.nodes[i]!.type);
+    defs[i] = def;
+    if (isOutputDefinition(def)) targetList[targetCount++] = i;
+  }
+  const targets = targetList.subarray(0, targetCount);
   const relevant = markUpstream(index, targets);
-  const prepared = prepare(graph, index, registry, relevant, options.params);
+  const prepared = prepare(graph, index, defs, relevant, options.params);
   const { ids } = index;
   const { hits, hitMarks, keys, volatile } = await lookUpCache(graph, registry, prepared, options);
   // Without cache hits the nodes to run are the relevant ones.
   const toRun = hits.size > 0 ? markUpstream(index, targets, hitMarks) : relevant;
-  const state: RunState = { results: filledArray<Values>(ids.length), values: filledArray(prepared.outputStart[ids.length]!), uiOutputs: emptyRecord(), executed: [], running: new Set(), controller: new AbortController(), failures: [] };
+  const state: RunState = { results: filledArray<Values>(ids.length), values: filledArray(prepared.outputStart[ids.length]!), uiOutputs: emptyRecord(), executed: new Int32Array(ids.length), executedCount: 0, started: new Int32Array(ids.length), startedCount: 0, running: new Uint8Array(ids.length), runningCount: 0, controller: new AbortController(), failures: [] };
   const base = { prompt_id: options.promptId };
 
   emit({ type: 'execution_start', data: { ...base, timestamp: clock.now() } });
   const cached: string[] = [];
-  for (const i of prepared.order) {
+  const { order } = prepared;
+  // Indexed loops over the typed arrays of a run: for…of allocated an iterator result per node in V8's first tiers.
+  for (let p = 0; p < order.length && hits.size > 0; p++) {
+    const i = order[p]!;
     const outputs = hitMarks[i] === 1 ? hits.get(ids[i]!) : undefined;
     if (outputs === undefined) continue;
     keepOutputs(prepared, state, i, outputs);
@@ -143,7 +160,10 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   }
   const failed = new Set(state.failures.map((failure) => failure.nodeId));
   const skipped: string[] = [];
-  for (const i of prepared.order) if (toRun[i] === 1 && state.results[i] === undefined && !failed.has(ids[i]!)) skipped.push(ids[i]!);
+  for (let p = 0; p < order.length; p++) {
+    const i = order[p]!;
+    if (toRun[i] === 1 && state.results[i] === undefined && !failed.has(ids[i]!)) skipped.push(ids[i]!);
+  }
   const result = finish(state, index, hits, cached, skipped, options.promptId, clock, emit);
   emit({ type: 'executing', data: { ...base, node: null } });
   return result;
@@ -158,7 +178,7 @@ function safeEmit(listener: ExecuteOptions['onEvent'], event: RunEvent): void {
   }
 }
 
-function prepare(graph: Graph, index: GraphIndex, registry: NodeRegistry, relevant: Uint8Array, validated?: ReadonlyMap<string, Record<string, unknown>>): Prepared {
+function prepare(graph: Graph, index: GraphIndex, defs: (AnyNodeDefinition | undefined)[], relevant: Uint8Array, validated?: ReadonlyMap<string, Record<string, unknown>>): Prepared {
   const dependents = dependentsOf(index);
   const plan = planIndexed(index, dependents);
   if (!plan.complete) {
@@ -166,17 +186,19 @@ function prepare(graph: Graph, index: GraphIndex, registry: NodeRegistry, releva
     throw new WorkflowValidationError([{ type: 'dependency_cycle', nodeId: cycle[0], message: 'Dependency cycle', details: formatCyclePath(graph, cycle) }]);
   }
   const issues: Issue[] = [];
-  const defs = filledArray<AnyNodeDefinition>(index.ids.length);
   const params = filledArray<Record<string, unknown>>(index.ids.length);
-  const order = plan.order.filter((i) => relevant[i] === 1);
-  for (const i of order) {
+  const relevantOrder = new Int32Array(plan.order.length);
+  let relevantCount = 0;
+  for (let p = 0; p < plan.order.length; p++) if (relevant[plan.order[p]!] === 1) relevantOrder[relevantCount++] = plan.order[p]!;
+  const order = relevantOrder.subarray(0, relevantCount);
+  for (let p = 0; p < order.length; p++) {
+    const i = order[p]!;
     const node = index.nodes[i]!;
-    const def = registry.get(node.type);
+    const def = defs[i];
     if (!def) {
       issues.push({ type: 'missing_node_type', nodeId: node.id, nodeType: node.type, message: 'Node type does not exist', details: `"${node.type}"` });
       continue;
     }
-    defs[i] = def;
     // Params validateGraph already parsed are not parsed again.
     const given = validated?.get(index.ids[i]!);
     if (given) {
@@ -261,7 +283,8 @@ function schedule(prepared: Prepared, toRun: Uint8Array, state: RunState, option
   return new Promise<void>((resolve) => {
     // Called by runNode when node i has ended (one closure per run, not one per node).
     const settle = (i: number, succeeded: boolean): void => {
-      state.running.delete(i);
+      state.running[i] = 0;
+      state.runningCount--;
       if (succeeded) finished(i);
       slots.give();
       pump();
@@ -270,10 +293,12 @@ function schedule(prepared: Prepared, toRun: Uint8Array, state: RunState, option
       stopped ||= state.interrupted !== undefined || (options.failFast === true && state.failures.length > 0);
       while (!stopped && ready.size > 0 && slots.tryTake()) {
         const i = order[ready.pop()!]!;
-        state.running.add(i);
+        state.running[i] = 1;
+        state.runningCount++;
+        state.started[state.startedCount++] = i;
         void runNode(prepared, i, state, options, slots, settle);
       }
-      if (state.running.size === 0) resolve();
+      if (state.runningCount === 0) resolve();
     };
     const slots = new Slots(options.concurrency ?? 8, pump);
     pump();
@@ -356,10 +381,10 @@ function runNode(prepared: Prepared, i: number, state: RunState, options: RunOpt
     for (let k = index.linkStart[i]!; k < index.linkStart[i + 1]!; k++) {
       const at = prepared.linkValue[k]!;
       if (at < 0) {
-        const name = index.linkName[k]!;
+        const name = index.names[index.linkName[k]!]!;
         throw new RuntimeError(`input "${name}" is linked to output ${index.linkSlot[k]!} of node "${index.nodes[i]!.inputs[name]!.from}", which does not exist.`);
       }
-      inputs[index.linkName[k]!] = state.values[at];
+      inputs[index.names[index.linkName[k]!]!] = state.values[at];
     }
     // Promise.resolve: a run() that is not async counts too (a promise is returned as is).
     running = Promise.resolve(defs[i]!.run(inputs, prepared.params[i]!, ctx));
@@ -380,7 +405,7 @@ function nodeReturned(prepared: Prepared, i: number, state: RunState, options: R
     const missing = missingOutput(def, outputs);
     if (missing !== undefined) throw new RuntimeError(`run() returned no value for output "${missing}".`);
     keepOutputs(prepared, state, i, outputs);
-    state.executed.push(i);
+    state.executed[state.executedCount++] = i;
     // Stored at once, even after an interrupt: a finished paid generation is never lost (and made
     // durable: a node that plans paid jobs). Other nodes' entries are cheap to lose, so no fsync.
     if (options.cache && def.cacheable !== false && !options.volatile.has(id)) {
@@ -442,19 +467,21 @@ function recordFailure(state: RunState, id: string, type: string, error: unknown
 
 function interrupt(state: RunState, index: GraphIndex): void {
   if (state.interrupted) return;
-  const [current] = state.running;
+  let current: number | undefined;
+  for (let n = 0; n < state.startedCount && current === undefined; n++) if (state.running[state.started[n]!] === 1) current = state.started[n];
   state.interrupted = current === undefined ? { nodeId: null, nodeType: null } : { nodeId: index.ids[current]!, nodeType: index.nodes[current]!.type };
   state.controller.abort(new CancelledError());
 }
 
 /** One execution_error per failed node (ComfyUI sends one; clients that stop at the first still see a failure). */
 function finish(state: RunState, index: GraphIndex, hits: Map<string, Values>, cached: string[], skipped: string[], promptId: string, clock: Clock, emit: Emit): ExecuteResult {
-  const executed = state.executed.map((i) => index.ids[i]!);
+  const executed = new Array<string>(state.executedCount);
+  for (let n = 0; n < executed.length; n++) executed[n] = index.ids[state.executed[n]!]!;
   // Cached outputs first, then the rest in the order they finished; a null-prototype record, as uiOutputs, so an id
   // like "__proto__" is an ordinary key.
   const outputs: Record<string, Values> = emptyRecord();
   for (const id of cached) outputs[id] = hits.get(id)!;
-  for (const i of state.executed) outputs[index.ids[i]!] = state.results[i]!;
+  for (let n = 0; n < executed.length; n++) outputs[executed[n]!] = state.results[state.executed[n]!]!;
   const result: Omit<ExecuteResult, 'status'> = {
     outputs,
     uiOutputs: state.uiOutputs,

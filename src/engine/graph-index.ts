@@ -17,8 +17,9 @@ export interface GraphIndex {
    */
   linkStart: Int32Array;
   linkFrom: Int32Array;
-  /** The input name and the source's output slot of each link, beside linkFrom. */
-  linkName: string[];
+  /** The input name of each link, as a number in `names`, and the source's output slot, beside linkFrom. */
+  linkName: Int32Array;
+  names: string[];
   linkSlot: Int32Array;
   /** The number of a node id, if the graph has it. */
   numberOf(id: string): number | undefined;
@@ -26,39 +27,49 @@ export interface GraphIndex {
 
 export function indexGraph(graph: Graph): GraphIndex {
   const count = graph.nodes.size;
-  const ids: string[] = [];
-  const nodes: GraphNode[] = [];
+  // Every array made here has its final size from the start (typed arrays: room to spare, which costs nothing until
+  // written). A 100k-node run once grew its arrays by pushing, copy after copy: the fresh memory each copy takes cost
+  // ~15k page faults, a tenth of the run's time, and a cost the 10k run does not pay.
+  const ids = new Array<string>(count);
+  const nodes = new Array<GraphNode>(count);
   // A null-prototype record rather than a Map: numeric ids (ComfyUI's) are then array indices, found without
   // hashing or comparing strings; other ids cost what a Map costs.
   const numbers: Record<string, number> = emptyRecord<number>();
+  let next = 0;
   // forEach, not for…of: no [id, node] pair per node.
   graph.nodes.forEach((node, id) => {
-    numbers[id] = ids.length;
-    ids.push(id);
-    nodes.push(node);
+    numbers[id] = next;
+    ids[next] = id;
+    nodes[next++] = node;
   });
-  // Typed arrays grown by doubling: numbers pushed on plain arrays and copied out cost more, and more so at 100k.
+  // Four links a node before growing: few nodes have more inputs, and untouched room is only address space.
   const linkStart = new Int32Array(count + 1);
-  let linkFrom: Int32Array = new Int32Array(2 * count + 8);
-  let linkSlot: Int32Array = new Int32Array(2 * count + 8);
-  const linkName: string[] = [];
+  let linkFrom: Int32Array = new Int32Array(4 * count + 8);
+  let linkSlot: Int32Array = new Int32Array(4 * count + 8);
+  let linkName: Int32Array = new Int32Array(4 * count + 8);
+  // The few input names every node shares ("image", "video"…), each numbered once.
+  const names: string[] = [];
+  const nameNumbers = new Map<string, number>();
   let k = 0;
   for (let i = 0; i < count; i++) {
     linkStart[i] = k;
     const inputs = nodes[i]!.inputs;
-    // Object.keys, not for…in: much faster on the null-prototype records the formats build.
-    for (const name of Object.keys(inputs)) {
-      if (k === linkFrom.length) [linkFrom, linkSlot] = [grown(linkFrom), grown(linkSlot)];
+    // Object.keys, not for…in: much faster on the null-prototype records the formats build (and an indexed loop, see
+    // executeGraph).
+    const inputNames = Object.keys(inputs);
+    for (let n = 0; n < inputNames.length; n++) {
+      const name = inputNames[n]!;
+      if (k === linkFrom.length) [linkFrom, linkSlot, linkName] = [grown(linkFrom), grown(linkSlot), grown(linkName)];
       const link = inputs[name]!;
       linkFrom[k] = numbers[link.from] ?? -1;
-      linkSlot[k++] = link.slot;
-      linkName.push(name);
+      linkSlot[k] = link.slot;
+      let nameNumber = nameNumbers.get(name);
+      if (nameNumber === undefined) nameNumbers.set(name, (nameNumber = names.push(name) - 1));
+      linkName[k++] = nameNumber;
     }
   }
   linkStart[count] = k;
-  linkFrom = linkFrom.subarray(0, k);
-  linkSlot = linkSlot.subarray(0, k);
-  return { ids, nodes, linkStart, linkFrom, linkName, linkSlot, numberOf: (id) => numbers[id] };
+  return { ids, nodes, linkStart, linkFrom: linkFrom.subarray(0, k), linkName: linkName.subarray(0, k), names, linkSlot: linkSlot.subarray(0, k), numberOf: (id) => numbers[id] };
 }
 
 function grown(array: Int32Array): Int32Array {
@@ -67,11 +78,9 @@ function grown(array: Int32Array): Int32Array {
   return bigger;
 }
 
-/** An array of `length` holes filled in, so V8 keeps it a plain array: `new Array(100_000)` is a slow dictionary. */
+/** An array of `length` undefined values, allocated once at its final size (not grown by pushing, see indexGraph). */
 export function filledArray<T>(length: number): (T | undefined)[] {
-  const array: (T | undefined)[] = [];
-  for (let i = 0; i < length; i++) array.push(undefined);
-  return array;
+  return new Array<T | undefined>(length).fill(undefined);
 }
 
 /**
@@ -104,16 +113,18 @@ export function dependentsOf(index: GraphIndex): Dependents {
  * The targets and everything they depend on, walking links back: marks[i] is 1 for each such node. A node for
  * which `skip` is 1 is left out and not walked past (a cached node needs nothing upstream of it).
  */
-export function markUpstream(index: GraphIndex, targets: Iterable<number>, skip?: Uint8Array): Uint8Array {
+export function markUpstream(index: GraphIndex, targets: ArrayLike<number>, skip?: Uint8Array): Uint8Array {
   const { linkStart, linkFrom } = index;
   const marks = new Uint8Array(index.ids.length);
-  const stack: number[] = [];
-  for (const target of targets) stack.push(target);
-  while (stack.length > 0) {
-    const i = stack.pop()!;
+  // Each node is walked past once, so the stack never holds more than the targets and every link.
+  const stack = new Int32Array(targets.length + linkFrom.length);
+  let top = 0;
+  for (let t = 0; t < targets.length; t++) stack[top++] = targets[t]!;
+  while (top > 0) {
+    const i = stack[--top]!;
     if (marks[i] === 1 || skip?.[i] === 1) continue;
     marks[i] = 1;
-    for (let k = linkStart[i]!; k < linkStart[i + 1]!; k++) if (linkFrom[k]! >= 0) stack.push(linkFrom[k]!);
+    for (let k = linkStart[i]!; k < linkStart[i + 1]!; k++) if (linkFrom[k]! >= 0) stack[top++] = linkFrom[k]!;
   }
   return marks;
 }
