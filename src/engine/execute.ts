@@ -114,18 +114,15 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   const clock = options.clock ?? systemClock;
   // Without a listener no event is built at all.
   const emit: Emit = options.onEvent ? (event) => safeEmit(options.onEvent, event) : noEmit;
-  const index = indexGraph(graph);
-  const count = index.ids.length;
-  // Each node's definition, looked up in the same pass that finds the output nodes (on a 100k-node graph every pass
-  // over the caller's nodes is a cache miss per node). Like ComfyUI, nodes no output needs never run.
-  const defs = new Array<AnyNodeDefinition | undefined>(count);
-  const targetList = new Int32Array(count);
+  // Each node's definition, looked up while the graph is indexed. Like ComfyUI, nodes no output needs never run.
+  const defs = new Array<AnyNodeDefinition | undefined>(graph.nodes.size);
+  const targetList = new Int32Array(graph.nodes.size);
   let targetCount = 0;
-  for (let i = 0; i < count; i++) {
-    const def = registry.get(index.nodes[i]!.type);
+  const index = indexGraph(graph, (node, i) => {
+    const def = registry.get(node.type);
     defs[i] = def;
     if (isOutputDefinition(def)) targetList[targetCount++] = i;
-  }
+  });
   const targets = targetList.subarray(0, targetCount);
   const relevant = markUpstream(index, targets);
   const prepared = prepare(graph, index, defs, relevant, options.params);
@@ -206,7 +203,7 @@ function prepare(graph: Graph, index: GraphIndex, defs: (AnyNodeDefinition | und
       continue;
     }
     const check = checkParams(node, def);
-    for (const issue of check.issues) issues.push(issue);
+    if (check.issues.length > 0) issues.push(...check.issues);
     params[i] = check.params;
   }
   if (issues.length > 0) throw new WorkflowValidationError(issues);

@@ -1,4 +1,5 @@
 import type { Graph, GraphNode } from './graph.js';
+import { compareIds } from './ids.js';
 import { emptyRecord } from './records.js';
 
 /**
@@ -23,9 +24,17 @@ export interface GraphIndex {
   linkSlot: Int32Array;
   /** The number of a node id, if the graph has it. */
   numberOf(id: string): number | undefined;
+  /** The ids are in compareIds order (the usual API prompt). */
+  idsInOrder: boolean;
+  /** Every link comes from a node numbered before its consumer (or from a node not in the graph). */
+  linksForward: boolean;
 }
 
-export function indexGraph(graph: Graph): GraphIndex {
+/**
+ * `visit` sees each node with its number, in the pass that reads the node's links: on a 100k-node graph each
+ * further pass over the caller's nodes costs a cache miss per node.
+ */
+export function indexGraph(graph: Graph, visit?: (node: GraphNode, number: number) => void): GraphIndex {
   const count = graph.nodes.size;
   // Every array made here has its final size from the start (typed arrays: room to spare, which costs nothing until
   // written). A 100k-node run once grew its arrays by pushing, copy after copy: the fresh memory each copy takes cost
@@ -36,8 +45,10 @@ export function indexGraph(graph: Graph): GraphIndex {
   // hashing or comparing strings; other ids cost what a Map costs.
   const numbers: Record<string, number> = emptyRecord<number>();
   let next = 0;
+  let idsInOrder = true;
   // forEach, not for…of: no [id, node] pair per node.
   graph.nodes.forEach((node, id) => {
+    if (idsInOrder && next > 0) idsInOrder = compareIds(ids[next - 1]!, id) <= 0;
     numbers[id] = next;
     ids[next] = id;
     nodes[next++] = node;
@@ -51,9 +62,12 @@ export function indexGraph(graph: Graph): GraphIndex {
   const names: string[] = [];
   const nameNumbers = new Map<string, number>();
   let k = 0;
+  let linksForward = true;
   for (let i = 0; i < count; i++) {
     linkStart[i] = k;
-    const inputs = nodes[i]!.inputs;
+    const node = nodes[i]!;
+    visit?.(node, i);
+    const inputs = node.inputs;
     // Object.keys, not for…in: much faster on the null-prototype records the formats build (and an indexed loop, see
     // executeGraph).
     const inputNames = Object.keys(inputs);
@@ -61,7 +75,9 @@ export function indexGraph(graph: Graph): GraphIndex {
       const name = inputNames[n]!;
       if (k === linkFrom.length) [linkFrom, linkSlot, linkName] = [grown(linkFrom), grown(linkSlot), grown(linkName)];
       const link = inputs[name]!;
-      linkFrom[k] = numbers[link.from] ?? -1;
+      const from = numbers[link.from] ?? -1;
+      if (from >= i) linksForward = false;
+      linkFrom[k] = from;
       linkSlot[k] = link.slot;
       let nameNumber = nameNumbers.get(name);
       if (nameNumber === undefined) nameNumbers.set(name, (nameNumber = names.push(name) - 1));
@@ -69,7 +85,7 @@ export function indexGraph(graph: Graph): GraphIndex {
     }
   }
   linkStart[count] = k;
-  return { ids, nodes, linkStart, linkFrom: linkFrom.subarray(0, k), linkName: linkName.subarray(0, k), names, linkSlot: linkSlot.subarray(0, k), numberOf: (id) => numbers[id] };
+  return { ids, nodes, linkStart, linkFrom: linkFrom.subarray(0, k), linkName: linkName.subarray(0, k), names, linkSlot: linkSlot.subarray(0, k), numberOf: (id) => numbers[id], idsInOrder, linksForward };
 }
 
 function grown(array: Int32Array): Int32Array {

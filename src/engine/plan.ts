@@ -1,6 +1,7 @@
 import type { Graph } from './graph.js';
 import { dependentsOf, indexGraph, type Dependents, type GraphIndex } from './graph-index.js';
 import { MinHeap } from './min-heap.js';
+import { compareIds, idsInOrder, numericId } from './ids.js';
 
 /**
  * Deterministic execution order (Kahn's algorithm). Ties go to the smaller id,
@@ -28,8 +29,8 @@ export function planIndexed(index: GraphIndex, { dependentStart, dependentFrom }
   const { linkStart, linkFrom } = index;
   // When the ids are in order and every link runs from a smaller id to a larger one (the usual API prompt), the id
   // order is the plan: Kahn's sort taking the smallest ready id first would give exactly that order, so it is not run.
-  if (idsInOrder(index.ids) && linksRunForward(index)) return { order: identity(count), complete: true };
-  const byRank = rankOrder(index.ids);
+  if (index.idsInOrder && index.linksForward) return { order: identity(count), complete: true };
+  const byRank = rankOrder(index.ids, index.idsInOrder);
   const rank = new Int32Array(count);
   for (let r = 0; r < count; r++) rank[byRank[r]!] = r;
   // Counted up and down once per link, so two links from one source wait for it as one would.
@@ -50,50 +51,15 @@ export function planIndexed(index: GraphIndex, { dependentStart, dependentFrom }
   return { order: order.subarray(0, length), complete: length === count };
 }
 
-/** Every link comes from a node numbered before its consumer (numbers follow the file's order). */
-function linksRunForward({ linkStart, linkFrom }: GraphIndex): boolean {
-  for (let i = 0; i + 1 < linkStart.length; i++) {
-    for (let k = linkStart[i]!; k < linkStart[i + 1]!; k++) if (linkFrom[k]! >= i) return false;
-  }
-  return true;
-}
-
-function idsInOrder(ids: string[]): boolean {
-  for (let i = 1; i < ids.length; i++) if (compareIds(ids[i - 1]!, ids[i]!) > 0) return false;
-  return true;
-}
-
 function identity(count: number): Int32Array {
   const order = new Int32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
   return order;
 }
 
-/** Numeric ids in numeric order first, then the rest in string order. */
-export function compareIds(a: string, b: string): number {
-  const numA = numericId(a);
-  const numB = numericId(b);
-  if (numA >= 0 && numB >= 0) return numA - numB || a.localeCompare(b);
-  if (numA >= 0 !== numB >= 0) return numA >= 0 ? -1 : 1;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * The value of an id made only of the digits 0-9 (ComfyUI's ids), or -1 for any other id. A loop over the characters
- * rather than a regular expression: ordering a 100k-node file checks every id, and the regex allocated each time.
- */
-function numericId(id: string): number {
-  if (id.length === 0) return -1;
-  for (let c = 0; c < id.length; c++) {
-    const code = id.charCodeAt(c);
-    if (code < 48 || code > 57) return -1;
-  }
-  return Number(id);
-}
-
 /** The positions of `ids` in compareIds order: each id is classified once, not on every comparison, then sorted. */
-function rankOrder(ids: string[]): Int32Array {
-  if (idsInOrder(ids)) return identity(ids.length);
+function rankOrder(ids: string[], inOrder = idsInOrder(ids)): Int32Array {
+  if (inOrder) return identity(ids.length);
   const keyed = ids.map((id, position) => ({ id, position, numeric: numericId(id) >= 0, value: Number(id) }));
   keyed.sort((a, b) => {
     if (a.numeric && b.numeric) return a.value - b.value || a.id.localeCompare(b.id);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiToGraph, type ApiPrompt } from '../../../src/comfy/index.js';
-import { compareIds, findCycle, formatCyclePath, planGraph } from '../../../src/engine/plan.js';
+import { findCycle, formatCyclePath, planGraph } from '../../../src/engine/plan.js';
+import { compareIds } from '../../../src/engine/ids.js';
 
 const node = (class_type: string, links: Record<string, string> = {}) => ({
   class_type,
