@@ -2,6 +2,7 @@
 // random DAG (about 3 inputs per node) of no-op nodes at 1k, 10k and 100k; `validate` of a 100k-node API prompt; and
 // the longest event-loop stall of the server while a ~1.8 MB prompt is parsed and validated.
 // Runnable alone (`node scripts/bench-engine.mjs`, after `npm run build`) or from `npm run bench`.
+import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,14 +118,11 @@ async function timeOnce(graph, fn) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** Untimed runs of both at 1k nodes, so neither pays for V8 compiling its code inside a measured run. */
-async function warmUp() {
+/** Untimed runs at 1k nodes, so no contender pays for V8 compiling its code inside a measured run. */
+async function warmUp(fn) {
   for (const make of [chainPrompt, dagPrompt]) {
     const graph = apiToGraph(make(1_000));
-    for (let i = 0; i < 5; i++) {
-      await kahnAndAwait(graph);
-      await executor(graph);
-    }
+    for (let i = 0; i < 5; i++) await fn(graph);
   }
 }
 
@@ -134,53 +132,99 @@ async function warmUp() {
  */
 const ROUNDS = 11;
 const RUNS_PER_ROUND = { 1_000: 5, 10_000: 2, 100_000: 1 };
+const SHAPES = { chain: chainPrompt, 'random DAG': dagPrompt };
+const CONTENDERS = { baseline: kahnAndAwait, executor };
+
+/**
+ * One contender's process: it builds the graphs itself (the same seeded graphs, outside the timing) and times one run
+ * per request. Each contender has a heap of its own: sharing one, a 100k run of the executor collected the garbage
+ * the baseline's run had just left (its maps, promoted to the old generation) and was charged for it, and vice versa.
+ */
+async function serveContender(name) {
+  const fn = CONTENDERS[name];
+  await warmUp(fn);
+  let shape;
+  let graphs = new Map();
+  process.on('message', async (request) => {
+    // One shape's graphs at a time, as the rounds go shape by shape.
+    if (request.shape !== shape) [shape, graphs] = [request.shape, new Map()];
+    if (!graphs.has(request.n)) graphs.set(request.n, apiToGraph(SHAPES[shape](request.n)));
+    process.send(await timeOnce(graphs.get(request.n), fn));
+  });
+  process.send('ready');
+}
+
+/** Starts a contender's process; time(shape, n) asks it for one timed run. */
+function startContender(name) {
+  const child = fork(fileURLToPath(import.meta.url), ['--contender', name]);
+  const replies = [];
+  const waiting = [];
+  child.on('message', (message) => (waiting.length > 0 ? waiting.shift()(message) : replies.push(message)));
+  const next = () => (replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((resolve) => waiting.push(resolve)));
+  return {
+    ready: next,
+    time: (shape, n) => (child.send({ shape, n }), next()),
+    stop: () => child.kill(),
+  };
+}
 
 /**
  * Per-node µs of the executor and the baseline, per shape and size, in CPU time and wall-clock time. The two run the
- * same graph (built once, outside the timing; neither changes it) and are timed in alternation, run after run, and
- * the sizes take turns round after round, so the baseline and the executor, and 10k and 100k, all see the same
- * machine load (2 shared cores). Each figure is the median of its runs, the ratio the median of the paired ratios.
+ * same graph, each in its own process, and are timed in alternation, run after run, and the sizes take turns round
+ * after round, so the baseline and the executor, and 10k and 100k, all see the same machine load (2 shared cores).
+ * Each figure is the median of its runs, the ratio the median of the paired ratios.
  */
 export async function benchExecutor() {
-  await warmUp();
-  const rows = [];
-  for (const [shape, make] of [['chain', chainPrompt], ['random DAG', dagPrompt]]) {
-    const graphs = new Map(SIZES.map((n) => [n, apiToGraph(make(n))]));
-    const runs = new Map(SIZES.map((n) => [n, { count: 0, base: { wall: [], cpu: [] }, ours: { wall: [], cpu: [] } }]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const n of SIZES) {
-        const { base, ours } = runs.get(n);
-        for (let i = 0; i < RUNS_PER_ROUND[n]; i++) {
-          const b = await timeOnce(graphs.get(n), kahnAndAwait);
-          const o = await timeOnce(graphs.get(n), executor);
-          if (o.count !== b.count) throw new Error(`${shape} ${n}: executor ran ${o.count} nodes, baseline ${b.count}`);
-          runs.get(n).count = o.count;
-          base.wall.push(b.ms);
-          base.cpu.push(b.cpu);
-          ours.wall.push(o.ms);
-          ours.cpu.push(o.cpu);
+  const base = startContender('baseline');
+  const ours = startContender('executor');
+  try {
+    await Promise.all([base.ready(), ours.ready()]);
+    const rows = [];
+    for (const shape of Object.keys(SHAPES)) {
+      const runs = new Map(SIZES.map((n) => [n, { count: 0, base: { wall: [], cpu: [] }, ours: { wall: [], cpu: [] } }]));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const n of SIZES) {
+          const run = runs.get(n);
+          for (let i = 0; i < RUNS_PER_ROUND[n]; i++) {
+            const b = await base.time(shape, n);
+            const o = await ours.time(shape, n);
+            if (o.count !== b.count) throw new Error(`${shape} ${n}: executor ran ${o.count} nodes, baseline ${b.count}`);
+            run.count = o.count;
+            run.base.wall.push(b.ms);
+            run.base.cpu.push(b.cpu);
+            run.ours.wall.push(o.ms);
+            run.ours.cpu.push(o.cpu);
+          }
         }
       }
+      rows.push({ shape, ...summary(runs) });
     }
-    const perSize = {};
-    for (const n of SIZES) {
-      const { count, base, ours } = runs.get(n);
-      const figures = (clock) => ({
-        oursUs: (median(ours[clock]) * 1000) / count,
-        baseUs: (median(base[clock]) * 1000) / count,
-        oursMs: median(ours[clock]),
-        baseMs: median(base[clock]),
-        ratio: median(ours[clock].map((ms, i) => ms / base[clock][i])),
-      });
-      perSize[n] = { n, nodes: count, cpu: figures('cpu'), wall: figures('wall') };
-    }
-    const growth = (clock) => ({
-      ours: perSize[100_000][clock].oursMs / perSize[10_000][clock].oursMs,
-      base: perSize[100_000][clock].baseMs / perSize[10_000][clock].baseMs,
-    });
-    rows.push({ shape, sizes: Object.values(perSize), growth: { cpu: growth('cpu'), wall: growth('wall') } });
+    return rows;
+  } finally {
+    base.stop();
+    ours.stop();
   }
-  return rows;
+}
+
+/** Medians per size, and the 100k/10k growth of each contender. */
+function summary(runs) {
+  const perSize = {};
+  for (const n of SIZES) {
+    const { count, base, ours } = runs.get(n);
+    const figures = (clock) => ({
+      oursUs: (median(ours[clock]) * 1000) / count,
+      baseUs: (median(base[clock]) * 1000) / count,
+      oursMs: median(ours[clock]),
+      baseMs: median(base[clock]),
+      ratio: median(ours[clock].map((ms, i) => ms / base[clock][i])),
+    });
+    perSize[n] = { n, nodes: count, cpu: figures('cpu'), wall: figures('wall') };
+  }
+  const growth = (clock) => ({
+    ours: perSize[100_000][clock].oursMs / perSize[10_000][clock].oursMs,
+    base: perSize[100_000][clock].baseMs / perSize[10_000][clock].baseMs,
+  });
+  return { sizes: Object.values(perSize), growth: { cpu: growth('cpu'), wall: growth('wall') } };
 }
 
 /** A tiny PNG every LoadImage of the big prompt points at. */
@@ -320,7 +364,9 @@ export async function benchEngine(log = console.log) {
   return rows;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+if (process.argv[2] === '--contender') {
+  await serveContender(process.argv[3]);
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rows = await benchEngine();
   process.exit(rows.every((r) => r.ok) ? 0 : 1);
 }
