@@ -182,6 +182,17 @@ describe('API format', () => {
     expect(work.title).toBe('Work');
     expect(toApiPrompt(graph)['2']!.inputs).toEqual({ tag: { __value__: [1, 0] }, list: { __value__: ['a', 0] }, image: ['1', 0] });
   });
+
+  it('keeps inputs and params in records that inherit nothing, whatever a key is called', () => {
+    // A prompt built in code (files refuse these keys when read): names that are members of Object.prototype.
+    const inputs = JSON.parse('{"__proto__": ["1", 0], "constructor": 5, "hasOwnProperty": "x"}') as Record<string, unknown>;
+    const node = apiToGraph({ '1': { class_type: 'TestSource', inputs: {} }, '2': { class_type: 'TestWork', inputs } }).nodes.get('2')!;
+    expect(Object.keys(node.inputs)).toEqual(['__proto__']);
+    expect(node.inputs['__proto__']).toEqual({ from: '1', slot: 0 });
+    expect(node.params).toEqual({ constructor: 5, hasOwnProperty: 'x' });
+    expect(node.params.toString).toBeUndefined();
+    expect(node.inputs.valueOf).toBeUndefined();
+  });
 });
 
 describe('conversion', () => {

@@ -55,4 +55,10 @@ describe('planGraph', () => {
   it('compares ids numerically before lexically', () => {
     expect(['10', 'b', '2', 'a', '1:5'].sort(compareIds)).toEqual(['2', '10', '1:5', 'a', 'b']);
   });
+
+  it('counts only ASCII digit strings as numbers, and still orders ties, huge numbers and the empty id', () => {
+    // "07" and "7" are both 7: the string order decides. A 400-digit id is Infinity, after every finite number.
+    const huge = '9'.repeat(400);
+    expect(['7', huge, '07', '', '٣', '1e3', '100'].sort(compareIds)).toEqual(['07', '7', '100', huge, '', '1e3', '٣']);
+  });
 });
