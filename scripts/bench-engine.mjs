@@ -154,13 +154,22 @@ async function serveContender(name) {
   process.send('ready');
 }
 
-/** Starts a contender's process; time(shape, n) asks it for one timed run. */
+/** Starts a contender's process; time(shape, n) asks it for one timed run. A process that dies fails the bench. */
 function startContender(name) {
   const child = fork(fileURLToPath(import.meta.url), ['--contender', name]);
   const replies = [];
   const waiting = [];
-  child.on('message', (message) => (waiting.length > 0 ? waiting.shift()(message) : replies.push(message)));
-  const next = () => (replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((resolve) => waiting.push(resolve)));
+  let exited;
+  child.on('message', (message) => (waiting.length > 0 ? waiting.shift().resolve(message) : replies.push(message)));
+  child.on('exit', (code, signal) => {
+    exited = new Error(`the ${name} process exited (${signal ?? code}) during the executor bench`);
+    for (const waiter of waiting.splice(0)) waiter.reject(exited);
+  });
+  const next = () => {
+    if (replies.length > 0) return Promise.resolve(replies.shift());
+    if (exited) return Promise.reject(exited);
+    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  };
   return {
     ready: next,
     time: (shape, n) => (child.send({ shape, n }), next()),
