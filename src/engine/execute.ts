@@ -97,7 +97,7 @@ interface RunState {
   /** Numbers of the nodes started so far, in the order they started: the first startedCount. */
   started: Int32Array;
   startedCount: number;
-  /** 1 for the nodes running now (typed arrays rather than a Set: a Set that keeps losing and gaining entries keeps reallocating its table). */
+  /** 1 for the nodes running now (not a Set: one that keeps losing and gaining entries keeps reallocating its table). */
   running: Uint8Array;
   runningCount: number;
   /** Aborted only by the user's interrupt. */
@@ -130,7 +130,19 @@ export async function executeGraph(graph: Graph, registry: NodeRegistry, options
   const { hits, hitMarks, keys, volatile } = await lookUpCache(graph, registry, prepared, options);
   // Without cache hits the nodes to run are the relevant ones.
   const toRun = hits.size > 0 ? markUpstream(index, targets, hitMarks) : relevant;
-  const state: RunState = { results: filledArray<Values>(ids.length), values: filledArray(prepared.outputStart[ids.length]!), uiOutputs: emptyRecord(), executed: new Int32Array(ids.length), executedCount: 0, started: new Int32Array(ids.length), startedCount: 0, running: new Uint8Array(ids.length), runningCount: 0, controller: new AbortController(), failures: [] };
+  const state: RunState = {
+    results: filledArray<Values>(ids.length),
+    values: filledArray(prepared.outputStart[ids.length]!),
+    uiOutputs: emptyRecord(),
+    executed: new Int32Array(ids.length),
+    executedCount: 0,
+    started: new Int32Array(ids.length),
+    startedCount: 0,
+    running: new Uint8Array(ids.length),
+    runningCount: 0,
+    controller: new AbortController(),
+    failures: [],
+  };
   const base = { prompt_id: options.promptId };
 
   emit({ type: 'execution_start', data: { ...base, timestamp: clock.now() } });
@@ -203,7 +215,7 @@ function prepare(graph: Graph, index: GraphIndex, defs: (AnyNodeDefinition | und
       continue;
     }
     const check = checkParams(node, def);
-    if (check.issues.length > 0) issues.push(...check.issues);
+    for (let n = 0; n < check.issues.length; n++) issues.push(check.issues[n]!);
     params[i] = check.params;
   }
   if (issues.length > 0) throw new WorkflowValidationError(issues);

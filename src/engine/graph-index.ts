@@ -85,7 +85,18 @@ export function indexGraph(graph: Graph, visit?: (node: GraphNode, number: numbe
     }
   }
   linkStart[count] = k;
-  return { ids, nodes, linkStart, linkFrom: linkFrom.subarray(0, k), linkName: linkName.subarray(0, k), names, linkSlot: linkSlot.subarray(0, k), numberOf: (id) => numbers[id], idsInOrder, linksForward };
+  return {
+    ids,
+    nodes,
+    linkStart,
+    linkFrom: linkFrom.subarray(0, k),
+    linkName: linkName.subarray(0, k),
+    names,
+    linkSlot: linkSlot.subarray(0, k),
+    numberOf: (id) => numbers[id],
+    idsInOrder,
+    linksForward,
+  };
 }
 
 function grown(array: Int32Array): Int32Array {
