@@ -1,7 +1,7 @@
 import type { OutputCache } from './cache.js';
 import type { AnyNodeDefinition, CacheCheckContext, Values } from './define-node.js';
 import { upstreamClosure } from './graph-queries.js';
-import type { Graph, GraphNode } from './graph.js';
+import type { Graph } from './graph.js';
 import type { NodeRegistry } from './registry.js';
 
 /**
@@ -9,19 +9,16 @@ import type { NodeRegistry } from './registry.js';
  * (`src/app/dry-run.ts`) both call these, so a dry run can never disagree with a real run.
  */
 
-/** Output nodes are what a run is for: the nodes it runs are theirs and what they need. */
-export function isOutputNode(node: GraphNode, registry: NodeRegistry): boolean {
-  return isOutputDefinition(registry.get(node.type));
-}
-
-/** Whether nodes of this definition are outputs: what a run is for (false for an unknown type). */
+/**
+ * Output nodes are what a run is for: the nodes it runs are theirs and what they need. False for an unknown type.
+ */
 export function isOutputDefinition(def: AnyNodeDefinition | undefined): boolean {
   return def?.outputNode === true;
 }
 
 /** The ids of every node whose type is an output node, in graph order. */
 export function outputNodes(graph: Graph, registry: NodeRegistry): string[] {
-  return [...graph.nodes.values()].filter((node) => isOutputNode(node, registry)).map((node) => node.id);
+  return [...graph.nodes.values()].filter((node) => isOutputDefinition(registry.get(node.type))).map((node) => node.id);
 }
 
 /** The first declared output that `outputs` lacks, if any. */

@@ -68,8 +68,8 @@ export function indexGraph(graph: Graph, visit?: (node: GraphNode, number: numbe
     const node = nodes[i]!;
     visit?.(node, i);
     const inputs = node.inputs;
-    // Object.keys, not for…in: much faster on the null-prototype records the formats build (and an indexed loop, see
-    // executeGraph).
+    // Object.keys, not for…in: much faster on null-prototype (dictionary) records, which some graphs still carry; and
+    // an indexed loop, see executeGraph.
     const inputNames = Object.keys(inputs);
     for (let n = 0; n < inputNames.length; n++) {
       const name = inputNames[n]!;

@@ -1,7 +1,7 @@
 import type { Graph } from './graph.js';
 import { dependentsOf, indexGraph, type Dependents, type GraphIndex } from './graph-index.js';
 import { MinHeap } from './min-heap.js';
-import { compareIds, idsInOrder, numericId } from './ids.js';
+import { compareIds, compareNumbered, idsInOrder, numericId } from './ids.js';
 
 /**
  * Deterministic execution order (Kahn's algorithm). Ties go to the smaller id,
@@ -60,12 +60,8 @@ function identity(count: number): Int32Array {
 /** The positions of `ids` in compareIds order: each id is classified once, not on every comparison, then sorted. */
 function rankOrder(ids: string[], inOrder = idsInOrder(ids)): Int32Array {
   if (inOrder) return identity(ids.length);
-  const keyed = ids.map((id, position) => ({ id, position, numeric: numericId(id) >= 0, value: Number(id) }));
-  keyed.sort((a, b) => {
-    if (a.numeric && b.numeric) return a.value - b.value || a.id.localeCompare(b.id);
-    if (a.numeric !== b.numeric) return a.numeric ? -1 : 1;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  });
+  const keyed = ids.map((id, position) => ({ id, position, value: numericId(id) }));
+  keyed.sort((a, b) => compareNumbered(a.id, a.value, b.id, b.value));
   return Int32Array.from(keyed, (entry) => entry.position);
 }
 
