@@ -87,6 +87,28 @@ async function kahnAndAwait(graph) {
   return results.size;
 }
 
+/**
+ * The floor: the least any executor has to do with these graphs. It awaits each node's run() in file order, reading
+ * the inputs from the outputs kept so far (a node's number is its id minus one: these graphs' ids are 1…n in order);
+ * no scheduling, concurrency, events, cache or checks. What a node costs it more at 100k than at 10k belongs to the
+ * workload, not to an executor: reading the outputs of random earlier nodes among 100k kept ones, and collecting them.
+ */
+async function floorLoop(graph) {
+  const nodes = [...graph.nodes.values()];
+  const results = new Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i];
+    const def = registry.get(node.type);
+    const inputs = {};
+    for (const name in node.inputs) {
+      const link = node.inputs[name];
+      inputs[name] = results[Number(link.from) - 1][def.outputs[link.slot].name];
+    }
+    results[i] = await def.run(inputs, {}, undefined);
+  }
+  return results.length;
+}
+
 const files = { inputDir: tmpdir(), outputDir: tmpdir() };
 // Shared by every node, as the app shares its clock and logger: the caller's part of a node's context stays small.
 const clock = { now: () => 0, sleep: async () => {} };
@@ -127,13 +149,15 @@ async function warmUp(fn) {
 }
 
 /**
- * Rounds of measurement; in each round every size runs this many times (a 1k run is too short to time alone). Eleven
- * rounds: one 100k run varies by ±25% with where the garbage collector lands, and the growth row is a ratio of medians.
+ * Rounds of measurement; in each round every size runs this many times (a 1k run is too short to time alone).
+ * Twenty-one rounds: one 100k run varies by ±25% with where the garbage collector lands, one 10k run by as much with
+ * whether a scavenge falls in it, this shared machine's speed drifts from minute to minute, and the growth row is a
+ * ratio of medians. (Eleven rounds gave growth rows 11–15× for the same code within the hour.)
  */
-const ROUNDS = 11;
+const ROUNDS = 21;
 const RUNS_PER_ROUND = { 1_000: 5, 10_000: 2, 100_000: 1 };
 const SHAPES = { chain: chainPrompt, 'random DAG': dagPrompt };
-const CONTENDERS = { baseline: kahnAndAwait, executor };
+const CONTENDERS = { baseline: kahnAndAwait, floor: floorLoop, executor };
 
 /**
  * One contender's process: it builds the graphs itself (the same seeded graphs, outside the timing) and times one run
@@ -178,31 +202,29 @@ function startContender(name) {
 }
 
 /**
- * Per-node µs of the executor and the baseline, per shape and size, in CPU time and wall-clock time. The two run the
- * same graph, each in its own process, and are timed in alternation, run after run, and the sizes take turns round
- * after round, so the baseline and the executor, and 10k and 100k, all see the same machine load (2 shared cores).
- * Each figure is the median of its runs, the ratio the median of the paired ratios.
+ * Per-node µs of the executor, the baseline and the floor, per shape and size, in CPU time and wall-clock time. The
+ * three run the same graph, each in its own process, and are timed in alternation, run after run, and the sizes take
+ * turns round after round, so all three, and 10k and 100k, see the same machine load (2 shared cores). Each figure is
+ * the median of its runs, the ratio the median of the paired ratios (executor / baseline).
  */
 export async function benchExecutor() {
-  const base = startContender('baseline');
-  const ours = startContender('executor');
+  const processes = Object.fromEntries(Object.keys(CONTENDERS).map((name) => [name, startContender(name)]));
   try {
-    await Promise.all([base.ready(), ours.ready()]);
+    await Promise.all(Object.values(processes).map((contender) => contender.ready()));
     const rows = [];
     for (const shape of Object.keys(SHAPES)) {
-      const runs = new Map(SIZES.map((n) => [n, { count: 0, base: { wall: [], cpu: [] }, ours: { wall: [], cpu: [] } }]));
+      const runs = new Map(SIZES.map((n) => [n, { count: 0, times: Object.fromEntries(Object.keys(CONTENDERS).map((name) => [name, { wall: [], cpu: [] }])) }]));
       for (let round = 0; round < ROUNDS; round++) {
         for (const n of SIZES) {
           const run = runs.get(n);
           for (let i = 0; i < RUNS_PER_ROUND[n]; i++) {
-            const b = await base.time(shape, n);
-            const o = await ours.time(shape, n);
-            if (o.count !== b.count) throw new Error(`${shape} ${n}: executor ran ${o.count} nodes, baseline ${b.count}`);
-            run.count = o.count;
-            run.base.wall.push(b.ms);
-            run.base.cpu.push(b.cpu);
-            run.ours.wall.push(o.ms);
-            run.ours.cpu.push(o.cpu);
+            for (const [name, contender] of Object.entries(processes)) {
+              const { ms, cpu, count } = await contender.time(shape, n);
+              if (name !== 'baseline' && count !== run.count) throw new Error(`${shape} ${n}: ${name} ran ${count} nodes, baseline ${run.count}`);
+              run.count = count;
+              run.times[name].wall.push(ms);
+              run.times[name].cpu.push(cpu);
+            }
           }
         }
       }
@@ -210,8 +232,7 @@ export async function benchExecutor() {
     }
     return rows;
   } finally {
-    base.stop();
-    ours.stop();
+    for (const contender of Object.values(processes)) contender.stop();
   }
 }
 
@@ -219,12 +240,15 @@ export async function benchExecutor() {
 function summary(runs) {
   const perSize = {};
   for (const n of SIZES) {
-    const { count, base, ours } = runs.get(n);
+    const { count, times } = runs.get(n);
+    const { executor: ours, baseline: base, floor } = times;
     const figures = (clock) => ({
       oursUs: (median(ours[clock]) * 1000) / count,
       baseUs: (median(base[clock]) * 1000) / count,
+      floorUs: (median(floor[clock]) * 1000) / count,
       oursMs: median(ours[clock]),
       baseMs: median(base[clock]),
+      floorMs: median(floor[clock]),
       ratio: median(ours[clock].map((ms, i) => ms / base[clock][i])),
     });
     perSize[n] = { n, nodes: count, cpu: figures('cpu'), wall: figures('wall') };
@@ -232,6 +256,9 @@ function summary(runs) {
   const growth = (clock) => ({
     ours: perSize[100_000][clock].oursMs / perSize[10_000][clock].oursMs,
     base: perSize[100_000][clock].baseMs / perSize[10_000][clock].baseMs,
+    floor: perSize[100_000][clock].floorMs / perSize[10_000][clock].floorMs,
+    // What the executor adds to the floor: its own work, without the workload's.
+    own: (perSize[100_000][clock].oursMs - perSize[100_000][clock].floorMs) / (perSize[10_000][clock].oursMs - perSize[10_000][clock].floorMs),
   });
   return { sizes: Object.values(perSize), growth: { cpu: growth('cpu'), wall: growth('wall') } };
 }
@@ -349,14 +376,15 @@ export async function benchEngine(log = console.log) {
       row(
         `executeGraph, ${shape} of ${n.toLocaleString('en')} no-op nodes (${nodes} run)`,
         `${fmt(cpu.oursUs)} µs/node vs plain Kahn-sort-and-await ${fmt(cpu.baseUs)} µs/node, CPU time (medians); paired ratio ${fmt(cpu.ratio)}×` +
-          ` [wall clock ${fmt(wall.oursUs)} vs ${fmt(wall.baseUs)} µs/node, ratio ${fmt(wall.ratio)}×]`,
+          ` [wall clock ${fmt(wall.oursUs)} vs ${fmt(wall.baseUs)} µs/node, ratio ${fmt(wall.ratio)}×]; floor ${fmt(cpu.floorUs)} µs/node`,
         '≤ 3× the baseline',
         cpu.ratio <= 3,
       );
     }
     row(
       `executeGraph, ${shape}: cost of 100k nodes / cost of 10k nodes`,
-      `${fmt(growth.cpu.ours)}× CPU time (baseline ${fmt(growth.cpu.base)}×) [wall clock ${fmt(growth.wall.ours)}×, baseline ${fmt(growth.wall.base)}×]`,
+      `${fmt(growth.cpu.ours)}× CPU time (baseline ${fmt(growth.cpu.base)}×, floor ${fmt(growth.cpu.floor)}×; the executor's own cost, executor − floor: ${fmt(growth.cpu.own)}×)` +
+        ` [wall clock ${fmt(growth.wall.ours)}×, baseline ${fmt(growth.wall.base)}×, floor ${fmt(growth.wall.floor)}×, own ${fmt(growth.wall.own)}×]`,
       '≤ 12×',
       growth.cpu.ours <= 12,
     );
