@@ -1,8 +1,9 @@
 import type { RunEvent } from '../engine/events.js';
-import { formatIssue, isCancellation, messageOf } from '../engine/errors.js';
+import { formatIssue, isCancellation, messageOf, nodeLabel } from '../engine/errors.js';
 import type { Logger } from '../engine/define-node.js';
 import { runWorkflow } from '../app/run.js';
 import type { HttpClient } from '../http/types.js';
+import type { Graph } from '../engine/graph.js';
 import type { QueueItem, RunPrompt } from './queue.js';
 import type { JobLimits } from '../jobs/slots.js';
 import type { JournalPort } from '../jobs/port.js';
@@ -41,6 +42,7 @@ export function createRunner(options: RunnerOptions): RunPrompt {
     const emit = (event: RunEvent): void => {
       if (TERMINAL.has(event.type)) terminal = true;
       if (event.type === 'executing' && event.data.node === null) ended = true;
+      if (event.type === 'execution_cached' && event.data.nodes.length > 0) options.log?.info(`prompt ${item.promptId}: ${cachedLine(parsed.graph, event.data.nodes)}`);
       onEvent(event);
     };
     try {
@@ -52,6 +54,22 @@ export function createRunner(options: RunnerOptions): RunPrompt {
     if (!terminal && signal.aborted) emit(interrupted(item));
     if (!ended) emit({ type: 'executing', data: { prompt_id: item.promptId, node: null } });
   };
+}
+
+/** Nodes named in a cached-nodes line, at most; a 100k-node prompt says how many more. */
+const NAMED = 10;
+
+/**
+ * Which nodes a run took from the output cache. A worker re-running a prompt after another worker died may find
+ * RunwayI2V's task already stored there: without this line its log said nothing about the job it did not create.
+ */
+export function cachedLine(graph: Graph, ids: string[]): string {
+  const named = ids.slice(0, NAMED).map((id) => {
+    const node = graph.nodes.get(id);
+    return nodeLabel(id, node?.type, node?.where);
+  });
+  const more = ids.length > NAMED ? ` and ${ids.length - NAMED} more` : '';
+  return `taken from the output cache, not run again: ${named.join(', ')}${more}`;
 }
 
 export function failure(item: QueueItem, message: string, type: string): RunEvent {

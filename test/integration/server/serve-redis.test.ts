@@ -199,6 +199,9 @@ describe('serve --redis: two servers, one queue and history in Redis, one worker
     const survivorEnds = said(survivor, `"promptId":"${id}","status":"success"`);
     let survivorSubmitted = false;
     void submitted[pair.indexOf(survivor)]!.then(() => (survivorSubmitted = true));
+    // Either way its log says why it created nothing: a re-attach, or RunwayI2V named among the cached nodes.
+    const explained = survivor.waitForLine((line) => line.includes('re-attached to runway') || (line.includes('taken from the output cache') && line.includes('(RunwayI2V)')));
+    explained.catch(() => undefined);
     victim.child.kill('SIGKILL');
     expect((await victim.done).signal).toBe('SIGKILL');
 
@@ -207,6 +210,7 @@ describe('serve --redis: two servers, one queue and history in Redis, one worker
     // cache and Poll follows the same task. Which one depends on microseconds between the log line and the kill.
     expect(await step('the other worker finishes the prompt', survivorEnds)).toBe(survivor);
     expect(survivorSubmitted).toBe(false);
+    await step('the other worker\'s log says why it created nothing', explained);
     await step('B\'s socket hears success', socket.next((m) => m.type === 'execution_success' && m.data.prompt_id === id));
     await socket.finished(id);
     const history = (await raw(b, 'GET', `/history/${id}`)).json<Record<string, { status: { status_str: string }; outputs: Record<string, { images: { filename: string }[] }> }>>();
